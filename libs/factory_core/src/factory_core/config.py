@@ -1,0 +1,138 @@
+"""Configuration: defaults, instance file, prefixed environment, overrides; production refusals."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from flask import Flask
+from pymongo import uri_parser
+
+#: A value that marks a setting as "must be configured"; production refuses to start with it.
+PLACEHOLDER = "change-me"
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or incomplete for the selected environment."""
+
+
+class Settings:
+    """Defaults shared by every service; a service subclasses it and adds its own."""
+
+    #: development, testing or production. Production is the default so that a service
+    #: started without configuration refuses to run with placeholder secrets.
+    ENV = "production"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY = PLACEHOLDER
+
+    SERVICE_NAME = "service"
+    API_TITLE = "Service API"
+    API_VERSION = "0.1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+
+    MONGO_URI = "mongodb://127.0.0.1:27017/"
+    #: Database name; empty means "the database in MONGO_URI, else SERVICE_NAME".
+    MONGO_DB_NAME = ""
+    # Short timeouts make an outage a fast 503, not a hung worker (gunicorn's timeout: 30 s).
+    MONGO_SERVER_SELECTION_TIMEOUT_MS = 1500
+    MONGO_CONNECT_TIMEOUT_MS = 1000
+    MONGO_SOCKET_TIMEOUT_MS = 5000
+    MONGO_MAX_POOL_SIZE = 50
+    MONGO_WRITE_CONCERN = "majority"
+    #: Seconds a client is told to wait (Retry-After) when the database is unavailable.
+    MONGO_RETRY_AFTER_SECONDS = 2
+
+    MAX_CONTENT_LENGTH = 64 * 1024
+    JSON_SORT_KEYS = False
+    #: Origins allowed by CORS; empty disables CORS headers entirely.
+    CORS_ORIGINS: ClassVar[list[str]] = []
+    #: Number of reverse proxies in front of the service whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXY_COUNT = 0
+    #: Send Strict-Transport-Security; enable only when TLS terminates in front of the service.
+    HSTS_SECONDS = 0
+
+    LOG_LEVEL = "INFO"
+    #: JSON logs (one object per line) or plain text for humans.
+    LOG_JSON = True
+
+    JWT_ALGORITHM = "ES256"
+    JWT_ISSUER = "auth-service"
+    JWT_AUDIENCE = "flask-factory"
+    #: Leeway in seconds for exp/nbf checks, to absorb clock skew between hosts.
+    JWT_LEEWAY_SECONDS = 5
+
+    @classmethod
+    def problems(cls, config: Mapping[str, Any]) -> list[str]:
+        """Return what makes ``config`` unsafe for production; a service extends it."""
+        found = []
+        if config.get("DEBUG"):
+            found.append("DEBUG must be off in production")
+        if config.get("TESTING"):
+            found.append("TESTING must be off in production")
+        secret = str(config.get("SECRET_KEY") or "")
+        if secret == PLACEHOLDER or len(secret) < 32:
+            found.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if config.get("JWT_ALGORITHM") not in ("ES256", "RS256"):
+            found.append("JWT_ALGORITHM must be ES256 or RS256")
+        return found
+
+
+def load_config(
+    app: Flask,
+    settings: type[Settings],
+    env_prefix: str,
+    overrides: Mapping[str, Any] | None = None,
+) -> None:
+    """Fill ``app.config`` in the fixed order: defaults, instance file, environment, overrides."""
+    app.config.from_object(settings)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix=env_prefix)
+    if overrides:
+        app.config.update(overrides)
+
+    env = app.config["ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"{env_prefix}_ENV is {env!r}; expected one of {', '.join(ENVIRONMENTS)}"
+        )
+    if env == "testing":
+        app.config["TESTING"] = True
+    if not app.config["MONGO_DB_NAME"]:
+        from_uri = uri_parser.parse_uri(app.config["MONGO_URI"])["database"]
+        app.config["MONGO_DB_NAME"] = from_uri or app.config["SERVICE_NAME"]
+
+
+def refuse_unsafe_production(app: Flask, settings: type[Settings], env_prefix: str) -> None:
+    """Raise :class:`ConfigurationError` naming every unsafe production setting."""
+    if app.config["ENV"] != "production":
+        return
+    found = settings.problems(app.config)
+    if found:
+        lines = "\n".join(f"  - {problem}" for problem in found)
+        raise ConfigurationError(
+            f"refusing to start {app.config['SERVICE_NAME']} in production:\n{lines}\n"
+            f"Set these with {env_prefix}_<SETTING> environment variables or in "
+            f"{os.path.join(app.instance_path, 'config.py')}; "
+            f"for local work set {env_prefix}_ENV=development."
+        )
+
+
+def instance_path_from_env(env_prefix: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the instance folder named by ``<PREFIX>_INSTANCE_PATH``, if any."""
+    return (environ if environ is not None else os.environ).get(f"{env_prefix}_INSTANCE_PATH")
+
+
+def missing(config: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    """Name the settings in ``names`` that are empty or still the placeholder."""
+    return [
+        f"{name} must be configured"
+        for name in names
+        if not config.get(name) or config.get(name) == PLACEHOLDER
+    ]

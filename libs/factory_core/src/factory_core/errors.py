@@ -1,0 +1,150 @@
+"""One error shape for every failure: RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, current_app, g, json, request
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem details object, as every error response of these services is."""
+
+    type = ma.fields.String(
+        metadata={"description": "A URI reference that identifies the problem type."},
+        dump_default="about:blank",
+    )
+    title = ma.fields.String(metadata={"description": "A short summary of the problem type."})
+    status = ma.fields.Integer(metadata={"description": "The HTTP status code."})
+    detail = ma.fields.String(metadata={"description": "What went wrong in this occurrence."})
+    instance = ma.fields.String(metadata={"description": "The request path."})
+    code = ma.fields.String(
+        metadata={"description": "A stable, machine-readable error code, e.g. `token_expired`."}
+    )
+    request_id = ma.fields.String(
+        metadata={"description": "The request id, as in the X-Request-ID header."}
+    )
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "Per-field messages (422), keyed by location then field name, "
+            'e.g. `{"json": {"title": ["Missing data for required field."]}}`.'
+        }
+    )
+
+
+class ServiceUnavailable(HTTPException):
+    """A dependency (the database, a key server) cannot be reached right now."""
+
+    code = 503
+    description = "The service is temporarily unavailable. Retry later."
+
+    def __init__(self, description: str | None = None, retry_after: int = 2) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
+def _code_from_status(status: int) -> str:
+    return http.HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Build an ``application/problem+json`` response."""
+    phrase = http.HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail or phrase,
+        "instance": request.path,
+        "code": code or _code_from_status(status),
+        "request_id": g.get("request_id", ""),
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE
+    )
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+# Werkzeug's own descriptions talk to browsers ("the browser (or proxy) sent a request...");
+# these are shorter and say what an API client can do about it.
+_HTTP_DETAILS = {
+    400: "The request is malformed.",
+    404: "The requested resource was not found.",
+    405: "The method is not allowed for this resource.",
+    413: "The request body is too large.",
+    415: "The request body must be JSON (Content-Type: application/json).",
+}
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Turn any werkzeug/smorest/webargs HTTP error into a problem response."""
+    status = error.code or 500
+    headers: dict[str, str] = {}
+    # Keep protocol headers werkzeug attaches, such as Allow on 405 and Retry-After on 429.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            headers[name] = value
+    data = getattr(error, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    errors = data.get("errors") or data.get("messages")
+    detail = data.get("message")
+    if detail is None:
+        if status == 400 and errors:
+            detail = "The request body is not valid JSON."
+        elif status == 422 and errors:
+            detail = "The request has invalid fields; see errors."
+        else:
+            detail = _HTTP_DETAILS.get(status, error.description)
+    if isinstance(error, ServiceUnavailable):
+        headers.setdefault("Retry-After", str(error.retry_after))
+    return problem(status, detail, code=data.get("code"), errors=errors, headers=headers)
+
+
+def handle_database_error(error: PyMongoError) -> Response:
+    """The database is unreachable or too slow: a fast 503 the client may retry."""
+    logger.warning("database unavailable: %s", error.__class__.__name__)
+    retry_after = str(current_app.config["MONGO_RETRY_AFTER_SECONDS"])
+    return problem(
+        503,
+        "The database is temporarily unavailable. Retry later.",
+        code="database_unavailable",
+        headers={"Retry-After": retry_after},
+    )
+
+
+def handle_unexpected_error(error: Exception) -> Response:
+    """Log the traceback; tell the client only that it failed (details only with DEBUG)."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    logger.exception("unhandled exception")
+    detail = f"{error.__class__.__name__}: {error}" if current_app.debug else None
+    return problem(500, detail or "An unexpected error occurred.", code="internal_error")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every error class to the problem shape (smorest's handler is replaced by Api)."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    for database_error in (ConnectionFailure, ExecutionTimeout, WTimeoutError):
+        app.register_error_handler(database_error, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,50 @@
+"""Production gunicorn settings, used as ``gunicorn -c python:factory_core.gunicorn_config``.
+
+Every value can be overridden with GUNICORN_CMD_ARGS or the environment variables read below.
+"""
+
+import multiprocessing
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+# Recycling workers bounds the damage of any slow leak; jitter avoids all restarting at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
+# Heartbeat files on a memory filesystem: a slow disk must not make workers look dead.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# The app logs one JSON line per request itself (factory_core.observability).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+limit_request_line = 8190
+limit_request_fields = 100
+
+
+def on_starting(server: Any) -> None:
+    """Give the workers one fresh directory for Prometheus' multiprocess metrics."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = tempfile.mkdtemp(prefix="prometheus-", dir=worker_tmp_dir)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        server.cfg.env_orig_prometheus = path  # removed on exit
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges so /metrics reports only running workers."""
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    path = getattr(server.cfg, "env_orig_prometheus", None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)

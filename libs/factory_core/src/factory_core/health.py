@@ -1,0 +1,39 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from factory_core.mongo import mongo
+
+blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"example": "ok"})
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.String(), metadata={"example": {"mongo": "ok"}}
+    )
+
+
+@blp.route("/livez")
+class Liveness(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> dict[str, Any]:
+        """The process is up (never touches the database)"""
+        return {"status": "ok", "checks": {}}
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self) -> dict[str, Any]:
+        """The service can serve traffic: the database answers a ping"""
+        # A failed ping raises a pymongo ConnectionFailure: a 503 problem with Retry-After.
+        mongo.ping()
+        return {"status": "ok", "checks": {"mongo": "ok"}}

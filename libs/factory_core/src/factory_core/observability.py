@@ -1,0 +1,125 @@
+"""Request ids, one structured log line per request, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from pythonjsonlogger.json import JsonFormatter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client-sent id is kept only if it is short and harmless in logs and headers.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+access_log = logging.getLogger("factory_core.access")
+
+
+@functools.cache
+def _metrics() -> tuple[Counter, Histogram]:
+    """The request metrics, created once per process (never at import)."""
+    requests = Counter(
+        "http_requests_total",
+        "HTTP requests handled.",
+        ["service", "method", "route", "status"],
+    )
+    duration = Histogram(
+        "http_request_duration_seconds",
+        "Time spent handling HTTP requests.",
+        ["service", "method", "route"],
+        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    )
+    return requests, duration
+
+
+def configure_logging(level: str, *, json_lines: bool) -> None:
+    """One handler on the root logger, JSON lines by default; idempotent."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, "_factory_core", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._factory_core = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    if json_lines:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root.setLevel(level)
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _user_id() -> str | None:
+    # Set by Flask-JWT-Extended once a token is verified for this request.
+    claims: dict[str, Any] | None = g.get("_jwt_extended_jwt")
+    return str(claims["sub"]) if claims and "sub" in claims else None
+
+
+def _finish_request(response: Response, service: str) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    duration = time.perf_counter() - g.get("request_started", time.perf_counter())
+    # The route template, not the raw path, keeps metric cardinality bounded.
+    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    requests, histogram = _metrics()
+    requests.labels(service, request.method, route, str(response.status_code)).inc()
+    histogram.labels(service, request.method, route).observe(duration)
+    access_log.info(
+        "request",
+        extra={
+            "request_id": g.get("request_id"),
+            "method": request.method,
+            "path": request.path,
+            "route": route,
+            "status": response.status_code,
+            "duration_ms": round(duration * 1000, 2),
+            "user_id": _user_id(),
+            "remote_addr": request.remote_addr,
+        },
+    )
+    return response
+
+
+def metrics_response() -> Response:
+    """Exposition of this process's metrics, or all workers' under gunicorn's multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        payload = generate_latest(registry)
+    else:
+        payload = generate_latest(REGISTRY)
+    return Response(payload, content_type=CONTENT_TYPE_LATEST)
+
+
+def init_observability(app: Flask) -> None:
+    """Bind request ids, access logging and metrics to ``app``."""
+    configure_logging(app.config["LOG_LEVEL"], json_lines=app.config["LOG_JSON"])
+    service = app.config["SERVICE_NAME"]
+    _metrics()
+    app.before_request(_start_request)
+    app.after_request(lambda response: _finish_request(response, service))
+    app.add_url_rule("/metrics", "metrics", metrics_response, methods=["GET"])

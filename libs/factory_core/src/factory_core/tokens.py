@@ -1,0 +1,185 @@
+"""Asymmetric JWT verification for every service: key lookup by kid, 401 problems for failures."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import jwt
+from flask import Flask, Response, current_app
+from flask_jwt_extended import JWTManager
+from jwt import PyJWK, PyJWKClient, PyJWKSet
+from jwt.exceptions import InvalidTokenError, PyJWKClientConnectionError, PyJWKClientError
+
+from factory_core.errors import ServiceUnavailable, problem
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "factory_core.keys"
+
+# Headers that would let a token choose its own verification key (RFC 8725 section 3.10).
+_FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
+_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class UnknownKeyError(InvalidTokenError):
+    """The token names a key id this service does not know."""
+
+
+class KeySource(Protocol):
+    """Where a service finds the public key for a token's ``kid``."""
+
+    def verification_key(self, kid: str) -> Any:
+        """Return the public key for ``kid``; raise UnknownKeyError or ServiceUnavailable."""
+
+
+class StaticKeys:
+    """A fixed set of public keys: PEM strings or a JWKS document (offline deployments)."""
+
+    def __init__(self, keys: Mapping[str, Any]) -> None:
+        self._keys = dict(keys)
+
+    @classmethod
+    def from_jwks(cls, document: Mapping[str, Any] | str) -> StaticKeys:
+        data = json.loads(document) if isinstance(document, str) else document
+        jwk_set = PyJWKSet.from_dict(dict(data))
+        return cls({key.key_id: key.key for key in jwk_set.keys if key.key_id})
+
+    def verification_key(self, kid: str) -> Any:
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise UnknownKeyError("unknown key id") from None
+
+
+class _LastGoodJWKClient(PyJWKClient):
+    """PyJWKClient that keeps serving the last key set it fetched when the issuer is down."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_good: dict[str, Any] | None = None
+        self._last_good_lock = threading.Lock()
+
+    def fetch_data(self) -> Any:
+        try:
+            data = super().fetch_data()
+        except PyJWKClientConnectionError:
+            with self._last_good_lock:
+                if self._last_good is None:
+                    raise
+                logger.warning("JWKS fetch from %s failed; keeping the last good keys", self.uri)
+                return self._last_good
+        with self._last_good_lock:
+            self._last_good = data
+        return data
+
+
+class RemoteJWKS:
+    """Keys from an issuer's JWKS URL: cached, refreshed on an unknown kid (rate-limited)."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 2.0, lifespan: float = 300.0, cooldown: float = 30.0
+    ) -> None:
+        self._client = _LastGoodJWKClient(
+            url, cache_jwk_set=True, lifespan=lifespan, timeout=timeout, cooldown_duration=cooldown
+        )
+
+    def verification_key(self, kid: str) -> Any:
+        try:
+            signing_key: PyJWK = self._client.get_signing_key(kid)
+        except PyJWKClientConnectionError as error:
+            logger.error("no verification keys: %s", error)
+            raise ServiceUnavailable(
+                "The token issuer's keys are not available yet. Retry later."
+            ) from error
+        except PyJWKClientError:
+            raise UnknownKeyError("unknown key id") from None
+        return signing_key.key
+
+
+def public_jwk(public_key: Any, *, kid: str, algorithm: str) -> dict[str, Any]:
+    """The public JWK of ``public_key`` as published in a JWKS document (no private members)."""
+    jwk: dict[str, Any] = json.loads(jwt.get_algorithm_by_name(algorithm).to_jwk(public_key))
+    jwk = {
+        name: value for name, value in jwk.items() if name not in ("d", "p", "q", "dp", "dq", "qi")
+    }
+    jwk.update({"kid": kid, "alg": algorithm, "use": "sig"})
+    return jwk
+
+
+def _challenge(error: str | None, description: str) -> dict[str, str]:
+    realm = current_app.config["SERVICE_NAME"]
+    value = f'Bearer realm="{realm}"'
+    if error:
+        value += f', error="{error}", error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token") -> Response:
+    """A 401 problem with an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
+    return problem(401, detail, code=code, headers=_challenge(error, detail))
+
+
+def _decode_key(header: Mapping[str, Any], _claims: Mapping[str, Any]) -> Any:
+    forbidden = [name for name in _FORBIDDEN_HEADERS if name in header]
+    if forbidden:
+        raise InvalidTokenError(f"forbidden header {forbidden[0]}")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not _KID.match(kid):
+        raise UnknownKeyError("missing or malformed key id")
+    source: KeySource = current_app.extensions[EXTENSION_KEY]
+    return source.verification_key(kid)
+
+
+def configure_jwt(app: Flask, manager: JWTManager, keys: KeySource) -> None:
+    """Bind ``manager`` to ``app`` for the one configured algorithm, keys by kid, 401 problems."""
+    config = app.config
+    algorithm = config["JWT_ALGORITHM"]
+    config.setdefault("JWT_DECODE_ALGORITHMS", [algorithm])
+    config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    config.setdefault("JWT_ENCODE_ISSUER", config["JWT_ISSUER"])
+    config.setdefault("JWT_DECODE_ISSUER", config["JWT_ISSUER"])
+    config.setdefault("JWT_ENCODE_AUDIENCE", config["JWT_AUDIENCE"])
+    config.setdefault("JWT_DECODE_AUDIENCE", config["JWT_AUDIENCE"])
+    config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
+    config.setdefault("JWT_ENCODE_NBF", True)
+    app.extensions[EXTENSION_KEY] = keys
+
+    manager.decode_key_loader(_decode_key)
+    manager.unauthorized_loader(
+        lambda _reason: unauthorized(
+            "An access token is required (Authorization: Bearer <token>).",
+            code="missing_token",
+            error=None,
+        )
+    )
+
+    def invalid(reason: str) -> Response:
+        logger.info("invalid token: %s", reason)
+        return unauthorized("The token is invalid.", code="invalid_token")
+
+    manager.invalid_token_loader(invalid)
+    manager.expired_token_loader(
+        lambda _h, _c: unauthorized("The token has expired.", code="token_expired")
+    )
+    manager.revoked_token_loader(
+        lambda _h, _c: unauthorized("The token has been revoked.", code="token_revoked")
+    )
+    manager.needs_fresh_token_loader(
+        lambda _h, _c: unauthorized(
+            "A fresh token from a login is required.", code="fresh_token_required"
+        )
+    )
+    manager.token_verification_failed_loader(
+        lambda _h, _c: unauthorized("The token is invalid.", code="invalid_token")
+    )
+    manager.user_lookup_error_loader(
+        lambda _h, _c: unauthorized(
+            "The token's account no longer exists or is disabled.", code="invalid_token"
+        )
+    )
+    manager.init_app(app)

@@ -1,0 +1,5 @@
+"""WSGI entry point: the only module that creates the app at import (for gunicorn)."""
+
+from auth_service import create_app
+
+app = create_app()
