@@ -90,6 +90,9 @@ fmt: install ## Format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Feature areas keep their targets in mk/*.mk (contract, deploy, bench).
+include $(wildcard mk/*.mk)
+
 .PHONY: clean
 clean: devdb-stop ## Remove build output, caches and local data (var/)
 	rm -rf build var $(STAMPS) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov artifacts

@@ -9,8 +9,6 @@ import shutil
 import tempfile
 from typing import Any
 
-from prometheus_client import multiprocess
-
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -41,6 +39,10 @@ def on_starting(server: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges so /metrics reports only running workers."""
+    # Imported here, never at the top: prometheus_client fixes its storage class at import,
+    # so the master must not import it before on_starting sets PROMETHEUS_MULTIPROC_DIR.
+    from prometheus_client import multiprocess  # noqa: PLC0415
+
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 

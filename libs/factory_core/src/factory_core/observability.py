@@ -9,19 +9,17 @@ import re
 import sys
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
 from pythonjsonlogger.json import JsonFormatter
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
+
+# prometheus_client is imported inside functions on purpose: it picks single- or multi-process
+# storage when first imported, and gunicorn's master imports this package (for its config)
+# before on_starting sets PROMETHEUS_MULTIPROC_DIR. Importing it here would fix the wrong one.
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client-sent id is kept only if it is short and harmless in logs and headers.
@@ -33,6 +31,8 @@ access_log = logging.getLogger("factory_core.access")
 @functools.cache
 def _metrics() -> tuple[Counter, Histogram]:
     """The request metrics, created once per process (never at import)."""
+    from prometheus_client import Counter, Histogram  # noqa: PLC0415
+
     requests = Counter(
         "http_requests_total",
         "HTTP requests handled.",
@@ -106,6 +106,14 @@ def _finish_request(response: Response, service: str) -> Response:
 
 def metrics_response() -> Response:
     """Exposition of this process's metrics, or all workers' under gunicorn's multiprocess mode."""
+    from prometheus_client import (  # noqa: PLC0415
+        CONTENT_TYPE_LATEST,
+        REGISTRY,
+        CollectorRegistry,
+        generate_latest,
+        multiprocess,
+    )
+
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

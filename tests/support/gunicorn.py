@@ -1,0 +1,93 @@
+"""Run a service under a real gunicorn master with worker processes, as production does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from tests.support.devdb import ROOT, free_port
+
+
+class GunicornServer:
+    """``gunicorn -c python:factory_core.gunicorn_config <app>`` on a free loopback port."""
+
+    def __init__(
+        self,
+        app: str,
+        env: Mapping[str, str],
+        *,
+        workers: int = 2,
+        log_path: Path | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.app = app
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.env = {**os.environ, **env, "WEB_CONCURRENCY": str(workers)}
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> GunicornServer:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                str(gunicorn),
+                "-c",
+                "python:factory_core.gunicorn_config",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                self.app,
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.app} exited with {self.process.returncode}")
+            try:
+                if requests.get(f"{self.url}/livez", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn {self.app} did not answer /livez within {timeout}s")
+
+    def worker_pids(self) -> list[int]:
+        """The current worker processes (children of the master)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def __enter__(self) -> GunicornServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
