@@ -53,8 +53,17 @@ class ServiceUnavailable(HTTPException):
         self.retry_after = retry_after
 
 
+# RFC 9110 renamed these; Python's phrases follow only from 3.13. Bodies must not depend on
+# the interpreter, since clients switch on `code`.
+_RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def _title(status: int) -> str:
+    return _RFC9110_TITLES.get(status) or http.HTTPStatus(status).phrase
+
+
 def _code_from_status(status: int) -> str:
-    return http.HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    return _title(status).lower().replace(" ", "_").replace("-", "_")
 
 
 def problem(
@@ -66,7 +75,7 @@ def problem(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build an ``application/problem+json`` response."""
-    phrase = http.HTTPStatus(status).phrase
+    phrase = _title(status)
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": phrase,

@@ -1,0 +1,130 @@
+"""Every error, from every layer, is an RFC 9457 problem with the right status and headers."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import pytest
+from tests.integration.factory_core.sample import create_sample
+from tests.support import AppFactory
+from tests.support.devdb import free_port
+
+from factory_core import PROBLEM_CONTENT_TYPE
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.mimetype == PROBLEM_CONTENT_TYPE
+    body: dict[str, Any] = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == "about:blank"
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_unknown_route_is_404_problem(client: Any) -> None:
+    body = assert_problem(client.get("/nowhere"), 404, "not_found")
+    assert body["instance"] == "/nowhere"
+
+
+def test_wrong_method_is_405_with_allow(client: Any) -> None:
+    response = client.delete("/items")
+    assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) >= {"POST", "OPTIONS"}
+
+
+def test_malformed_json_is_400(client: Any) -> None:
+    response = client.post("/items", data="{not json", content_type="application/json")
+    body = assert_problem(response, 400, "bad_request")
+    assert body["detail"] == "The request body is not valid JSON."
+
+
+def test_non_json_body_is_415(client: Any) -> None:
+    response = client.post(
+        "/items", data="name=x", content_type="application/x-www-form-urlencoded"
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_oversize_body_is_413(client: Any) -> None:
+    response = client.post("/items", json={"name": "x" * 70_000})
+    assert_problem(response, 413, "content_too_large")
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({}, "name", "Missing data for required field."),
+        ({"name": {"$ne": ""}}, "name", "Not a valid string."),
+        ({"name": "x" * 21}, "name", "Length must be between 1 and 20."),
+        ({"name": "ok", "owner": "someone"}, "owner", "Unknown field."),
+        ({"name": "ok", "count": "many"}, "count", "Not a valid integer."),
+    ],
+)
+def test_invalid_fields_are_422_with_errors(
+    client: Any, payload: dict[str, Any], field: str, message: str
+) -> None:
+    body = assert_problem(client.post("/items", json=payload), 422, "unprocessable_content")
+    assert body["errors"] == {"json": {field: [message]}}
+    assert body["detail"] == "The request has invalid fields; see errors."
+
+
+def test_valid_request_passes_through(client: Any) -> None:
+    response = client.post("/items", json={"name": "ok"})
+    assert response.status_code == 201
+    assert response.json == {"name": "ok", "count": 1}
+
+
+def test_unhandled_exception_is_500_without_internals(client: Any) -> None:
+    response = client.get("/items/boom")
+    body = assert_problem(response, 500, "internal_error")
+    text = response.get_data(as_text=True)
+    assert "secret internal detail" not in text
+    assert "Traceback" not in text
+    assert "RuntimeError" not in text
+    assert body["detail"] == "An unexpected error occurred."
+
+
+def test_debug_shows_exception_detail(make_app: AppFactory) -> None:
+    client = make_app(create_sample, ENV="development", DEBUG=True).test_client()
+    client.application.config["PROPAGATE_EXCEPTIONS"] = False
+    body = assert_problem(client.get("/items/boom"), 500, "internal_error")
+    assert body["detail"] == "RuntimeError: secret internal detail"
+
+
+def test_database_outage_is_fast_503_with_retry_after(make_app: AppFactory) -> None:
+    app = make_app(
+        create_sample,
+        MONGO_URI=f"mongodb://127.0.0.1:{free_port()}/",
+        MONGO_SERVER_SELECTION_TIMEOUT_MS=300,
+    )
+    response = app.test_client().post("/items", json={"name": "ok"})
+    body = assert_problem(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"] == "2"
+    assert "Traceback" not in body["detail"]
+
+
+def test_security_headers_on_every_response(client: Any) -> None:
+    for response in (client.get("/livez"), client.get("/nowhere")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_errors_are_documented_as_problems(client: Any) -> None:
+    spec = client.get("/openapi.json").json
+    default = spec["components"]["responses"]["DEFAULT_ERROR"]
+    assert list(default["content"]) == [PROBLEM_CONTENT_TYPE]
+    schema = spec["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "instance", "code", "request_id", "errors"} <= set(
+        schema
+    )
+    unprocessable = spec["paths"]["/items"]["post"]["responses"]["422"]
+    # flask-smorest names response components after the interpreter's http.HTTPStatus names.
+    name = http.HTTPStatus(422).name
+    assert unprocessable == {"$ref": f"#/components/responses/{name}"}

@@ -1,0 +1,209 @@
+"""Token verification: exactly one algorithm, keys by kid, and a 401 problem for every failure."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from tests.integration.factory_core.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
+from tests.support.devdb import free_port
+
+from factory_core import (
+    PROBLEM_CONTENT_TYPE,
+    RemoteJWKS,
+    ServiceUnavailable,
+    UnknownKeyError,
+    public_jwk,
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}."
+
+
+def _claims(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def _tampered() -> str:
+    header, _payload, signature = make_token().split(".")
+    claims = _claims(make_token())
+    claims["sub"] = "admin"
+    return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+
+
+def _hs256_with_public_key() -> str:
+    public_pem = PRIVATE_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = {"alg": "HS256", "typ": "JWT", "kid": KID}
+    signing_input = (
+        f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(_claims(make_token())).encode())}"
+    )
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+ATTACKS = {
+    "alg none": lambda: _unsigned({"alg": "none", "typ": "JWT", "kid": KID}, _claims(make_token())),
+    "HS256 signed with the public key": _hs256_with_public_key,
+    "tampered payload": _tampered,
+    "signed by another key": lambda: make_token(key=OTHER_KEY),
+    "unknown kid": lambda: make_token(headers={"kid": "someone-else"}),
+    "path-like kid": lambda: make_token(headers={"kid": "../../etc/passwd"}),
+    "no kid": lambda: jwt.encode(_claims(make_token()), PRIVATE_KEY, algorithm="ES256"),
+    "jku header": lambda: make_token(headers={"jku": "http://127.0.0.1:1/jwks.json"}),
+    "x5u header": lambda: make_token(headers={"x5u": "http://127.0.0.1:1/cert.pem"}),
+    "jwk header": lambda: make_token(
+        headers={"jwk": public_jwk(OTHER_KEY.public_key(), kid=KID, algorithm="ES256")}
+    ),
+    "wrong issuer": lambda: make_token(iss="evil"),
+    "wrong audience": lambda: make_token(aud="other-service"),
+    "no issuer": lambda: make_token(iss=None),
+    "expired": lambda: make_token(exp=int(time.time()) - 60),
+    "not yet valid": lambda: make_token(nbf=int(time.time()) + 600),
+    "refresh token as access token": lambda: make_token(type="refresh"),
+    "garbage": lambda: "not-a-jwt",
+    "ES384 when ES256 is configured": lambda: make_token(
+        algorithm="ES384", key=ec.generate_private_key(ec.SECP384R1())
+    ),
+}
+
+
+def _assert_401(response: Any, code: str) -> dict[str, Any]:
+    assert response.status_code == 401
+    assert response.mimetype == PROBLEM_CONTENT_TYPE
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="sample"')
+    body: dict[str, Any] = response.json
+    assert body["status"] == 401
+    assert body["code"] == code
+    return body
+
+
+def test_valid_token_is_accepted(client: Any) -> None:
+    response = client.get("/items/mine", headers={"Authorization": f"Bearer {make_token()}"})
+    assert response.status_code == 200
+    assert response.json == {"sub": "user-1"}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_attack_is_401_problem(client: Any, attack: str) -> None:
+    token = ATTACKS[attack]()
+    response = client.get("/items/mine", headers={"Authorization": f"Bearer {token}"})
+    code = "token_expired" if attack == "expired" else "invalid_token"
+    _assert_401(response, code)
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_missing_token_is_401_without_error_code(client: Any) -> None:
+    body = _assert_401(client.get("/items/mine"), "missing_token")
+    assert "error=" not in client.get("/items/mine").headers["WWW-Authenticate"]
+    assert "Bearer" in body["detail"]
+
+
+def test_token_only_in_header(client: Any) -> None:
+    token = make_token()
+    assert client.get(f"/items/mine?jwt={token}").status_code == 401
+    client.set_cookie("access_token_cookie", token)
+    assert client.get("/items/mine").status_code == 401
+
+
+def test_public_jwk_has_no_private_members() -> None:
+    jwk = public_jwk(PRIVATE_KEY, kid="k1", algorithm="ES256")
+    assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+    assert jwk["use"] == "sig"
+
+
+class _JWKSServer:
+    """A JWKS endpoint on loopback whose document and availability a test controls."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                body = json.dumps(server.document).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[_JWKSServer]:
+    server = _JWKSServer()
+    yield server
+    server.close()
+
+
+def test_remote_jwks_caches_refreshes_on_unknown_kid_and_keeps_last_good(
+    jwks_server: _JWKSServer,
+) -> None:
+    jwks_server.document = {
+        "keys": [public_jwk(PRIVATE_KEY.public_key(), kid="k1", algorithm="ES256")]
+    }
+    keys = RemoteJWKS(jwks_server.url, timeout=1, lifespan=0.2, cooldown=0)
+    assert keys.verification_key("k1").public_numbers() == PRIVATE_KEY.public_key().public_numbers()
+    keys.verification_key("k1")
+    assert jwks_server.requests == 1  # cached
+
+    jwks_server.document["keys"].append(
+        public_jwk(OTHER_KEY.public_key(), kid="k2", algorithm="ES256")
+    )
+    assert keys.verification_key("k2") is not None  # unknown kid -> one refresh
+    assert jwks_server.requests == 2
+    with pytest.raises(UnknownKeyError):
+        keys.verification_key("k3")
+
+    jwks_server.close()
+    time.sleep(0.3)  # let the cached set expire while the issuer is down
+    assert keys.verification_key("k1") is not None
+
+
+def test_remote_jwks_never_fetched_is_503() -> None:
+    keys = RemoteJWKS(f"http://127.0.0.1:{free_port()}/jwks.json", timeout=0.5)
+    with pytest.raises(ServiceUnavailable):
+        keys.verification_key("k1")
+
+
+def test_remote_jwks_refresh_on_unknown_kid_is_rate_limited(jwks_server: _JWKSServer) -> None:
+    jwks_server.document = {
+        "keys": [public_jwk(PRIVATE_KEY.public_key(), kid="k1", algorithm="ES256")]
+    }
+    keys = RemoteJWKS(jwks_server.url, timeout=1, cooldown=60)
+    keys.verification_key("k1")
+    for kid in ("x1", "x2", "x3"):
+        with pytest.raises(UnknownKeyError):
+            keys.verification_key(kid)
+    assert jwks_server.requests == 1
