@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -35,10 +36,12 @@ class GunicornServer:
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> GunicornServer:
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        log = self._log or subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -84,6 +87,9 @@ class GunicornServer:
                 self.process.wait()
         code = self.process.returncode
         self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         return code
 
     def __enter__(self) -> GunicornServer:

@@ -1,0 +1,43 @@
+"""OpenAPI and Swagger UI, served without any network access."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def test_swagger_ui_uses_only_local_assets(client: Any) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources, html
+    for source in sources:
+        assert source.startswith("/docs/assets/"), source
+        with client.get(source) as asset:
+            assert asset.status_code == 200, source
+            assert len(asset.data) > 1000
+    assert '"validatorUrl": null' in html
+    assert '"url": "/openapi.json"' in html or 'url: "/openapi.json"' in html
+
+
+def test_docs_csp_allows_the_page_and_nothing_remote(client: Any) -> None:
+    csp = client.get("/docs").headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline'" in csp
+    assert "connect-src 'self'" in csp
+    assert "http" not in csp
+
+
+def test_spec_declares_the_bearer_scheme_and_the_probes(client: Any) -> None:
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"] == "3.0.3"
+    assert spec["info"] == {"title": "Sample API", "version": "0.1.0"}
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert {"/livez", "/readyz"} <= set(spec["paths"])
+    assert spec["paths"]["/readyz"]["get"]["responses"]["503"] == {
+        "$ref": "#/components/responses/SERVICE_UNAVAILABLE"
+    }

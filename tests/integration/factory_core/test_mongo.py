@@ -1,0 +1,78 @@
+"""The MongoDB extension: declared indexes, portable expiry, one client per process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from pymongo import MongoClient
+from tests.integration.factory_core.sample import SampleSettings, create_sample
+from tests.support import AppFactory
+
+from factory_core import build_app, mongo
+
+
+def test_declared_indexes_are_created_on_first_use(
+    sample_app: Flask, mongo_client: MongoClient[Any], db_name: str
+) -> None:
+    with sample_app.app_context():
+        mongo.db.items.insert_one({"name": "a"})
+    assert "name_1" in mongo_client[db_name].items.index_information()
+
+
+def test_expiring_documents_are_purged_on_any_server(
+    make_app: AppFactory, mongo_client: MongoClient[Any], db_name: str
+) -> None:
+    def setup_expiring(app: Flask, _api: Any) -> None:
+        mongo.declare_expiring(app, "sessions", "expires_at")
+
+    app = make_app(
+        lambda config: build_app(
+            __name__,
+            settings=SampleSettings,
+            env_prefix="SAMPLE",
+            blueprints=[],
+            overrides=config,
+            setup=setup_expiring,
+        )
+    )
+    now = datetime.now(UTC)
+    with app.app_context():
+        sessions = mongo.db.sessions
+        sessions.insert_many(
+            [
+                {"_id": "old", "expires_at": now - timedelta(minutes=1)},
+                {"_id": "new", "expires_at": now + timedelta(minutes=10)},
+            ]
+        )
+        assert mongo.purge_expired(every_seconds=0) == 1
+        assert mongo.purge_expired(every_seconds=3600) == 0  # rate-limited
+    assert [doc["_id"] for doc in mongo_client[db_name].sessions.find()] == ["new"]
+    # A TTL index where the server has them (MongoDB), a plain one otherwise (FerretDB 1.x).
+    assert "expires_at_ttl" in mongo_client[db_name].sessions.index_information()
+
+
+def _child_client_id(app: Flask, queue: Any) -> None:
+    queue.put((os.getpid(), id(mongo.client(app))))
+
+
+def test_one_client_per_process_created_after_fork(sample_app: Flask) -> None:
+    parent = mongo.client(sample_app)
+    assert mongo.client(sample_app) is parent
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_child_client_id, args=(sample_app, queue))
+    child.start()
+    child_pid, child_client = queue.get(timeout=10)
+    child.join(timeout=10)
+    assert child_pid != os.getpid()
+    assert child_client != id(parent)
+    assert mongo.client(sample_app) is parent
+
+
+def test_each_app_has_its_own_client(make_app: AppFactory) -> None:
+    first, second = make_app(create_sample), make_app(create_sample)
+    assert mongo.client(first) is not mongo.client(second)
