@@ -56,17 +56,25 @@ class GunicornServer:
             stdout=log,
             stderr=log,
         )
+        try:
+            self._wait_until_live(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_live(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.app} exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.url}/livez", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
+                if requests.get(f"{self.url}/livez", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass  # not listening yet, or a worker still booting
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"gunicorn {self.app} did not answer /livez within {timeout}s")
 
     def worker_pids(self) -> list[int]:
