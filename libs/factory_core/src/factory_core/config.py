@@ -50,7 +50,6 @@ class Settings:
     MONGO_RETRY_AFTER_SECONDS = 2
 
     MAX_CONTENT_LENGTH = 64 * 1024
-    JSON_SORT_KEYS = False
     #: Origins allowed by CORS; empty disables CORS headers entirely.
     CORS_ORIGINS: ClassVar[list[str]] = []
     #: Number of reverse proxies in front of the service whose X-Forwarded-* headers are trusted.
