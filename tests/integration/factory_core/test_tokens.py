@@ -133,14 +133,15 @@ class _JWKSServer:
     """A JWKS endpoint on loopback whose document and availability a test controls."""
 
     def __init__(self) -> None:
-        self.document: dict[str, Any] = {"keys": []}
+        self.document: dict[str, Any] | str = {"keys": []}
         self.requests = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests += 1
-                body = json.dumps(server.document).encode()
+                document = server.document
+                body = (document if isinstance(document, str) else json.dumps(document)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -207,3 +208,29 @@ def test_remote_jwks_refresh_on_unknown_kid_is_rate_limited(jwks_server: _JWKSSe
         with pytest.raises(UnknownKeyError):
             keys.verification_key(kid)
     assert jwks_server.requests == 1
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "<html>maintenance</html>",
+        "[]",
+        json.dumps({"keys": []}),
+        json.dumps({"keys": [{"kty": "?"}]}),
+    ],
+)
+def test_remote_jwks_unusable_answer_keeps_last_good_or_is_503(
+    jwks_server: _JWKSServer, broken: str
+) -> None:
+    jwks_server.document = broken
+    with pytest.raises(ServiceUnavailable):
+        RemoteJWKS(jwks_server.url, timeout=1).verification_key("k1")
+
+    jwks_server.document = {
+        "keys": [public_jwk(PRIVATE_KEY.public_key(), kid="k1", algorithm="ES256")]
+    }
+    keys = RemoteJWKS(jwks_server.url, timeout=1, lifespan=0.1)
+    assert keys.verification_key("k1") is not None
+    jwks_server.document = broken
+    time.sleep(0.2)  # the cached set expires; the next fetch gets the broken answer
+    assert keys.verification_key("k1") is not None

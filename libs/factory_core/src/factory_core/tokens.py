@@ -6,20 +6,27 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import jwt
 from flask import Flask, Response, current_app
 from flask_jwt_extended import JWTManager
 from jwt import PyJWK, PyJWKClient, PyJWKSet
-from jwt.exceptions import InvalidTokenError, PyJWKClientConnectionError, PyJWKClientError
+from jwt.exceptions import (
+    InvalidTokenError,
+    PyJWKClientConnectionError,
+    PyJWKClientError,
+    PyJWKError,
+    PyJWKSetError,
+)
 
 from factory_core.errors import ServiceUnavailable, problem
 
 logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "factory_core.keys"
+REQUIRED_CLAIMS_KEY = "factory_core.required_claims"
 
 # Headers that would let a token choose its own verification key (RFC 8725 section 3.10).
 _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
@@ -67,10 +74,11 @@ class _LastGoodJWKClient(PyJWKClient):
     def fetch_data(self) -> Any:
         try:
             data = super().fetch_data()
-        except PyJWKClientConnectionError:
+            PyJWKSet.from_dict(data)  # an answer without usable keys is no better than none
+        except (PyJWKClientError, PyJWKError, PyJWKSetError, ValueError) as error:
             with self._last_good_lock:
                 if self._last_good is None:
-                    raise
+                    raise PyJWKClientConnectionError(f"no usable JWKS: {error}") from error
                 logger.warning("JWKS fetch from %s failed; keeping the last good keys", self.uri)
                 return self._last_good
         with self._last_good_lock:
@@ -124,10 +132,15 @@ def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token")
     return problem(401, detail, code=code, headers=_challenge(error, detail))
 
 
-def _decode_key(header: Mapping[str, Any], _claims: Mapping[str, Any]) -> Any:
+def _decode_key(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
     forbidden = [name for name in _FORBIDDEN_HEADERS if name in header]
     if forbidden:
         raise InvalidTokenError(f"forbidden header {forbidden[0]}")
+    # Checked on the token as sent: Flask-JWT-Extended later fills in a missing `type` as
+    # "access", so a token without one would otherwise pass as an access token.
+    for name in current_app.extensions.get(REQUIRED_CLAIMS_KEY, ()):
+        if name not in claims:
+            raise InvalidTokenError(f"missing claim {name}")
     kid = header.get("kid")
     if not isinstance(kid, str) or not _KID.match(kid):
         raise UnknownKeyError("missing or malformed key id")
@@ -135,8 +148,13 @@ def _decode_key(header: Mapping[str, Any], _claims: Mapping[str, Any]) -> Any:
     return source.verification_key(kid)
 
 
-def configure_jwt(app: Flask, manager: JWTManager, keys: KeySource) -> None:
-    """Bind ``manager`` to ``app`` for the one configured algorithm, keys by kid, 401 problems."""
+def configure_jwt(
+    app: Flask, manager: JWTManager, keys: KeySource, *, required_claims: Iterable[str] = ()
+) -> None:
+    """Bind ``manager`` to ``app`` for the one configured algorithm, keys by kid, 401 problems.
+
+    A token lacking any of ``required_claims`` (e.g. ``exp``, ``jti``, ``type``) is invalid.
+    """
     config = app.config
     algorithm = config["JWT_ALGORITHM"]
     config.setdefault("JWT_DECODE_ALGORITHMS", [algorithm])
@@ -148,6 +166,7 @@ def configure_jwt(app: Flask, manager: JWTManager, keys: KeySource) -> None:
     config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
     config.setdefault("JWT_ENCODE_NBF", True)
     app.extensions[EXTENSION_KEY] = keys
+    app.extensions[REQUIRED_CLAIMS_KEY] = tuple(required_claims)
 
     manager.decode_key_loader(_decode_key)
     manager.unauthorized_loader(

@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import Flask
 
-from factory_core import build_app
+from factory_core import Api, build_app
+from todo_service import idempotency, repository
+from todo_service.auth import init_auth
+from todo_service.routes import blp as todos_blp
 from todo_service.settings import TodoSettings
 
 
@@ -17,6 +20,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         settings=TodoSettings,
         env_prefix="TODO",
-        blueprints=[],
+        blueprints=[todos_blp],
         overrides=config,
+        setup=_setup,
     )
+
+
+def _setup(app: Flask, _api: Api) -> None:
+    init_auth(app)
+    repository.declare_indexes(app)
+    idempotency.declare_indexes(app)

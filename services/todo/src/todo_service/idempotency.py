@@ -1,0 +1,188 @@
+"""Idempotency-Key for POST: one key, one effect; retries replay the first response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+from flask import Flask
+from flask_smorest import abort
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from factory_core import mongo
+from todo_service.repository import Document, utc_now
+
+COLLECTION = "idempotency_keys"
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+#: A first request that died (a killed worker) leaves a pending record; after this long another
+#: request with the key may finish the job, with the todo id the first one had reserved.
+LEASE = timedelta(seconds=30)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+def declare_indexes(app: Flask) -> None:
+    """The unique (owner, key) index is what decides between concurrent first requests."""
+    mongo.declare_indexes(
+        app,
+        COLLECTION,
+        [IndexModel([("owner", ASCENDING), ("key", ASCENDING)], unique=True, name="owner_key")],
+    )
+    mongo.declare_expiring(app, COLLECTION, "expires_at")
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first response to a key, replayed byte for byte."""
+
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def validate_key(value: str) -> str:
+    """The key as sent, or a 422 problem for one that is empty, too long or not ASCII."""
+    if not _KEY.match(value):
+        abort(
+            422,
+            message="Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            errors={"headers": {IDEMPOTENCY_KEY_HEADER: ["Not a valid idempotency key."]}},
+        )
+    return value
+
+
+def request_fingerprint(body: Any) -> str:
+    """A hash of the JSON body, independent of key order and whitespace."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class IdempotencyRepository:
+    """The idempotency_keys collection: one record per (owner, key) until it expires."""
+
+    @property
+    def _records(self) -> Collection[Document]:
+        return mongo.collection(COLLECTION)
+
+    def claim(
+        self, *, owner: str, key: str, fingerprint: str, ttl: timedelta
+    ) -> tuple[Document, bool]:
+        """The record for (owner, key) and whether this call created it (and so owns it)."""
+        while True:
+            now = utc_now()
+            record: Document = {
+                "_id": ObjectId(),
+                "owner": owner,
+                "key": key,
+                "fingerprint": fingerprint,
+                "resource_id": ObjectId(),
+                "state": "pending",
+                "lease_until": now + LEASE,
+                "created_at": now,
+                "expires_at": now + ttl,
+            }
+            try:
+                self._records.insert_one(record)
+            except DuplicateKeyError:
+                existing = self._records.find_one({"owner": owner, "key": key})
+                if existing is None:
+                    continue  # released by a failed first request: try again
+                if existing["expires_at"] <= now:
+                    # Expired but not yet purged (FerretDB has no TTL): the key is free again.
+                    self._records.delete_one({"_id": existing["_id"], "expires_at": {"$lte": now}})
+                    continue
+                return existing, False
+            return record, True
+
+    def get(self, *, record_id: ObjectId) -> Document | None:
+        return self._records.find_one({"_id": record_id})
+
+    def take_over(self, *, record_id: ObjectId) -> bool:
+        """Claim a pending record whose first request is gone (its lease ran out)."""
+        now = utc_now()
+        taken = self._records.find_one_and_update(
+            {"_id": record_id, "state": "pending", "lease_until": {"$lt": now}},
+            {"$set": {"lease_until": now + LEASE}},
+        )
+        return taken is not None
+
+    def complete(self, *, record_id: ObjectId, response: StoredResponse) -> None:
+        self._records.update_one(
+            {"_id": record_id},
+            {
+                "$set": {
+                    "state": "done",
+                    "status": response.status,
+                    "body": response.body,
+                    "headers": response.headers,
+                }
+            },
+        )
+
+    def release(self, *, record_id: ObjectId) -> None:
+        """Forget a pending record whose request failed, so a retry can run."""
+        self._records.delete_one({"_id": record_id, "state": "pending"})
+
+
+def run_once(
+    *,
+    owner: str,
+    key: str,
+    fingerprint: str,
+    ttl: timedelta,
+    wait_seconds: float,
+    create: Callable[[ObjectId], StoredResponse],
+    records: IdempotencyRepository,
+) -> tuple[StoredResponse, bool]:
+    """Run ``create`` at most once per (owner, key); return its response and whether replayed.
+
+    ``create`` gets the resource id reserved for the key, so a request finishing the work of
+    a dead first attempt creates the same resource, not a second one.
+    """
+    record, owned = records.claim(owner=owner, key=key, fingerprint=fingerprint, ttl=ttl)
+    deadline = time.monotonic() + wait_seconds
+    while not owned:
+        if record["fingerprint"] != fingerprint:
+            abort(
+                422,
+                message="This Idempotency-Key was already used with a different request body.",
+                code="idempotency_key_reused",
+            )
+        if record.get("state") == "done":
+            return _stored(record), True
+        if records.take_over(record_id=record["_id"]):
+            break
+        if time.monotonic() >= deadline:
+            abort(
+                409,
+                message="A request with this Idempotency-Key is still in progress. Retry later.",
+                code="idempotency_key_in_progress",
+                headers={"Retry-After": "1"},
+            )
+        time.sleep(0.05)
+        current = records.get(record_id=record["_id"])
+        if current is None:  # the first request failed and released the key: start over
+            record, owned = records.claim(owner=owner, key=key, fingerprint=fingerprint, ttl=ttl)
+        else:
+            record = current
+    try:
+        response = create(record["resource_id"])
+    except Exception:
+        records.release(record_id=record["_id"])
+        raise
+    records.complete(record_id=record["_id"], response=response)
+    return response, False
+
+
+def _stored(record: Document) -> StoredResponse:
+    return StoredResponse(
+        status=int(record["status"]), body=str(record["body"]), headers=dict(record["headers"])
+    )

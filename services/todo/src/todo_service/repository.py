@@ -1,0 +1,214 @@
+"""TodoRepository: every pymongo call on todos; ownership and versions are part of each filter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection as Sized
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from flask import Flask
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from factory_core import mongo
+
+COLLECTION = "todos"
+PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
+# Sort keys map to stored fields: priority by rank (not alphabetically), title by a case-folded
+# copy (FerretDB has no collations). _id breaks ties, so pages never overlap or skip.
+_SORT_FIELDS = {
+    "created_at": "created_at",
+    "due": "due",
+    "priority": "priority_rank",
+    "title": "title_key",
+}
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# Escaped by hand: the escapes that PCRE (MongoDB) and RE2 (FerretDB) both read literally.
+_REGEX_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}/-])")
+
+Document = dict[str, Any]
+
+
+def declare_indexes(app: Flask) -> None:
+    """Every list query walks one of these for its owner and sort, never the whole collection."""
+    indexes = [
+        IndexModel([("owner", ASCENDING), (field, ASCENDING), ("_id", ASCENDING)], name=name)
+        for name, field in (
+            ("owner_created_at", "created_at"),
+            ("owner_due", "due"),
+            ("owner_priority", "priority_rank"),
+            ("owner_title", "title_key"),
+        )
+    ]
+    indexes.append(
+        IndexModel([("owner", ASCENDING), ("tags", ASCENDING)], name="owner_tags"),
+    )
+    indexes.append(
+        IndexModel(
+            [("owner", ASCENDING), ("done", ASCENDING), ("created_at", ASCENDING)],
+            name="owner_done_created_at",
+        )
+    )
+    mongo.declare_indexes(app, COLLECTION, indexes)
+
+
+@dataclass(frozen=True)
+class TodoFilter:
+    """What GET /todos may filter on (already validated by TodoQueryArgsSchema)."""
+
+    done: bool | None = None
+    tag: str | None = None
+    priority: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    q: str | None = None
+
+
+def literal_pattern(text: str) -> str:
+    """A regular expression matching ``text`` literally (never a user-written regex)."""
+    return _REGEX_SPECIAL.sub(r"\\\1", text)
+
+
+def parse_id(value: str) -> ObjectId | None:
+    """The ObjectId in a URL, or None for anything that is not one (then: 404)."""
+    return ObjectId(value) if _OBJECT_ID.match(value) else None
+
+
+def to_document(owner: str, fields: Mapping[str, Any], *, now: datetime) -> Document:
+    """A new todo's stored form from validated fields."""
+    document: Document = {"owner": owner, **fields, "created_at": now, "updated_at": now}
+    document["version"] = 1
+    return _with_derived(document)
+
+
+def to_public(document: Mapping[str, Any]) -> Document:
+    """A stored todo as TodoSchema serializes it."""
+    public = {
+        key: value
+        for key, value in document.items()
+        if key not in ("_id", "owner", "priority_rank", "title_key")
+    }
+    public["id"] = str(document["_id"])
+    return public
+
+
+def _with_derived(fields: Document) -> Document:
+    if "priority" in fields:
+        fields["priority_rank"] = PRIORITY_RANK[fields["priority"]]
+    if "title" in fields:
+        fields["title_key"] = fields["title"].casefold()
+    return fields
+
+
+def utc_now() -> datetime:
+    """Now, in UTC milliseconds (what the database keeps)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class TodoRepository:
+    """The todos collection. Every method is scoped to one owner."""
+
+    @property
+    def _todos(self) -> Collection[Document]:
+        return mongo.collection(COLLECTION)
+
+    def find_for_owner(
+        self,
+        *,
+        owner: str,
+        filters: TodoFilter,
+        sort: str,
+        skip: int,
+        limit: int,
+    ) -> tuple[list[Document], int]:
+        """One page of the owner's todos and how many match in all."""
+        query = self._query(owner, filters)
+        direction = DESCENDING if sort.startswith("-") else ASCENDING
+        order = [(_SORT_FIELDS[sort.lstrip("-")], direction), ("_id", direction)]
+        total = self._todos.count_documents(query)
+        if skip >= total:
+            return [], total
+        cursor = self._todos.find(query, sort=order, skip=skip, limit=limit)
+        return list(cursor), total
+
+    def get_for_owner(self, *, owner: str, todo_id: ObjectId) -> Document | None:
+        return self._todos.find_one({"_id": todo_id, "owner": owner})
+
+    def create(self, *, document: Document) -> Document:
+        """Insert ``document``; with a preset ``_id`` that exists, return the stored one.
+
+        Idempotent creates preset the ``_id``: finishing the work of a first attempt that
+        died after its insert must not fail, nor create a second todo.
+        """
+        try:
+            self._todos.insert_one(document)
+        except DuplicateKeyError:
+            stored = self._todos.find_one({"_id": document["_id"], "owner": document["owner"]})
+            if stored is None:
+                raise
+            return stored
+        return document
+
+    def update_if_version(
+        self,
+        *,
+        owner: str,
+        todo_id: ObjectId,
+        versions: Sized[int] | None,
+        changes: Mapping[str, Any],
+    ) -> Document | None:
+        """Apply ``changes`` if the todo is at one of ``versions`` (None: any), atomically.
+
+        The version check and the write are one find_one_and_update: of two concurrent
+        updates from the same version, exactly one matches.
+        """
+        update: Document = {
+            "$set": {**_with_derived(dict(changes)), "updated_at": utc_now()},
+            "$inc": {"version": 1},
+        }
+        return self._todos.find_one_and_update(
+            self._version_filter(owner, todo_id, versions),
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def delete_if_version(
+        self, *, owner: str, todo_id: ObjectId, versions: Sized[int] | None
+    ) -> bool:
+        """Delete the todo if it is at one of ``versions`` (None: any); whether it was."""
+        deleted = self._todos.find_one_and_delete(self._version_filter(owner, todo_id, versions))
+        return deleted is not None
+
+    @staticmethod
+    def _version_filter(owner: str, todo_id: ObjectId, versions: Sized[int] | None) -> Document:
+        query: Document = {"_id": todo_id, "owner": owner}
+        if versions is not None:
+            query["version"] = {"$in": list(versions)}
+        return query
+
+    @staticmethod
+    def _query(owner: str, filters: TodoFilter) -> Document:
+        query: Document = {"owner": owner}
+        if filters.done is not None:
+            query["done"] = filters.done
+        if filters.tag is not None:
+            query["tags"] = filters.tag
+        if filters.priority is not None:
+            query["priority"] = filters.priority
+        due: Document = {}
+        if filters.due_before is not None:
+            due["$lt"] = filters.due_before
+        if filters.due_after is not None:
+            due["$gt"] = filters.due_after
+        if due:
+            query["due"] = due
+        if filters.q is not None:
+            pattern = {"$regex": literal_pattern(filters.q), "$options": "i"}
+            query["$or"] = [{"title": pattern}, {"notes": pattern}]
+        return query

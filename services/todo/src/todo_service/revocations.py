@@ -1,0 +1,245 @@
+"""auth's revocation feed, polled by one daemon thread per worker process and kept in memory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import urllib.parse
+import urllib.request
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: The feed is asked again from `now` minus this overlap: items are idempotent, and the overlap
+#: covers clock skew between the hosts and revocations written while a page was being read.
+OVERLAP = timedelta(seconds=60)
+PAGE_LIMIT = 1000
+#: A feed that keeps saying has_more is broken; stop after this many pages per poll.
+MAX_PAGES_PER_POLL = 100
+
+
+class FeedError(Exception):
+    """The feed could not be read, or its answer is not what the contract says."""
+
+
+@dataclass
+class Revocations:
+    """What is revoked right now: token ids, token families and per-subject cutoffs."""
+
+    tokens: dict[str, datetime] = field(default_factory=dict)
+    families: dict[str, datetime] = field(default_factory=dict)
+    #: sub -> (not_before, expires_at): tokens of sub issued before not_before are revoked.
+    subjects: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        """Record one feed item (items are idempotent; a later cutoff wins)."""
+        kind, value = item.get("kind"), item.get("value")
+        if not isinstance(value, str) or not value:
+            raise FeedError("feed item without a value")
+        expires_at = _parse_time(item.get("expires_at"))
+        if kind == "token":
+            _keep_latest(self.tokens, value, expires_at)
+        elif kind == "family":
+            _keep_latest(self.families, value, expires_at)
+        elif kind == "subject":
+            self._add_subject(value, _parse_time(item.get("not_before")), expires_at)
+        else:
+            logger.warning("ignoring revocation of unknown kind %r", kind)
+
+    def _add_subject(self, sub: str, not_before: datetime, expires_at: datetime) -> None:
+        old_cutoff, old_expiry = self.subjects.get(sub, (not_before, expires_at))
+        self.subjects[sub] = (max(not_before, old_cutoff), max(expires_at, old_expiry))
+
+    def merge(self, other: Revocations) -> None:
+        """Add everything ``other`` revokes."""
+        for jti, expires_at in other.tokens.items():
+            _keep_latest(self.tokens, jti, expires_at)
+        for fid, expires_at in other.families.items():
+            _keep_latest(self.families, fid, expires_at)
+        for sub, (not_before, expires_at) in other.subjects.items():
+            self._add_subject(sub, not_before, expires_at)
+
+    def forget_expired(self, now: datetime) -> None:
+        """Drop entries that can no longer match a valid token."""
+        self.tokens = {k: v for k, v in self.tokens.items() if v > now}
+        self.families = {k: v for k, v in self.families.items() if v > now}
+        self.subjects = {k: v for k, v in self.subjects.items() if v[1] > now}
+
+    def revoke(self, claims: Mapping[str, Any]) -> bool:
+        """Whether the token with ``claims`` is revoked."""
+        if claims.get("jti") in self.tokens or claims.get("fid") in self.families:
+            return True
+        cutoff = self.subjects.get(str(claims.get("sub")))
+        issued_at = claims.get("iat")
+        if cutoff is None or not isinstance(issued_at, int | float):
+            return False
+        return issued_at < cutoff[0].timestamp()
+
+
+class RevocationFeed:
+    """Reads the feed every ``poll_seconds`` in a daemon thread started lazily after fork."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str,
+        poll_seconds: float,
+        max_staleness_seconds: float,
+        timeout: float,
+    ) -> None:
+        self.url = url
+        self.token = token
+        self.poll_seconds = poll_seconds
+        self.max_staleness_seconds = max_staleness_seconds
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.revocations = Revocations()
+        self._since: datetime | None = None
+        self._started_at = time.monotonic()
+        self._last_success: float | None = None
+        self._first_attempt = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+
+    def ensure_started(self) -> None:
+        """Start this process's poller (once per process: a forked child starts its own)."""
+        if self._pid == os.getpid() and self._thread is not None:
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._reset()  # state copied from the parent is not this process's to trust
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=_poll_forever,
+                    args=(weakref.ref(self), self._stop),
+                    name="revocation-feed",
+                    daemon=True,
+                )
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the poller (tests and shutdown)."""
+        self._stop.set()
+
+    def is_revoked(self, claims: Mapping[str, Any]) -> bool:
+        """Whether the token is revoked; raise FeedError when the feed is too stale to tell."""
+        self.ensure_started()
+        # A worker's first request waits (briefly) for the first read, so a revoked token is
+        # refused from the start and not only after the first poll.
+        self._first_attempt.wait(self.timeout + 0.5)
+        with self._lock:
+            if self.is_stale():
+                raise FeedError("the revocation feed has not been read recently")
+            return self.revocations.revoke(claims)
+
+    def is_stale(self) -> bool:
+        if self.max_staleness_seconds <= 0:
+            return False
+        if self._last_success is None:
+            return True
+        return time.monotonic() - self._last_success > self.max_staleness_seconds
+
+    def poll(self) -> None:
+        """Read every page since the last cursor and merge it (one poll)."""
+        since = self._since
+        fresh = Revocations()
+        server_now: datetime | None = None
+        for _ in range(MAX_PAGES_PER_POLL):
+            page = self._fetch(since)
+            server_now = server_now or _parse_time(page.get("now"))
+            items = page.get("items")
+            if not isinstance(items, list):
+                raise FeedError("feed answer without items")
+            for item in items:
+                if not isinstance(item, dict):
+                    raise FeedError("feed item is not an object")
+                fresh.add(item)
+            if not page.get("has_more") or not items:
+                break
+            last = _parse_time(items[-1].get("revoked_at"))
+            if since is not None and last <= since:
+                raise FeedError("the feed's has_more makes no progress")
+            since = last
+        assert server_now is not None
+        with self._lock:
+            self.revocations.merge(fresh)
+            self.revocations.forget_expired(server_now)
+            self._since = server_now - OVERLAP
+            self._last_success = time.monotonic()
+
+    def _fetch(self, since: datetime | None) -> dict[str, Any]:
+        query = {"limit": str(PAGE_LIMIT)}
+        if since is not None:
+            query["since"] = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        request = urllib.request.Request(  # noqa: S310 (the URL is a validated http(s) setting)
+            f"{self.url}?{urllib.parse.urlencode(query)}",
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+        )
+        try:
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                document = json.load(response)
+        except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
+            raise FeedError(f"cannot read the revocation feed: {error}") from error
+        if not isinstance(document, dict):
+            raise FeedError("feed answer is not an object")
+        return document
+
+    def _attempt(self) -> None:
+        try:
+            self.poll()
+        except FeedError as error:
+            logger.warning("revocation feed: %s", error)
+        except Exception:  # the poller must survive anything a broken feed sends
+            logger.exception("revocation feed: unexpected answer")
+        finally:
+            self._first_attempt.set()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The service secret goes to the configured URL only, never to where it redirects."""
+
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
+def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> None:
+    # Only a weak reference: when the app (and its feed) is gone, the thread ends.
+    while not stop.is_set():
+        feed = ref()
+        if feed is None:
+            return
+        feed._attempt()
+        interval = feed.poll_seconds
+        del feed
+        stop.wait(interval)
+
+
+def _keep_latest(entries: dict[str, datetime], key: str, expires_at: datetime) -> None:
+    entries[key] = max(expires_at, entries.get(key, expires_at))
+
+
+def _parse_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise FeedError(f"expected an RFC 3339 datetime, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise FeedError(f"expected an RFC 3339 datetime, got {value!r}") from None
+    if parsed.tzinfo is None:
+        raise FeedError(f"datetime without a timezone: {value!r}")
+    return parsed

@@ -1,0 +1,126 @@
+"""Bad input: every one is a 4xx problem naming the field, never a 500 or a silent accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from tests.integration.todo.conftest import Caller
+
+from factory_core import mongo
+
+
+def _assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.json
+    assert response.mimetype == "application/problem+json"
+    body: dict[str, Any] = response.json
+    assert body["status"] == status
+    return body
+
+
+@pytest.mark.parametrize("field", ["id", "_id", "owner", "version", "created_at", "updated_at"])
+def test_server_owned_fields_are_422_on_create(alice: Caller, todo_app: Flask, field: str) -> None:
+    body = _assert_problem(alice.post("/todos", json={"title": "t", field: "x"}), 422)
+    assert body["errors"] == {"json": {field: ["Unknown field."]}}
+    with todo_app.app_context():
+        assert mongo.db.todos.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("field", ["id", "owner", "version", "created_at", "updated_at"])
+def test_server_owned_fields_are_422_on_patch_and_put(alice: Caller, field: str) -> None:
+    todo = alice.create()
+    path = f"/todos/{todo['id']}"
+    for method in ("PATCH", "PUT"):
+        response = alice.request(
+            method, path, json={"title": "t", field: 7}, headers={"If-Match": "*"}
+        )
+        assert _assert_problem(response, 422)["errors"] == {"json": {field: ["Unknown field."]}}
+    assert alice.get(path).json == todo
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"title": {"$ne": ""}}, "title"),
+        ({"title": "t", "notes": {"$gt": ""}}, "notes"),
+        ({"title": "t", "priority": {"$in": ["low"]}}, "priority"),
+        ({"title": "t", "tags": [{"$ne": 1}]}, "tags"),
+        ({"title": "t", "done": {"$exists": True}}, "done"),
+        ({"title": "t", "due": {"$lt": "2030-01-01T00:00:00Z"}}, "due"),
+    ],
+)
+def test_operator_objects_where_values_belong_are_422(
+    alice: Caller, payload: dict[str, Any], field: str
+) -> None:
+    body = _assert_problem(alice.post("/todos", json=payload), 422)
+    assert field in body["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"),
+    [
+        ({}, "title", "Missing data for required field."),
+        ({"title": ""}, "title", "Length must be between 1 and 200."),
+        ({"title": "   "}, "title", "Must not be blank."),
+        ({"title": "x" * 201}, "title", "Length must be between 1 and 200."),
+        ({"title": 5}, "title", "Not a valid string."),
+        ({"title": "t", "notes": "x" * 10_001}, "notes", "Longer than maximum length 10000."),
+        ({"title": "t", "done": "yes"}, "done", "Not a valid boolean."),
+        ({"title": "t", "done": 1}, "done", "Not a valid boolean."),
+        ({"title": "t", "priority": "urgent"}, "priority", "Must be one of: low, normal, high."),
+        ({"title": "t", "due": "2030-01-01T00:00:00"}, "due", "Not a valid aware datetime."),
+        ({"title": "t", "due": "tomorrow"}, "due", "Not a valid datetime."),
+        ({"title": "t", "tags": ["a", "a"]}, "tags", "Tags must be unique."),
+        ({"title": "t", "tags": "a"}, "tags", "Not a valid list."),
+    ],
+)
+def test_invalid_fields_are_422_naming_the_field(
+    alice: Caller, payload: dict[str, Any], field: str, message: str
+) -> None:
+    body = _assert_problem(alice.post("/todos", json=payload), 422)
+    assert message in str(body["errors"]["json"][field])
+
+
+def test_tag_limits(alice: Caller) -> None:
+    too_many = [f"t{i}" for i in range(21)]
+    assert _assert_problem(alice.post("/todos", json={"title": "t", "tags": too_many}), 422)
+    too_long = _assert_problem(alice.post("/todos", json={"title": "t", "tags": ["x" * 33]}), 422)
+    assert too_long["errors"]["json"]["tags"] == {"0": ["Length must be between 1 and 32."]}
+    empty = _assert_problem(alice.post("/todos", json={"title": "t", "tags": [""]}), 422)
+    assert "tags" in empty["errors"]["json"]
+    assert alice.post("/todos", json={"title": "t", "tags": too_many[:20]}).status_code == 201
+
+
+def test_a_json_array_body_is_422(alice: Caller) -> None:
+    assert _assert_problem(alice.post("/todos", json=[{"title": "t"}]), 422)
+
+
+def test_malformed_json_is_400(alice: Caller) -> None:
+    response = alice.post("/todos", data='{"title": ', content_type="application/json")
+    _assert_problem(response, 400)
+
+
+def test_wrong_content_type_is_415(alice: Caller) -> None:
+    response = alice.post(
+        "/todos", data="title=t", content_type="application/x-www-form-urlencoded"
+    )
+    _assert_problem(response, 415)
+
+
+def test_oversized_body_is_413(alice: Caller) -> None:
+    response = alice.post("/todos", json={"title": "t", "notes": "x" * 70_000})
+    _assert_problem(response, 413)
+
+
+def test_wrong_method_is_405_with_allow(alice: Caller) -> None:
+    response = alice.request("PATCH", "/todos", json={"title": "t"})
+    _assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "has space"])
+def test_invalid_idempotency_key_is_422(alice: Caller, key: str) -> None:
+    response = alice.post("/todos", json={"title": "t"}, headers={"Idempotency-Key": key})
+    body = _assert_problem(response, 422)
+    assert body["errors"] == {"headers": {"Idempotency-Key": ["Not a valid idempotency key."]}}

@@ -1,0 +1,150 @@
+"""auth's revocation feed: revoked tokens are 401 within a poll; a stale feed fails closed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from tests.support import AppFactory
+from tests.support.devdb import free_port
+from tests.support.tokens import IssuerServer
+
+from todo_service.auth import revocation_feed
+
+DEADLINE = 10.0
+
+
+def _status(app: Any, token: str) -> Any:
+    return app.test_client().get("/todos", headers={"Authorization": f"Bearer {token}"})
+
+
+def _eventually(check: Callable[[], Any], expected: int) -> Any:
+    """Poll until the status is ``expected`` (a deadline for a slow machine, not a timing test)."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        response = check()
+        if response.status_code == expected or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def _claims(token: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def test_a_revoked_token_is_401_within_a_poll(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory()
+    issuer = auth_server.issuer
+    token, other = issuer.access_token("u1"), issuer.access_token("u1")
+    assert _status(app, token).status_code == 200
+    auth_server.revoke_token(_claims(token)["jti"])
+    response = _eventually(lambda: _status(app, token), 401)
+    assert response.status_code == 401
+    assert response.json["code"] == "token_revoked"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert _status(app, other).status_code == 200
+
+
+def test_a_revoked_family_revokes_its_tokens(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory()
+    issuer = auth_server.issuer
+    stolen = issuer.access_token("u1", fid="family-1")
+    sibling = issuer.access_token("u1", fid="family-1")
+    unrelated = issuer.access_token("u1", fid="family-2")
+    assert _status(app, stolen).status_code == 200
+    auth_server.revoke_family("family-1")
+    assert _eventually(lambda: _status(app, stolen), 401).status_code == 401
+    assert _status(app, sibling).status_code == 401
+    assert _status(app, unrelated).status_code == 200
+
+
+def test_a_subject_cutoff_revokes_tokens_issued_before_it(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory()
+    issuer = auth_server.issuer
+    now = int(time.time())
+    old = issuer.access_token("u1", iat=now - 60)
+    new = issuer.access_token("u1", iat=now)
+    someone_else = issuer.access_token("u2", iat=now - 60)
+    assert _status(app, old).status_code == 200
+    auth_server.revoke_subject("u1", not_before=datetime.fromtimestamp(now - 30, UTC))
+    assert _eventually(lambda: _status(app, old), 401).status_code == 401
+    assert _status(app, new).status_code == 200
+    assert _status(app, someone_else).status_code == 200
+
+
+def test_revocations_are_honoured_from_a_workers_first_request(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    """After a restart, the first request already knows what auth revoked before."""
+    token = auth_server.issuer.access_token("u1")
+    auth_server.revoke_token(_claims(token)["jti"])
+    app = todo_factory(REVOCATION_POLL_SECONDS=30)
+    assert _status(app, token).status_code == 401
+
+
+def test_many_pages_are_read(todo_factory: AppFactory, auth_server: IssuerServer) -> None:
+    issuer = auth_server.issuer
+    tokens = [issuer.access_token("u1") for _ in range(5)]
+    for token in tokens:
+        auth_server.revoke_token(_claims(token)["jti"])
+    # Pages of 2: the consumer asks again from the last revoked_at while has_more is true.
+    original = auth_server.feed_page
+    auth_server.feed_page = lambda since, limit: original(since, 2)  # type: ignore[method-assign]
+    app = todo_factory()
+    assert [_status(app, token).status_code for token in tokens] == [401] * 5
+
+
+def test_a_stale_feed_fails_closed_and_recovers(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory(REVOCATION_POLL_SECONDS=0.1, REVOCATION_MAX_STALENESS_SECONDS=0.5)
+    token = auth_server.issuer.access_token("u1")
+    assert _status(app, token).status_code == 200
+    auth_server.stop()  # keys stay cached; only the feed is missed
+    response = _eventually(lambda: _status(app, token), 503)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == "revocations_unavailable"
+    assert int(response.headers["Retry-After"]) >= 1
+    assert app.test_client().get("/livez").status_code == 200
+    auth_server.start()
+    assert _eventually(lambda: _status(app, token), 200).status_code == 200
+
+
+def test_a_feed_never_read_fails_closed(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory(REVOCATION_FEED_TOKEN="not-the-shared-secret")
+    response = _status(app, auth_server.issuer.access_token("u1"))
+    assert response.status_code == 503
+    assert response.json["code"] == "revocations_unavailable"
+
+
+def test_fail_open_when_staleness_is_zero(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/auth/revocations"
+    app = todo_factory(REVOCATION_FEED_URL=nowhere, REVOCATION_MAX_STALENESS_SECONDS=0)
+    assert _status(app, auth_server.issuer.access_token("u1")).status_code == 200
+
+
+def test_expired_revocations_are_forgotten(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    auth_server.revoke_token("gone", lifetime=timedelta(seconds=-1))
+    auth_server.revoke_token("kept")
+    app = todo_factory()
+    assert _status(app, auth_server.issuer.access_token("u1")).status_code == 200
+    feed = revocation_feed(app)
+    assert feed is not None
+    assert set(feed.revocations.tokens) == {"kept"}
