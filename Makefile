@@ -41,7 +41,7 @@ $(STAMPS)/install: $(POETRY) $(PACKAGE_FILES)
 .PHONY: install
 install: $(STAMPS)/install ## Install poetry and the workspace (.venv)
 
-$(DEVDB): tools/devdb/main.go tools/devdb/go.mod tools/devdb/go.sum
+$(DEVDB): $(wildcard tools/devdb/*.go) tools/devdb/go.mod tools/devdb/go.sum
 	cd tools/devdb && go build -trimpath -o ../../$(DEVDB) .
 
 .PHONY: devdb
@@ -65,6 +65,12 @@ run-auth: install devdb-start ## Run the auth service on :5001 (gunicorn, develo
 run-todo: install devdb-start ## Run the todo service on :5002 (gunicorn, development settings)
 	$(DEV_ENV) TODO_ENV=$${TODO_ENV:-development} TODO_INSTANCE_PATH=$(CURDIR)/var/todo \
 		$(GUNICORN) --bind 127.0.0.1:5002 todo_service.wsgi:app
+
+.PHONY: create-admin
+create-admin: install devdb-start ## Create (or promote) an admin: make create-admin USERNAME=alice
+	@test -n "$(USERNAME)" || { echo "usage: make create-admin USERNAME=<name>"; exit 2; }
+	AUTH_ENV=$${AUTH_ENV:-development} AUTH_INSTANCE_PATH=$(CURDIR)/var/auth \
+		$(BIN)/flask --app auth_service create-admin "$(USERNAME)"
 
 .PHONY: run
 run: install devdb-start ## Run the dev database and both services (Ctrl-C stops the services)

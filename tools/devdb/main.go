@@ -4,6 +4,9 @@
 // It prints one line, "devdb: listening on mongodb://HOST:PORT/", to stdout once
 // it accepts connections, so callers that ask for port 0 can learn the real port.
 // SIGINT and SIGTERM stop it cleanly.
+//
+// Clients talk to a relay that lets one command at a time reach FerretDB (see
+// serialize.go): that gives single-document operations the atomicity MongoDB guarantees.
 package main
 
 import (
@@ -11,6 +14,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,9 +53,17 @@ func run(listen, dataDir, logLevel string) error {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// Clients connect to the relay on the public address; FerretDB itself listens on a
+	// loopback port of its own.
+	public, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	defer public.Close()
+
 	// FerretDB wants a "file:" URI naming a directory, with a trailing slash.
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + strings.TrimSuffix(absData, "/") + "/",
@@ -65,8 +78,23 @@ func run(listen, dataDir, logLevel string) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
 
-	// MongoDBURI blocks until the listener is bound, which is what "ready" means here.
-	fmt.Printf("devdb: listening on %s\n", f.MongoDBURI())
+	// MongoDBURI blocks until FerretDB's listener is bound.
+	backend, err := url.Parse(f.MongoDBURI())
+	if err != nil {
+		return err
+	}
+	relay := &serializer{backend: backend.Host, logger: logger}
+	go func() {
+		<-ctx.Done()
+		public.Close()
+	}()
+	go func() {
+		if err := relay.serve(public); err != nil {
+			logger.Error("relay stopped", "error", err)
+			stop()
+		}
+	}()
+	fmt.Printf("devdb: listening on mongodb://%s/\n", public.Addr())
 
 	return <-done
 }

@@ -1,4 +1,4 @@
-"""The auth service: create_app composes factory_core with this service's blueprints."""
+"""The auth service: accounts, passwords and asymmetric JWTs other services verify offline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,34 @@ from typing import Any
 
 from flask import Flask
 
+from auth_service.cli import create_admin
+from auth_service.keys import load_key_ring
+from auth_service.passwords import Passwords, hasher_from_config
+from auth_service.ratelimit import RateLimits
+from auth_service.repositories import RefreshTokenRepository, RevocationRepository, UserRepository
+from auth_service.routes import blueprints
+from auth_service.routes.keys import FEED_SCHEME
 from auth_service.settings import AuthSettings
-from factory_core import build_app
+from auth_service.tokens import init_tokens
+from factory_core import Api, build_app
+
+
+def _setup(app: Flask, api: Api) -> None:
+    """Bind this service's own extensions: keys and JWT, password hashing, rate limits."""
+    init_tokens(app, load_key_ring(app.config, app.instance_path))
+    Passwords(hasher_from_config(app.config)).init_app(app)
+    RateLimits(app)
+    for repository in (UserRepository, RefreshTokenRepository, RevocationRepository):
+        repository.declare_indexes(app)
+    api.spec.components.security_scheme(
+        FEED_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The shared service secret REVOCATION_FEED_TOKEN.",
+        },
+    )
+    app.cli.add_command(create_admin)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -17,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         settings=AuthSettings,
         env_prefix="AUTH",
-        blueprints=[],
+        blueprints=blueprints,
         overrides=config,
+        setup=_setup,
     )

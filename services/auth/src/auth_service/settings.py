@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from factory_core import Settings
+from factory_core import PLACEHOLDER, Settings
 
 
 class AuthSettings(Settings):
@@ -13,6 +13,62 @@ class AuthSettings(Settings):
     API_TITLE = "Auth API"
     PORT = 5001
 
+    # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
+    #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).
+    JWT_PRIVATE_KEY = ""
+    #: Path of a PEM file holding the signing key (used when JWT_PRIVATE_KEY is empty).
+    JWT_PRIVATE_KEY_FILE = ""
+    #: PEM text of one or more extra public (or private) keys that still verify: retired
+    #: signing keys, kept until the tokens they signed have expired.
+    JWT_VERIFY_KEYS = ""
+    #: PEM files of extra verifying keys: a JSON list or a comma-separated string of paths.
+    JWT_VERIFY_KEY_FILES: ClassVar[list[str] | str] = []
+    #: Development and testing only: with no key configured, a key pair is generated into this
+    #: file of the instance folder (mode 0600) on first run. Production refuses to start instead.
+    JWT_DEV_KEY_FILE = "jwt-signing-key.pem"
+
+    #: Lifetime of access tokens, in seconds.
+    ACCESS_TOKEN_TTL_SECONDS = 15 * 60
+    #: Lifetime of refresh tokens, in seconds; each refresh issues a new one (rotation).
+    REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+
+    #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations.
+    REVOCATION_FEED_TOKEN = PLACEHOLDER
+
+    # argon2id parameters: argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum
+    # (m=19456 KiB, t=2, p=1). Changing them rehashes each password at its next login.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST_KIB = 65536
+    ARGON2_PARALLELISM = 4
+    #: In ENV=testing only, hash with minimal argon2 cost so the test suite stays fast.
+    ARGON2_FAST_IN_TESTING = True
+
+    # Rate limits, in the `limits` notation ("10 per minute", "100/hour;1000/day"), counted in
+    # MongoDB so that every worker and replica shares them.
+    #: Login attempts per normalized username.
+    LOGIN_RATE_LIMIT_PER_USERNAME = "10 per minute;100 per day"
+    #: Login attempts per client address (see TRUSTED_PROXY_COUNT behind a proxy).
+    LOGIN_RATE_LIMIT_PER_ADDRESS = "30 per minute;1000 per day"
+    #: Registrations per normalized username.
+    REGISTER_RATE_LIMIT_PER_USERNAME = "5 per minute"
+    #: Registrations per client address.
+    REGISTER_RATE_LIMIT_PER_ADDRESS = "10 per minute;100 per day"
+    #: Turn rate limiting off entirely (never in production).
+    RATE_LIMITS_ENABLED = True
+
     @classmethod
     def problems(cls, config: Mapping[str, Any]) -> list[str]:
-        return super().problems(config)
+        found = super().problems(config)
+        if not (config.get("JWT_PRIVATE_KEY") or config.get("JWT_PRIVATE_KEY_FILE")):
+            found.append(
+                "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured (the token signing "
+                "key; only development generates one)"
+            )
+        feed_token = str(config.get("REVOCATION_FEED_TOKEN") or "")
+        if feed_token == PLACEHOLDER or len(feed_token) < 32:
+            found.append(
+                "REVOCATION_FEED_TOKEN must be set to a random value of at least 32 characters"
+            )
+        if not config.get("RATE_LIMITS_ENABLED"):
+            found.append("RATE_LIMITS_ENABLED must be on in production")
+        return found

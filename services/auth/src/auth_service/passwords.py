@@ -1,0 +1,86 @@
+"""Password hashing (argon2id) and the password policy: length bounds, no common passwords."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import Flask, current_app
+
+EXTENSION_KEY = "auth.passwords"
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+
+
+def _normalize(password: str) -> str:
+    return unicodedata.normalize("NFKC", password).casefold()
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, normalized as candidates are."""
+    text = resources.files("auth_service").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        _normalize(line.strip())
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+def is_common(password: str) -> bool:
+    """Whether ``password`` (case and Unicode form aside) is on the common-password list."""
+    return _normalize(password) in common_passwords()
+
+
+def hasher_from_config(config: Mapping[str, Any]) -> PasswordHasher:
+    """An argon2id hasher with the configured parameters (minimal ones in fast testing)."""
+    if config["ENV"] == "testing" and config["ARGON2_FAST_IN_TESTING"]:
+        # Minimal cost (ARGON2_FAST_IN_TESTING): hashing must not dominate the test suite.
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID)
+    return PasswordHasher(
+        time_cost=int(config["ARGON2_TIME_COST"]),
+        memory_cost=int(config["ARGON2_MEMORY_COST_KIB"]),
+        parallelism=int(config["ARGON2_PARALLELISM"]),
+        type=Type.ID,
+    )
+
+
+class Passwords:
+    """Hash and verify passwords; unknown users are verified against a dummy hash."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self._hasher = hasher
+        self._dummy_hash: str | None = None
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Check ``password``; with no hash (unknown user) spend the same time, then fail."""
+        known = password_hash is not None
+        if password_hash is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hasher.hash("a dummy password for unknown users")
+            password_hash = self._dummy_hash
+        try:
+            return self._hasher.verify(password_hash, password) and known
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions[EXTENSION_KEY] = self
+
+
+def passwords() -> Passwords:
+    """The current app's password hasher."""
+    found: Passwords = current_app.extensions[EXTENSION_KEY]
+    return found

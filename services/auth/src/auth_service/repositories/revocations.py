@@ -1,0 +1,87 @@
+"""RevocationRepository: revoked tokens, token families and subjects, kept until moot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from flask import Flask
+from pymongo import ASCENDING, IndexModel
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from factory_core import mongo
+
+COLLECTION = "revocations"
+
+Document = dict[str, Any]
+Kind = Literal["token", "family", "subject"]
+
+
+class RevocationRepository:
+    """One record per revoked (kind, value); ``expires_at`` is when no matching token lives."""
+
+    def __init__(self, database: Database[Document]) -> None:
+        self._revocations = database[COLLECTION]
+
+    @staticmethod
+    def declare_indexes(app: Flask) -> None:
+        mongo.declare_indexes(
+            app,
+            COLLECTION,
+            [
+                IndexModel([("kind", ASCENDING), ("value", ASCENDING)], unique=True, name="kind"),
+                IndexModel([("revoked_at", ASCENDING), ("_id", ASCENDING)], name="revoked_at"),
+            ],
+        )
+        # FerretDB 1.x has no TTL indexes: factory_core purges these, and readers filter.
+        mongo.declare_expiring(app, COLLECTION, "expires_at")
+
+    def revoke(
+        self,
+        *,
+        kind: Kind,
+        value: str,
+        expires_at: datetime,
+        not_before: datetime | None = None,
+    ) -> None:
+        """Record (or renew) a revocation; idempotent, safe under concurrent calls."""
+        update: dict[str, Any] = {
+            "$set": {"revoked_at": datetime.now(UTC)},
+            "$max": {"expires_at": expires_at},
+        }
+        if not_before is not None:
+            update["$max"]["not_before"] = not_before
+        selector = {"kind": kind, "value": value}
+        try:
+            self._revocations.update_one(selector, update, upsert=True)
+        except DuplicateKeyError:
+            # A concurrent upsert created the record first; now this one updates it.
+            self._revocations.update_one(selector, update)
+
+    def is_revoked(self, *, jti: str, family_id: str, user_id: str, issued_at: datetime) -> bool:
+        """Whether a live revocation covers this token (its jti, its family or its subject)."""
+        found = self._revocations.find_one(
+            {
+                "expires_at": {"$gt": datetime.now(UTC)},
+                "$or": [
+                    {"kind": "token", "value": jti},
+                    {"kind": "family", "value": family_id},
+                    {"kind": "subject", "value": user_id, "not_before": {"$gt": issued_at}},
+                ],
+            },
+            projection={"_id": 1},
+        )
+        return found is not None
+
+    def since(self, *, since: datetime | None, limit: int) -> tuple[list[Document], bool]:
+        """Live revocations with revoked_at >= since, oldest first; and whether more remain."""
+        query: dict[str, Any] = {"expires_at": {"$gt": datetime.now(UTC)}}
+        if since is not None:
+            query["revoked_at"] = {"$gte": since}
+        found = list(
+            self._revocations.find(query)
+            .sort([("revoked_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit + 1)
+        )
+        return found[:limit], len(found) > limit

@@ -1,0 +1,131 @@
+"""UserRepository: the users collection, unique on the normalized username."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from flask import Flask
+from pymongo import IndexModel, ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from factory_core import mongo
+
+COLLECTION = "users"
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+Document = dict[str, Any]
+
+
+def display_username(raw: str) -> str:
+    """The form a username is shown in: Unicode NFKC, surrounding whitespace removed."""
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def username_key(raw: str) -> str:
+    """The form usernames are compared in (case-insensitive, NFKC): unique in the collection.
+
+    FerretDB has no collations, so the comparison form is stored and indexed instead.
+    """
+    return unicodedata.normalize("NFKC", display_username(raw).casefold())
+
+
+def parse_user_id(value: str) -> ObjectId | None:
+    """The ObjectId a token's ``sub`` names, or None for anything malformed."""
+    return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.match(value) else None
+
+
+class UsernameTakenError(Exception):
+    """Another account already has this (normalized) username."""
+
+
+class UserRepository:
+    """Accounts: credentials, roles, the disabled flag and the token cut-off time."""
+
+    def __init__(self, database: Database[Document]) -> None:
+        self._users = database[COLLECTION]
+
+    @staticmethod
+    def declare_indexes(app: Flask) -> None:
+        mongo.declare_indexes(
+            app, COLLECTION, [IndexModel([("username_key", 1)], unique=True, name="username_key")]
+        )
+
+    def create(
+        self, *, username: str, password_hash: str, email: str | None, roles: Sequence[str]
+    ) -> Document:
+        """Insert an account; raise UsernameTakenError if the normalized name exists."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        document: Document = {
+            "username": display_username(username),
+            "username_key": username_key(username),
+            "email": email,
+            "password_hash": password_hash,
+            "roles": list(roles),
+            "disabled": False,
+            "tokens_not_before": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            result = self._users.insert_one(document)
+        except DuplicateKeyError:
+            raise UsernameTakenError(username) from None
+        document["_id"] = result.inserted_id
+        return document
+
+    def find_by_id(self, *, user_id: str) -> Document | None:
+        object_id = parse_user_id(user_id)
+        return None if object_id is None else self._users.find_one({"_id": object_id})
+
+    def find_by_username(self, *, username: str) -> Document | None:
+        return self._users.find_one({"username_key": username_key(username)})
+
+    def set_password_hash(self, *, user_id: ObjectId, password_hash: str) -> None:
+        self._users.update_one(
+            {"_id": user_id},
+            {"$set": {"password_hash": password_hash, "updated_at": datetime.now(UTC)}},
+        )
+
+    def update_email(self, *, user_id: ObjectId, email: str | None) -> Document | None:
+        return self._users.find_one_and_update(
+            {"_id": user_id},
+            {"$set": {"email": email, "updated_at": datetime.now(UTC)}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def disable(self, *, user_id: ObjectId, tokens_not_before: datetime) -> Document | None:
+        """Mark the account disabled; tokens issued before ``tokens_not_before`` are void."""
+        return self._users.find_one_and_update(
+            {"_id": user_id},
+            {
+                "$set": {"disabled": True, "updated_at": datetime.now(UTC)},
+                "$max": {"tokens_not_before": tokens_not_before},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def set_tokens_not_before(self, *, user_id: ObjectId, tokens_not_before: datetime) -> None:
+        """Void every token issued before ``tokens_not_before`` (never moves it back)."""
+        self._users.update_one({"_id": user_id}, {"$max": {"tokens_not_before": tokens_not_before}})
+
+    def add_role(self, *, user_id: ObjectId, role: str) -> None:
+        self._users.update_one(
+            {"_id": user_id},
+            {"$addToSet": {"roles": role}, "$set": {"updated_at": datetime.now(UTC)}},
+        )
+
+    def delete(self, *, user_id: ObjectId) -> bool:
+        return self._users.delete_one({"_id": user_id}).deleted_count == 1
+
+    def count(self) -> int:
+        return self._users.count_documents({})
+
+    def list_page(self, *, skip: int, limit: int) -> list[Document]:
+        """Accounts in creation order (ObjectIds grow with time)."""
+        return list(self._users.find({}).sort("_id", 1).skip(skip).limit(limit))

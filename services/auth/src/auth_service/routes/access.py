@@ -1,0 +1,55 @@
+"""Shared pieces of the views: who is asking, from where, and what tokens responses carry."""
+
+from __future__ import annotations
+
+import functools
+import http
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+from flask import request
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint, abort
+
+from factory_core import BEARER_SCHEME
+
+#: OpenAPI security requirement of the operations that need an access token.
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+#: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def fail(status: int, message: str, *, code: str) -> NoReturn:
+    """Abort with a problem response: flask_smorest.abort, typed as never returning."""
+    abort(status, message=message, code=code)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def client_address() -> str:
+    """The client's address (X-Forwarded-For is trusted only per TRUSTED_PROXY_COUNT)."""
+    return request.remote_addr or "unknown"
+
+
+def admin_required(view: View) -> View:
+    """403 unless the token's account (as stored now, not as in the token) is an admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "admin" not in current_user["roles"]:
+            fail(403, "This operation is for administrators.", code="admin_required")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def body_errors(blp: Blueprint) -> Callable[[View], View]:
+    """Document the answers to a bad JSON body: malformed, too large, not JSON, invalid."""
+
+    def decorate(view: View) -> View:
+        for status in (400, 413, 415, 422):
+            view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
+        return view
+
+    return decorate

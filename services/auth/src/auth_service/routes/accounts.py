@@ -1,0 +1,112 @@
+"""Accounts and sessions: register, log in, refresh (rotation), log out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_smorest import Blueprint
+
+from auth_service.passwords import passwords
+from auth_service.ratelimit import rate_limits
+from auth_service.repositories import UsernameTakenError, UserRepository
+from auth_service.repositories.users import username_key
+from auth_service.routes.access import BEARER, NO_STORE, body_errors, client_address, fail
+from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
+from auth_service.tokens import claim_refresh_token, issue_tokens, revoke_family, revoke_token
+from factory_core import mongo, unauthorized
+
+blp = Blueprint(
+    "accounts", __name__, url_prefix="/auth", description="Register, log in, refresh, log out."
+)
+
+Document = dict[str, Any]
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    @body_errors(blp)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, data: Document) -> Document:
+        """Create an account (role "user")"""
+        rate_limits().hit(
+            "register", username=username_key(data["username"]), address=client_address()
+        )
+        try:
+            return UserRepository(mongo.db).create(
+                username=data["username"],
+                password_hash=passwords().hash(data["password"]),
+                email=data.get("email"),
+                roles=["user"],
+            )
+        except UsernameTakenError:
+            fail(409, "This username is taken.", code="username_taken")
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @body_errors(blp)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, data: Document) -> tuple[Document, int, dict[str, str]] | Response:
+        """Log in: exchange a username and password for an access and a refresh token"""
+        rate_limits().hit(
+            "login", username=username_key(data["username"]), address=client_address()
+        )
+        users = UserRepository(mongo.db)
+        user = users.find_by_username(username=data["username"])
+        hasher = passwords()
+        # Unknown users are checked against a dummy hash: same answer, about the same time.
+        valid = hasher.verify(user["password_hash"] if user else None, data["password"])
+        if user is None or not valid or user["disabled"]:
+            return unauthorized(
+                "Invalid username or password.", code="invalid_credentials", error=None
+            )
+        if hasher.needs_rehash(user["password_hash"]):
+            users.set_password_hash(
+                user_id=user["_id"], password_hash=hasher.hash(data["password"])
+            )
+        return issue_tokens(user, fresh=True), 200, NO_STORE
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @jwt_required(refresh=True)
+    @blp.doc(security=BEARER)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self) -> tuple[Document, int, dict[str, str]] | Response:
+        """Rotate a refresh token (sent as the bearer token) into a new token pair"""
+        claims = get_jwt()
+        if not claim_refresh_token(claims):
+            # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
+            revoke_family(claims["fid"])
+            return unauthorized(
+                "The refresh token was already used; the session is revoked.",
+                code="refresh_token_reused",
+            )
+        return issue_tokens(current_user, family_id=claims["fid"], fresh=False), 200, NO_STORE
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @jwt_required()
+    @blp.doc(security=BEARER)
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self) -> None:
+        """Log out: revoke this access token and every token of its session"""
+        claims = get_jwt()
+        revoke_token(claims)
+        revoke_family(claims["fid"])

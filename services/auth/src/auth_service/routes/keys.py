@@ -1,0 +1,71 @@
+"""What other services read: the public keys (JWKS) and the revocation feed."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from auth_service.repositories import RevocationRepository
+from auth_service.schemas import JWKSetSchema, RevocationFeedSchema, RevocationQuerySchema
+from auth_service.tokens import key_ring
+from factory_core import mongo, unauthorized
+
+blp = Blueprint("keys", __name__, description="Public keys and revocations, for other services.")
+
+#: OpenAPI security scheme of the revocation feed (a shared service secret, not a JWT).
+FEED_SCHEME = "revocationFeedToken"
+
+Document = dict[str, Any]
+
+
+def feed_token_required(view: Any) -> Any:
+    """401 unless the request carries ``Authorization: Bearer <REVOCATION_FEED_TOKEN>``."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        expected = "Bearer " + str(current_app.config["REVOCATION_FEED_TOKEN"])
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), expected.encode()):
+            return unauthorized(
+                "The revocation feed needs the service token (Authorization: Bearer <token>).",
+                code="invalid_feed_token",
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/.well-known/jwks.json")
+class JWKS(MethodView):
+    @blp.response(200, JWKSetSchema)
+    def get(self) -> tuple[Document, int, dict[str, str]]:
+        """The public keys that verify this service's tokens (JWK Set, RFC 7517)"""
+        # Short caching: a new signing key must reach consumers soon after rotation.
+        return key_ring().jwks(), 200, {"Cache-Control": "public, max-age=60"}
+
+
+@blp.route("/auth/revocations")
+class Revocations(MethodView):
+    @feed_token_required
+    @blp.doc(security=[{FEED_SCHEME: []}])
+    @blp.arguments(RevocationQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.response(200, RevocationFeedSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self, args: Document) -> Document:
+        """Revocations since a time, oldest first, for services that verify tokens offline"""
+        # Taken before the query: a consumer asking again from `now` misses nothing written
+        # during it (and asks with a 60 s overlap anyway).
+        now = datetime.now(UTC)
+        items, has_more = RevocationRepository(mongo.db).since(
+            since=args.get("since"), limit=args["limit"]
+        )
+        return {"now": now, "has_more": has_more, "items": items}

@@ -1,0 +1,88 @@
+"""The signed-in account: read, update, delete, change the password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+
+from auth_service.passwords import passwords
+from auth_service.ratelimit import rate_limits
+from auth_service.repositories import UserRepository
+from auth_service.routes.access import BEARER, body_errors, client_address, fail
+from auth_service.schemas import PasswordChangeSchema, UserSchema, UserUpdateSchema
+from auth_service.tokens import revoke_subject
+from factory_core import mongo
+
+blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
+
+Document = dict[str, Any]
+
+
+@blp.route("")
+class Me(MethodView):
+    @jwt_required()
+    @blp.doc(security=BEARER)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self) -> Document:
+        """Read the signed-in account"""
+        user: Document = current_user
+        return user
+
+    @jwt_required()
+    @blp.doc(security=BEARER)
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @body_errors(blp)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def patch(self, data: Document) -> Document:
+        """Change the account's email address (null removes it)"""
+        user = UserRepository(mongo.db).update_email(
+            user_id=current_user["_id"], email=data["email"]
+        )
+        if user is None:  # deleted since the token was checked
+            fail(404, "The account no longer exists.", code="not_found")
+        return user
+
+    @jwt_required()
+    @blp.doc(security=BEARER)
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def delete(self) -> None:
+        """Delete the account and revoke every token it holds"""
+        user_id = current_user["_id"]
+        # Revoke first: should the deletion fail halfway, no token outlives it.
+        revoke_subject(user_id)
+        UserRepository(mongo.db).delete(user_id=user_id)
+
+
+@blp.route("/password")
+class MyPassword(MethodView):
+    @jwt_required(fresh=True)
+    @blp.doc(security=BEARER)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @body_errors(blp)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self, data: Document) -> None:
+        """Change the password (needs a fresh token from a login); signs out every session"""
+        user: Document = current_user
+        # A stolen fresh token must not allow guessing the current password at full speed.
+        rate_limits().hit("login", username=user["username_key"], address=client_address())
+        hasher = passwords()
+        if not hasher.verify(user["password_hash"], data["current_password"]):
+            fail(403, "The current password is wrong.", code="wrong_password")
+        users = UserRepository(mongo.db)
+        users.set_password_hash(
+            user_id=user["_id"], password_hash=hasher.hash(data["new_password"])
+        )
+        revoke_subject(user["_id"])

@@ -1,0 +1,168 @@
+"""Marshmallow schemas: every request field validated, every response shaped (no hashes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
+from auth_service.repositories.users import display_username
+
+# Letters and digits of any script, plus "." "_" "-"; no spaces, controls or symbols.
+_USERNAME = re.compile(r"^[\w.-]+$")
+USERNAME_MIN, USERNAME_MAX = 3, 32
+EMAIL_MAX = 254
+
+
+def _validate_username(value: str) -> None:
+    name = display_username(value)
+    if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
+        raise ma.ValidationError(
+            f"Length must be between {USERNAME_MIN} and {USERNAME_MAX} characters."
+        )
+    if not _USERNAME.match(name):
+        raise ma.ValidationError("Use letters, digits, '.', '_' and '-' only.")
+
+
+def _validate_new_password(value: str) -> None:
+    if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
+        raise ma.ValidationError(
+            f"Length must be between {MIN_LENGTH} and {MAX_LENGTH} characters."
+        )
+    if is_common(value):
+        raise ma.ValidationError("This password is too common; choose another.")
+
+
+def _password(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        required=True,
+        load_only=True,
+        metadata={"format": "password", "minLength": MIN_LENGTH, "maxLength": MAX_LENGTH},
+        **kwargs,
+    )
+
+
+def _email(*, required: bool = False) -> ma.fields.Email:
+    return ma.fields.Email(
+        required=required,
+        allow_none=True,
+        validate=validate.Length(max=EMAIL_MAX),
+        metadata={"example": "alice@example.org"},
+    )
+
+
+class RegisterSchema(ma.Schema):
+    username = ma.fields.String(
+        required=True,
+        validate=[validate.Length(max=256), _validate_username],
+        metadata={
+            "description": "Trimmed and NFKC-normalized; unique regardless of case.",
+            "example": "alice",
+        },
+    )
+    password = _password(validate=_validate_new_password)
+    email = _email()
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=256), metadata={"example": "alice"}
+    )
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH),
+        metadata={"format": "password"},
+    )
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)
+    )
+    new_password = _password(validate=_validate_new_password)
+
+
+class UserUpdateSchema(ma.Schema):
+    email = _email(required=True)
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Seconds until the access token expires."}
+    )
+
+
+class UserSchema(ma.Schema):
+    """An account as its owner sees it."""
+
+    id = ma.fields.Function(lambda user: str(user["_id"]), dump_only=True)
+    username = ma.fields.String(dump_only=True)
+    email = ma.fields.String(dump_only=True, allow_none=True)
+    roles = ma.fields.List(ma.fields.String(), dump_only=True)
+    created_at = ma.fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+
+
+class AdminUserSchema(UserSchema):
+    """An account as an administrator sees it."""
+
+    disabled = ma.fields.Boolean(dump_only=True)
+
+
+class JWKSchema(ma.Schema):
+    kty = ma.fields.String(required=True)
+    kid = ma.fields.String(required=True)
+    alg = ma.fields.String(required=True)
+    use = ma.fields.String(required=True)
+    crv = ma.fields.String()
+    x = ma.fields.String()
+    y = ma.fields.String()
+    n = ma.fields.String()
+    e = ma.fields.String()
+
+
+class JWKSetSchema(ma.Schema):
+    keys = ma.fields.List(ma.fields.Nested(JWKSchema), required=True)
+
+
+class RevocationQuerySchema(ma.Schema):
+    since = ma.fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={"description": "RFC 3339; only revocations recorded at or after it."},
+    )
+    limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
+def _rfc3339(value: Any) -> str | None:
+    if value is None:
+        return None
+    text: str = value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+class RevocationSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["token", "family", "subject"]))
+    value = ma.fields.String(required=True, metadata={"description": "A jti, fid or sub."})
+    revoked_at = ma.fields.Function(lambda item: _rfc3339(item["revoked_at"]), required=True)
+    not_before = ma.fields.Function(
+        lambda item: _rfc3339(item.get("not_before")),
+        metadata={"description": "Subjects only: tokens with an earlier iat are revoked."},
+    )
+    expires_at = ma.fields.Function(lambda item: _rfc3339(item["expires_at"]), required=True)
+
+    @ma.post_dump
+    def _drop_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {name: value for name, value in data.items() if value is not None}
+
+
+class RevocationFeedSchema(ma.Schema):
+    now = ma.fields.Function(lambda feed: _rfc3339(feed["now"]), required=True)
+    has_more = ma.fields.Boolean(required=True)
+    items = ma.fields.List(ma.fields.Nested(RevocationSchema), required=True)

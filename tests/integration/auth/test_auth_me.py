@@ -1,0 +1,122 @@
+"""The signed-in account: read, update, delete, change the password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from tests.integration.auth.helpers import PASSWORD, bearer, login, register
+
+NEW_PASSWORD = "a much better passphrase"
+
+
+def test_me_reads_the_account(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    response = client.get("/auth/me", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 200
+    assert response.json == tokens["user"]
+
+
+def test_patch_me_changes_only_the_email(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    headers = bearer(tokens["access_token"])
+    response = client.patch("/auth/me", json={"email": "new@example.org"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json["email"] == "new@example.org"
+    assert client.get("/auth/me", headers=headers).json["email"] == "new@example.org"
+    cleared = client.patch("/auth/me", json={"email": None}, headers=headers)
+    assert cleared.json["email"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"roles": ["admin"]},
+        {"email": "x@example.org", "roles": ["admin"]},
+        {"email": "x@example.org", "username": "mallory"},
+        {"email": {"$set": "x"}},
+        {"email": "not an email"},
+        {},
+    ],
+)
+def test_patch_me_rejects_other_fields(
+    client: FlaskClient, tokens: dict[str, Any], body: dict[str, Any]
+) -> None:
+    headers = bearer(tokens["access_token"])
+    response = client.patch("/auth/me", json=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]
+    assert client.get("/auth/me", headers=headers).json == tokens["user"]
+
+
+def test_delete_me_revokes_everything(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    other_session = login(client)
+    response = client.delete("/auth/me", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 204
+    for token in (tokens["access_token"], other_session["access_token"]):
+        assert client.get("/auth/me", headers=bearer(token)).status_code == 401
+    assert client.post("/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 401
+    failed = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert failed.status_code == 401
+    # The name is free again, for a new account with a new id.
+    assert register(client)["id"] != tokens["user"]["id"]
+
+
+def change_password(client: FlaskClient, token: str, current: str = PASSWORD) -> Any:
+    return client.post(
+        "/auth/me/password",
+        json={"current_password": current, "new_password": NEW_PASSWORD},
+        headers=bearer(token),
+    )
+
+
+def test_password_change_signs_out_every_session(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    other_session = login(client)
+    response = change_password(client, tokens["access_token"])
+    assert response.status_code == 204
+    for session in (tokens, other_session):
+        assert client.get("/auth/me", headers=bearer(session["access_token"])).status_code == 401
+        refreshed = client.post("/auth/refresh", headers=bearer(session["refresh_token"]))
+        assert refreshed.status_code == 401
+    old = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert old.status_code == 401
+    # A login right after the change (same second) works: the cut-off never hits new tokens.
+    fresh = login(client, password=NEW_PASSWORD)
+    assert client.get("/auth/me", headers=bearer(fresh["access_token"])).status_code == 200
+
+
+def test_password_change_needs_a_fresh_token(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    refreshed = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"])).json
+    response = change_password(client, refreshed["access_token"])
+    assert response.status_code == 401
+    assert response.json["code"] == "fresh_token_required"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert login(client)["token_type"] == "Bearer"  # the password did not change
+
+
+def test_password_change_checks_the_current_password(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    response = change_password(client, tokens["access_token"], current="not my password")
+    assert response.status_code == 403
+    assert response.json["code"] == "wrong_password"
+    assert client.get("/auth/me", headers=bearer(tokens["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"current_password": PASSWORD, "new_password": "password1"},
+        {"current_password": PASSWORD, "new_password": "short"},
+        {"current_password": PASSWORD},
+        {"current_password": {"$ne": ""}, "new_password": NEW_PASSWORD},
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "roles": ["admin"]},
+    ],
+)
+def test_password_change_validates_input(
+    client: FlaskClient, tokens: dict[str, Any], body: dict[str, Any]
+) -> None:
+    response = client.post("/auth/me/password", json=body, headers=bearer(tokens["access_token"]))
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]

@@ -1,0 +1,134 @@
+"""Rate limits on login and registration: 429 problems with Retry-After, counted in MongoDB."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from tests.integration.auth.helpers import PASSWORD, login, register
+
+from auth_service.ratelimit import PortableMongoDBStorage
+
+
+def attempt(client: FlaskClient, username: str = "alice", address: str = "10.0.0.1") -> Any:
+    return client.post(
+        "/auth/login",
+        json={"username": username, "password": "wrong password"},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
+
+
+def assert_limited(response: Any) -> None:
+    assert response.status_code == 429
+    assert response.mimetype == "application/problem+json"
+    assert response.json["code"] == "rate_limited"
+    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+
+
+def test_login_is_limited_per_username(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="3 per minute")
+    client = app.test_client()
+    register(client)
+    statuses = [attempt(client, address=f"10.0.0.{n}").status_code for n in range(3)]
+    assert statuses == [401, 401, 401]
+    # From a new address, with the right password, in another letter case: still limited.
+    response = client.post(
+        "/auth/login",
+        json={"username": "ALICE", "password": PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "10.0.0.99"},
+    )
+    assert_limited(response)
+    # Other accounts are not affected.
+    assert attempt(client, username="bob", address="10.0.0.98").status_code == 401
+
+
+def test_login_is_limited_per_address(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_ADDRESS="2 per minute")
+    client = app.test_client()
+    assert attempt(client, "anna").status_code == 401
+    assert attempt(client, "bert").status_code == 401
+    assert_limited(attempt(client, "carl"))
+    assert attempt(client, "carl", address="10.0.0.2").status_code == 401
+
+
+def test_register_is_limited(make_auth_app: Any) -> None:
+    app = make_auth_app(REGISTER_RATE_LIMIT_PER_ADDRESS="2 per hour")
+    client = app.test_client()
+    register(client, "anna")
+    register(client, "bert")
+    response = client.post("/auth/register", json={"username": "carl", "password": PASSWORD})
+    assert_limited(response)
+    assert int(response.headers["Retry-After"]) > 60
+
+
+def test_limits_are_shared_by_app_instances(make_auth_app: Any) -> None:
+    # Two apps on one database stand for two workers or replicas.
+    first = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute").test_client()
+    second = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute").test_client()
+    assert attempt(first).status_code == 401
+    assert attempt(second).status_code == 401
+    assert_limited(attempt(first))
+    assert_limited(attempt(second))
+
+
+def test_rate_limits_can_be_disabled_outside_production(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="1 per minute", RATE_LIMITS_ENABLED=False)
+    client = app.test_client()
+    assert [attempt(client).status_code for _ in range(3)] == [401, 401, 401]
+
+
+def test_hits_expire_out_of_the_window(app: Flask, mongo_client: Any) -> None:
+    storage = PortableMongoDBStorage(app)
+    hits = mongo_client[app.config["MONGO_DB_NAME"]]["rate_limit_hits"]
+    with app.app_context():
+        assert storage.acquire_entry("key", 2, 60)
+        assert storage.acquire_entry("key", 2, 60)
+        assert not storage.acquire_entry("key", 2, 60)
+        assert hits.count_documents({"key": "key"}) == 2  # a refused hit is not kept
+        start, count = storage.get_moving_window("key", 2, 60)
+        assert count == 2
+        assert time.time() - 5 < start <= time.time()
+        # An expired hit is never counted, even while it lingers (no TTL on FerretDB).
+        oldest = hits.find_one({"key": "key"}, sort=[("at", 1)])
+        hits.update_one(
+            {"_id": oldest["_id"]},
+            {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}},
+        )
+        assert storage.get_moving_window("key", 2, 60)[1] == 1
+        assert storage.acquire_entry("key", 2, 60)
+        assert not storage.acquire_entry("key", 2, 60)
+
+
+def test_concurrent_hits_never_exceed_the_limit(app: Flask) -> None:
+    # limits' own MongoDB storage loses concurrent $inc updates on FerretDB; this one must not.
+    storage = PortableMongoDBStorage(app)
+    barrier = threading.Barrier(16)
+
+    def hit(_: int) -> bool:
+        with app.app_context():
+            barrier.wait()
+            return storage.acquire_entry("burst", 5, 60)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        granted = list(pool.map(hit, range(16)))
+    # Insert-then-count never admits more than the limit; in a perfectly simultaneous burst it
+    # may admit fewer (every attempt sees all the others), which errs on the safe side.
+    assert granted.count(True) <= 5
+    with app.app_context():
+        assert storage.get_moving_window("burst", 5, 60)[1] == granted.count(True)
+        # Refused attempts leave no trace, so the burst cannot lock the key out.
+        assert storage.acquire_entry("burst", 5, 60)
+
+
+def test_successful_logins_count_too(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute")
+    client = app.test_client()
+    register(client)
+    login(client)
+    login(client)
+    assert_limited(client.post("/auth/login", json={"username": "alice", "password": PASSWORD}))

@@ -1,0 +1,150 @@
+"""Sessions: refresh rotation and reuse detection, logout, revocation that survives restarts."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+from flask.testing import FlaskClient
+from tests.integration.auth.helpers import bearer, claims_of, login, register
+
+
+def refresh(client: FlaskClient, token: str) -> Any:
+    return client.post("/auth/refresh", headers=bearer(token))
+
+
+def test_refresh_rotates_both_tokens(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    new = response.json
+    assert new["refresh_token"] != tokens["refresh_token"]
+    assert new["access_token"] != tokens["access_token"]
+    access = claims_of(new["access_token"])
+    assert access["fresh"] is False  # only a login makes fresh tokens
+    assert access["fid"] == claims_of(tokens["access_token"])["fid"]
+    assert client.get("/auth/me", headers=bearer(new["access_token"])).status_code == 200
+    assert refresh(client, new["refresh_token"]).status_code == 200
+
+
+def test_reusing_a_rotated_refresh_token_revokes_the_family(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    rotated = refresh(client, tokens["refresh_token"]).json
+    other_session = login(client)
+
+    reuse = refresh(client, tokens["refresh_token"])
+    assert reuse.status_code == 401
+    assert reuse.json["code"] == "refresh_token_reused"
+    assert reuse.headers["WWW-Authenticate"].startswith("Bearer")
+    # Every token of that family is dead: the rotated pair and the original access token.
+    for response in (
+        refresh(client, rotated["refresh_token"]),
+        client.get("/auth/me", headers=bearer(rotated["access_token"])),
+        client.get("/auth/me", headers=bearer(tokens["access_token"])),
+    ):
+        assert response.status_code == 401
+        assert response.json["code"] == "token_revoked"
+    # Another login of the same user is another family: untouched.
+    assert client.get("/auth/me", headers=bearer(other_session["access_token"])).status_code == 200
+
+
+def test_logout_revokes_the_access_token_and_its_family(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    other_session = login(client)
+    response = client.post("/auth/logout", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert client.get("/auth/me", headers=bearer(tokens["access_token"])).status_code == 401
+    assert refresh(client, tokens["refresh_token"]).json["code"] == "token_revoked"
+    assert client.get("/auth/me", headers=bearer(other_session["access_token"])).status_code == 200
+
+
+def test_revocation_survives_a_restart(make_auth_app: Callable[..., Flask]) -> None:
+    first = make_auth_app().test_client()
+    register(first)
+    session = login(first)
+    assert first.post("/auth/logout", headers=bearer(session["access_token"])).status_code == 204
+
+    # A new app instance (a restarted process) on the same database and keys.
+    restarted = make_auth_app().test_client()
+    response = restarted.get("/auth/me", headers=bearer(session["access_token"]))
+    assert response.status_code == 401
+    assert response.json["code"] == "token_revoked"
+    assert refresh(restarted, session["refresh_token"]).status_code == 401
+    assert "access_token" in login(restarted)
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _public_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def test_key_rotation_keeps_old_tokens_valid(make_auth_app: Callable[..., Flask]) -> None:
+    old_key, new_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    before = make_auth_app(JWT_PRIVATE_KEY=_pem(old_key)).test_client()
+    register(before)
+    old_session = login(before)
+    old_kid = before.get("/.well-known/jwks.json").json["keys"][0]["kid"]
+
+    after = make_auth_app(JWT_PRIVATE_KEY=_pem(new_key), JWT_VERIFY_KEYS=_public_pem(old_key))
+    client = after.test_client()
+    kids = [key["kid"] for key in client.get("/.well-known/jwks.json").json["keys"]]
+    assert len(kids) == 2
+    assert kids[1] == old_kid
+    new_session = login(client)
+    assert kids[0] != old_kid
+    # Tokens signed by the retired key still verify, and its refresh token still rotates.
+    assert client.get("/auth/me", headers=bearer(old_session["access_token"])).status_code == 200
+    assert refresh(client, old_session["refresh_token"]).status_code == 200
+
+    # Once the old key is dropped, its tokens stop verifying (unknown kid).
+    dropped = make_auth_app(JWT_PRIVATE_KEY=_pem(new_key)).test_client()
+    response = dropped.get("/auth/me", headers=bearer(old_session["access_token"]))
+    assert response.status_code == 401
+    assert dropped.get("/auth/me", headers=bearer(new_session["access_token"])).status_code == 200
+
+
+def test_jwks_publishes_public_members_only(client: FlaskClient, app: Flask) -> None:
+    response = client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    (key,) = response.json["keys"]
+    assert set(key) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+    assert key["kty"] == "EC"
+    assert key["crv"] == "P-256"
+    assert key["alg"] == "ES256"
+    assert key["use"] == "sig"
+    assert len(key["kid"]) == 43
+    assert key["kid"] == app.extensions["auth.keys"].signing_kid
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+
+
+def test_the_dev_key_is_generated_once_into_the_instance_folder(
+    make_auth_app: Callable[..., Flask], app: Flask
+) -> None:
+    path = f"{app.instance_path}/jwt-signing-key.pem"
+    with open(path) as handle:
+        assert "PRIVATE KEY" in handle.read()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    again = make_auth_app()
+    assert again.extensions["auth.keys"].signing_kid == app.extensions["auth.keys"].signing_kid

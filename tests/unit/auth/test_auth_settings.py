@@ -1,0 +1,38 @@
+"""The production refusals of AuthSettings name each unsafe setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auth_service.settings import AuthSettings
+from factory_core import PLACEHOLDER
+
+
+def defaults() -> dict[str, Any]:
+    return {name: getattr(AuthSettings, name) for name in dir(AuthSettings) if name.isupper()}
+
+
+def test_defaults_are_refused_in_production() -> None:
+    problems = "\n".join(AuthSettings.problems(defaults()))
+    assert "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured" in problems
+    assert "REVOCATION_FEED_TOKEN must be set" in problems
+    assert AuthSettings.REVOCATION_FEED_TOKEN == PLACEHOLDER
+
+
+def test_a_complete_configuration_passes() -> None:
+    config = {
+        **defaults(),
+        "SECRET_KEY": "s" * 40,
+        "JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt.pem",
+        "REVOCATION_FEED_TOKEN": "f" * 40,
+    }
+    assert AuthSettings.problems(config) == []
+    assert AuthSettings.problems({**config, "RATE_LIMITS_ENABLED": False}) == [
+        "RATE_LIMITS_ENABLED must be on in production"
+    ]
+
+
+def test_token_lifetime_defaults() -> None:
+    assert AuthSettings.ACCESS_TOKEN_TTL_SECONDS == 15 * 60
+    assert AuthSettings.REFRESH_TOKEN_TTL_SECONDS == 30 * 24 * 3600
+    assert AuthSettings.PORT == 5001
