@@ -35,4 +35,3 @@ def test_a_complete_configuration_passes() -> None:
 def test_token_lifetime_defaults() -> None:
     assert AuthSettings.ACCESS_TOKEN_TTL_SECONDS == 15 * 60
     assert AuthSettings.REFRESH_TOKEN_TTL_SECONDS == 30 * 24 * 3600
-    assert AuthSettings.PORT == 5001

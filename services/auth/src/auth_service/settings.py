@@ -11,7 +11,6 @@ from factory_core import PLACEHOLDER, Settings
 class AuthSettings(Settings):
     SERVICE_NAME = "auth"
     API_TITLE = "Auth API"
-    PORT = 5001
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).

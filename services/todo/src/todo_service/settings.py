@@ -13,7 +13,6 @@ from factory_core import PLACEHOLDER, Settings
 class TodoSettings(Settings):
     SERVICE_NAME = "todo"
     API_TITLE = "Todo API"
-    PORT = 5002
 
     #: auth's JWKS document; its keys are cached and refreshed when a token names an unknown kid.
     JWKS_URL = "http://127.0.0.1:5001/.well-known/jwks.json"
