@@ -35,7 +35,7 @@ $(POETRY):
 
 $(STAMPS)/install: $(POETRY) $(PACKAGE_FILES)
 	$(POETRY) check --lock
-	$(POETRY) install --sync
+	$(POETRY) sync
 	@mkdir -p $(STAMPS) && touch $@
 
 .PHONY: install

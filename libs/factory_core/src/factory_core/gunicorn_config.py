@@ -25,6 +25,10 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn >= 25 opens a control socket under $HOME by default: two services on one host
+# would share the path, and a read-only root filesystem would refuse it. Opt in with a path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 limit_request_line = 8190
 limit_request_fields = 100
 
