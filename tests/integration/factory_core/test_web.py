@@ -1,0 +1,60 @@
+"""HTTP hygiene: CORS only when configured, trusted proxies only when configured."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from tests.integration.factory_core.sample import create_sample
+from tests.support import AppFactory
+
+ORIGIN = "https://app.example"
+
+
+def test_no_cors_headers_by_default(make_app: AppFactory) -> None:
+    client = make_app(create_sample).test_client()
+    response = client.get("/livez", headers={"Origin": ORIGIN})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_configured_origins_get_cors_and_others_do_not(make_app: AppFactory) -> None:
+    client = make_app(create_sample, CORS_ORIGINS=[ORIGIN]).test_client()
+    preflight = client.options(
+        "/items",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type, If-Match",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert {"authorization", "content-type", "if-match"} <= set(allowed.split(", "))
+    response = client.get("/livez", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+
+    other = client.get("/livez", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def _client_address(app: Flask) -> str | None:
+    """The remote address a view sees for a request that claims X-Forwarded-For."""
+    seen: list[str | None] = []
+    app.add_url_rule("/whoami-test", "whoami_test", lambda: seen.append(request.remote_addr) or "")
+    app.test_client().get("/whoami-test", headers={"X-Forwarded-For": "203.0.113.9"})
+    return seen[0]
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(make_app: AppFactory) -> None:
+    assert _client_address(make_app(create_sample)) == "127.0.0.1"
+
+
+def test_forwarded_for_is_used_behind_a_trusted_proxy(make_app: AppFactory) -> None:
+    assert _client_address(make_app(create_sample, TRUSTED_PROXY_COUNT=1)) == "203.0.113.9"
+
+
+def test_hsts_only_when_configured(make_app: AppFactory) -> None:
+    plain = make_app(create_sample).test_client().get("/livez")
+    assert "Strict-Transport-Security" not in plain.headers
+    secure = make_app(create_sample, HSTS_SECONDS=31536000).test_client().get("/livez")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
