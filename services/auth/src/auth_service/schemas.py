@@ -10,22 +10,21 @@ import marshmallow as ma
 from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
-from auth_service.repositories.users import display_username
 
-# Letters and digits of any script, plus "." "_" "-"; no spaces, controls or symbols.
-_USERNAME = re.compile(r"^[\w.-]+$")
 USERNAME_MIN, USERNAME_MAX = 3, 32
+# 3 to 32 letters or digits of any script, "." "_" "-"; surrounding whitespace is trimmed.
+# Checked on the value as sent (before NFKC), so that what the spec's pattern admits is
+# exactly what is accepted.
+USERNAME_PATTERN = rf"^\s*[\w.-]{{{USERNAME_MIN},{USERNAME_MAX}}}\s*$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 EMAIL_MAX = 254
 
 
 def _validate_username(value: str) -> None:
-    name = display_username(value)
-    if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
+    if not _USERNAME.fullmatch(value):
         raise ma.ValidationError(
-            f"Length must be between {USERNAME_MIN} and {USERNAME_MAX} characters."
+            f"Use {USERNAME_MIN} to {USERNAME_MAX} letters, digits, '.', '_' and '-'."
         )
-    if not _USERNAME.match(name):
-        raise ma.ValidationError("Use letters, digits, '.', '_' and '-' only.")
 
 
 def _validate_new_password(value: str) -> None:
@@ -61,6 +60,7 @@ class RegisterSchema(ma.Schema):
         validate=[validate.Length(max=256), _validate_username],
         metadata={
             "description": "Trimmed and NFKC-normalized; unique regardless of case.",
+            "pattern": USERNAME_PATTERN,
             "example": "alice",
         },
     )

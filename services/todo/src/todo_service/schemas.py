@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
@@ -79,7 +79,10 @@ def _tags(**kwargs: Any) -> ma.fields.List[str]:
     return ma.fields.List(
         ma.fields.String(validate=validate.Length(min=1, max=32)),
         validate=[validate.Length(max=20), _unique],
-        metadata={"description": "At most 20 unique tags of 1 to 32 characters."},
+        metadata={
+            "description": "At most 20 unique tags of 1 to 32 characters.",
+            "uniqueItems": True,
+        },
         **kwargs,
     )
 
@@ -109,6 +112,9 @@ class TodoReplaceSchema(TodoCreateSchema):
 
 class TodoUpdateSchema(_TodoInput):
     """PATCH: only the fields sent change."""
+
+    class Meta:
+        json_schema: ClassVar[dict[str, Any]] = {"minProperties": 1}
 
     title = _title()
     notes = _notes()

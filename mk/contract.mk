@@ -1,0 +1,36 @@
+# API contracts: published OpenAPI specs, breaking-change checks (oasdiff), schemathesis,
+# the todo -> auth pact, end-to-end flows and Swagger UI in headless Chromium.
+# `make test` runs all of it (everything lives under tests/); these targets run parts alone.
+
+# oasdiff 1.34+ needs a module version the Go proxy no longer serves; 1.33.0 builds.
+OASDIFF_VERSION := v1.33.0
+OASDIFF := $(TOOLS)/go/oasdiff-$(OASDIFF_VERSION)/oasdiff
+export OASDIFF := $(abspath $(OASDIFF))
+CONTRACT_TESTS := tests/contract tests/e2e/test_flows.py tests/browser
+
+$(OASDIFF):
+	GOBIN=$(abspath $(dir $(OASDIFF))) go install -trimpath github.com/oasdiff/oasdiff@$(OASDIFF_VERSION)
+
+.PHONY: oasdiff
+oasdiff: $(OASDIFF) ## Install oasdiff (the breaking-change checker) into .tools/go
+
+# The suite compares specs with oasdiff, so `make test` installs it first.
+test: $(OASDIFF)
+
+.PHONY: openapi
+openapi: install ## Regenerate services/<svc>/openapi.json from the code
+	$(BIN)/python tools/contract/openapi_spec.py write
+
+.PHONY: openapi-check
+openapi-check: install ## Fail with a diff when a committed openapi.json differs from the code
+	$(BIN)/python tools/contract/openapi_spec.py check
+
+.PHONY: breaking
+breaking: install $(OASDIFF) ## Fail on breaking API changes without a major bump (BASE_REF=<ref>)
+	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
+
+.PHONY: contract
+contract: install devdb $(OASDIFF) ## Specs, breaking changes, schemathesis, pact, e2e and browser tests
+	$(BIN)/python tools/contract/openapi_spec.py check
+	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(CONTRACT_TESTS) $(PYTEST_ARGS)

@@ -1,0 +1,191 @@
+"""Swagger UI in a real headless Chromium: every operation listed, Authorize with a real token,
+"Try it out" on a protected operation answered 2xx, and not one request leaving loopback.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright's Python API; no browser is
+downloaded. Screenshots go to artifacts/browser/ (CI keeps them; git ignores artifacts/).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from pymongo import MongoClient
+from tests.contract.live import Account, registered, start_auth, start_todo
+from tests.support.devdb import ROOT
+from tests.support.gunicorn import GunicornServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@dataclass
+class Services:
+    auth: GunicornServer
+    todo: GunicornServer
+
+
+@pytest.fixture(scope="module")
+def services(
+    mongo_uri: str,
+    mongo_client: MongoClient[dict[str, object]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Services]:
+    directory = tmp_path_factory.mktemp("browser-services")
+    names = [f"test_browser_{part}_{directory.name[-6:]}" for part in ("auth", "todo")]
+    auth = start_auth(mongo_uri=mongo_uri, db_name=names[0], directory=directory / "auth")
+    todo = start_todo(
+        mongo_uri=mongo_uri, db_name=names[1], directory=directory / "todo", auth_url=auth.url
+    )
+    yield Services(auth, todo)
+    todo.stop()
+    auth.stop()
+    for name in names:
+        mongo_client.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def account(services: Services) -> Account:
+    return registered(services.auth.url)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[BrowserContext]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh profile for every test
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class LoopbackOnly:
+    """Routes every request of a page: loopback ones go through, others are recorded, aborted."""
+
+    def __init__(self) -> None:
+        self.loopback: list[str] = []
+        self.blocked: list[str] = []
+
+    def __call__(self, route: Route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname
+        if host == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
+            self.loopback.append(url)
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+def _operations(server: GunicornServer) -> list[tuple[str, str, bool]]:
+    spec = requests.get(f"{server.url}/openapi.json", timeout=10).json()
+    return [
+        (method.upper(), path, bool(operation.get("security")))
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def _open_docs(page: Page, server: GunicornServer) -> None:
+    page.goto(f"{server.url}/docs", wait_until="networkidle")
+    page.wait_for_selector(".opblock", timeout=20_000)
+
+
+def _authorize(page: Page, token: str) -> None:
+    page.click("button.authorize")
+    dialog = page.locator(".dialog-ux .modal-ux")
+    dialog.wait_for(timeout=10_000)
+    section = dialog.locator(".auth-container", has_text="bearerAuth")
+    section.locator("input").fill(token)
+    section.get_by_role("button", name="Authorize").click()
+    # Swagger UI swaps the Authorize button of an authorized scheme for "Logout".
+    section.get_by_role("button", name="Logout").wait_for(timeout=10_000)
+    dialog.locator("button.close-modal").click()
+
+
+def _try_it_out(page: Page, method: str, path: str) -> tuple[str, dict[str, object]]:
+    block = page.locator(f".opblock-{method.lower()}", has=page.locator(f'[data-path="{path}"]'))
+    block.locator(".opblock-summary").first.click()
+    block.locator("button.try-out__btn").click()
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table .response .response-col_status").first
+    status.wait_for(timeout=15_000)
+    body = block.locator(".live-responses-table .response-col_description pre").first.inner_text()
+    return status.inner_text().strip(), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("service", "protected"),
+    [("auth", ("GET", "/auth/me")), ("todo", ("GET", "/todos"))],
+)
+def test_swagger_ui_lists_authorizes_and_tries_an_operation(
+    service: str,
+    protected: tuple[str, str],
+    services: Services,
+    account: Account,
+    browser: BrowserContext,
+) -> None:
+    server: GunicornServer = getattr(services, service)
+    traffic = LoopbackOnly()
+    browser.route("**/*", traffic)
+    page = browser.new_page()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    _open_docs(page, server)
+    operations = _operations(server)
+    shown = {
+        (
+            block.get_attribute("class") or "",
+            block.locator("[data-path]").first.get_attribute("data-path"),
+        )
+        for block in page.locator(".opblock").all()
+    }
+    for method, path, _secured in operations:
+        assert any(
+            f"opblock-{method.lower()}" in classes and shown_path == path
+            for classes, shown_path in shown
+        ), f"{method} {path} is not in Swagger UI"
+    assert len(shown) == len(operations)
+    page.screenshot(path=str(ARTIFACTS / f"{service}-docs.png"), full_page=True)
+
+    assert any(secured for *_, secured in operations)
+    _authorize(page, account.access_token)
+    status, body = _try_it_out(page, *protected)
+    page.screenshot(path=str(ARTIFACTS / f"{service}-try-it-out.png"), full_page=True)
+    assert status == "200", body
+    if service == "auth":
+        assert body["username"] == account.username
+    else:
+        assert body == []
+
+    assert traffic.loopback, "the page made no requests at all"
+    assert not traffic.blocked, f"requests left loopback: {traffic.blocked}"
