@@ -15,8 +15,9 @@ import (
 // steps, so concurrent conditional updates (findAndModify or update with a filter on a
 // version) can all "win", where MongoDB guarantees single-document atomicity. serializer
 // restores that guarantee for a development server: it relays the MongoDB wire protocol
-// and lets one command at a time reach FerretDB. Handshake and monitoring commands (hello
-// may wait for seconds by design) pass without waiting.
+// and lets one write command at a time reach FerretDB. Reads run in parallel: each sees a
+// document either before or after a write (SQLite updates one row atomically), which is what
+// MongoDB promises too.
 
 const (
 	opMsg       = 2013
@@ -26,9 +27,11 @@ const (
 	checksumBit = 1 << 0
 )
 
-var unserialized = map[string]bool{
-	"hello": true, "ismaster": true, "ping": true, "buildinfo": true,
-	"getparameter": true, "endsessions": true, "killcursors": true,
+// serialized lists the commands that write: they run one at a time.
+var serialized = map[string]bool{
+	"insert": true, "update": true, "delete": true, "findandmodify": true,
+	"create": true, "createindexes": true, "drop": true, "dropindexes": true,
+	"dropdatabase": true, "renamecollection": true,
 }
 
 type serializer struct {
@@ -125,13 +128,13 @@ func flags(message []byte) uint32 {
 	return binary.LittleEndian.Uint32(message[headerSize : headerSize+4])
 }
 
-// needsLock reports whether the request is a command that may read or write documents.
+// needsLock reports whether the request is a command that writes (or one it cannot read).
 func needsLock(message []byte) bool {
 	if !isOpMsg(message) {
 		return false // legacy OP_QUERY is only used for the initial handshake
 	}
 	name, ok := commandName(message)
-	return !ok || !unserialized[strings.ToLower(name)]
+	return !ok || serialized[strings.ToLower(name)]
 }
 
 // commandName returns the first key of the OP_MSG body section, which names the command.

@@ -45,6 +45,8 @@ from todo_service.schemas import (
 blp = Blueprint("todos", __name__, url_prefix="/todos", description="The caller's own todos.")
 
 _todos = TodoRepository()
+# Schema instances, built once: a class would make webargs build one on every request.
+_TODO_SCHEMA = TodoSchema()
 _idempotency = IdempotencyRepository()
 
 _SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
@@ -95,7 +97,7 @@ class Todos(MethodView):
     decorators: ClassVar[list[Callable[..., Any]]] = [jwt_required()]
 
     @_authenticated
-    @blp.arguments(TodoQueryArgsSchema, location="query", unknown=RAISE)
+    @blp.arguments(TodoQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, TodoSchema(many=True), headers={"X-Pagination": "PAGINATION", "Link": _LINK})
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
@@ -112,8 +114,8 @@ class Todos(MethodView):
 
     @_authenticated
     @_with_body
-    @blp.arguments(TodoCreateSchema)
-    @blp.response(201, TodoSchema, headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
+    @blp.arguments(TodoCreateSchema())
+    @blp.response(201, TodoSchema(), headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
     @blp.doc(parameters=[_IDEMPOTENCY_KEY])
     def post(self, fields: dict[str, Any]) -> Response:
@@ -144,7 +146,7 @@ class TodoById(MethodView):
     decorators: ClassVar[list[Callable[..., Any]]] = [jwt_required()]
 
     @_authenticated
-    @blp.response(200, TodoSchema, headers=_ETAG)
+    @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(304, response="NOT_MODIFIED")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.doc(parameters=[_IF_NONE_MATCH])
@@ -158,8 +160,8 @@ class TodoById(MethodView):
 
     @_authenticated
     @_with_body
-    @blp.arguments(TodoUpdateSchema)
-    @blp.response(200, TodoSchema, headers=_ETAG)
+    @blp.arguments(TodoUpdateSchema())
+    @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
@@ -170,8 +172,8 @@ class TodoById(MethodView):
 
     @_authenticated
     @_with_body
-    @blp.arguments(TodoReplaceSchema)
-    @blp.response(200, TodoSchema, headers=_ETAG)
+    @blp.arguments(TodoReplaceSchema())
+    @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
@@ -197,7 +199,7 @@ class TodoById(MethodView):
 
 def _create(owner: str, fields: dict[str, Any]) -> StoredResponse:
     todo = _todos.create(document=to_document(owner, fields, now=utc_now()))
-    body = current_app.json.dumps(TodoSchema().dump(to_public(todo)))
+    body = current_app.json.dumps(_TODO_SCHEMA.dump(to_public(todo)))
     location = url_for("todos.TodoById", todo_id=str(todo["_id"]))
     return StoredResponse(status=201, body=body, headers={"Location": location, **_etag(todo)})
 

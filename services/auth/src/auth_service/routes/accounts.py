@@ -27,8 +27,8 @@ Document = dict[str, Any]
 
 @blp.route("/register")
 class Register(MethodView):
-    @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema)
+    @blp.arguments(RegisterSchema())
+    @blp.response(201, UserSchema())
     @blp.alt_response(409, response="CONFLICT")
     @body_errors(blp)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -51,8 +51,8 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
-    @blp.arguments(LoginSchema)
-    @blp.response(200, TokenPairSchema)
+    @blp.arguments(LoginSchema())
+    @blp.response(200, TokenPairSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @body_errors(blp)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
@@ -82,7 +82,7 @@ class Login(MethodView):
 class Refresh(MethodView):
     @jwt_required(refresh=True)
     @blp.doc(security=BEARER)
-    @blp.response(200, TokenPairSchema)
+    @blp.response(200, TokenPairSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self) -> tuple[Document, int, dict[str, str]] | Response:

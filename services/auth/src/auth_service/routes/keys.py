@@ -44,7 +44,7 @@ def feed_token_required(view: Any) -> Any:
 
 @blp.route("/.well-known/jwks.json")
 class JWKS(MethodView):
-    @blp.response(200, JWKSetSchema)
+    @blp.response(200, JWKSetSchema())
     def get(self) -> tuple[Document, int, dict[str, str]]:
         """The public keys that verify this service's tokens (JWK Set, RFC 7517)"""
         # Short caching: a new signing key must reach consumers soon after rotation.
@@ -55,8 +55,8 @@ class JWKS(MethodView):
 class Revocations(MethodView):
     @feed_token_required
     @blp.doc(security=[{FEED_SCHEME: []}])
-    @blp.arguments(RevocationQuerySchema, location="query", unknown=ma.RAISE)
-    @blp.response(200, RevocationFeedSchema)
+    @blp.arguments(RevocationQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.response(200, RevocationFeedSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")

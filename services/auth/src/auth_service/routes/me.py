@@ -25,7 +25,7 @@ Document = dict[str, Any]
 class Me(MethodView):
     @jwt_required()
     @blp.doc(security=BEARER)
-    @blp.response(200, UserSchema)
+    @blp.response(200, UserSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> Document:
@@ -35,8 +35,8 @@ class Me(MethodView):
 
     @jwt_required()
     @blp.doc(security=BEARER)
-    @blp.arguments(UserUpdateSchema)
-    @blp.response(200, UserSchema)
+    @blp.arguments(UserUpdateSchema())
+    @blp.response(200, UserSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @body_errors(blp)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -66,7 +66,7 @@ class Me(MethodView):
 class MyPassword(MethodView):
     @jwt_required(fresh=True)
     @blp.doc(security=BEARER)
-    @blp.arguments(PasswordChangeSchema)
+    @blp.arguments(PasswordChangeSchema())
     @blp.response(204)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")

@@ -47,7 +47,7 @@ class UserDisable(MethodView):
     @jwt_required()
     @admin_required
     @blp.doc(security=BEARER)
-    @blp.response(200, AdminUserSchema)
+    @blp.response(200, AdminUserSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")

@@ -1,0 +1,1 @@
+"""`make bench`: wrk against the services and a hand-written baseline, under real gunicorn."""

@@ -1,0 +1,182 @@
+"""The benchmark's outputs: bench.json, a markdown table (also into README.md) and bench.png."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _x(value: float | None) -> str:
+    """A ratio for the table; n/a when there was nothing to compare with."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _mark(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The README section's tables, generated from ``results``."""
+    settings, machine = results["settings"], results["machine"]
+    lines = [
+        f"Measured {results['generated_at']} with {machine['wrk']} on {machine['cpus']} cores "
+        f"(client and servers on one machine, loopback), {settings['workers']} gunicorn sync "
+        f"workers per server, {settings['connections']} connections, "
+        f"{settings['seconds']:g} s per run after {settings['warmup_seconds']:g} s of warm-up; "
+        f"{machine['database']}. Ratios are service / baseline, measured in the same run.",
+        "",
+        "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
+        "| p99 ms (ratio) | targets met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for row in results["scenarios"]:
+        result, baseline, ratios = row["result"], row["baseline"], row["ratios"]
+        lines.append(
+            f"| `{row['name']}` | {result['requests_per_second']:.0f} "
+            f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
+            f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
+            f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {_mark(row['meets_targets'])} |"
+        )
+    targets = results["targets"]
+    lines += [
+        "",
+        f"Targets: throughput ≥ {targets['min_throughput_ratio']} x the baseline's and "
+        f"p99 ≤ {targets['max_p99_ratio']} x the baseline's, with no failed request.",
+        "",
+        "| Cost growth (one user) | p50 ms | p99 ms | p50 ratio | p99 ratio | ≤ "
+        f"{targets['max_growth_ratio']} x |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    growth = results["growth"]
+    for name, label in (("list", "`GET /todos`"), ("get", "`GET /todos/{id}`")):
+        case = growth[name]
+        for size, key in ((growth["small_todos"], "small"), (growth["big_todos"], "big")):
+            ratio = "" if key == "small" else _x(case["ratio"]["p50"])
+            ratio99 = "" if key == "small" else _x(case["ratio"]["p99"])
+            met = "" if key == "small" else _mark(case["meets_target"])
+            measured = case[key]
+            lines.append(
+                f"| {label}, {size:,} todos | {_ms(measured, 'p50_ms')} "
+                f"| {_ms(measured, 'p99_ms')} | {ratio} | {ratio99} | {met} |"
+            )
+    login, memory = results["login"], results["memory"]
+    argon2 = login["argon2"]
+    soak = memory["soak"]
+    after_run = memory["rss_kib_after_run"]
+    lines += [
+        "",
+        f"Login is bound by password hashing: {login['requests_per_second']:.0f} logins/s "
+        f"(p50 {login['p50_ms']:.0f} ms) with {argon2['type']} t={argon2['time_cost']}, "
+        f"m={argon2['memory_cost_kib']} KiB, p={argon2['parallelism']}.",
+        "",
+        "| Memory (RSS per worker, MiB) | auth | todo | baseline |",
+        "| --- | --- | --- | --- |",
+        "| after the run | "
+        + " | ".join(_mib(after_run[name]) for name in ("auth", "todo", "baseline"))
+        + " |",
+        "",
+        f"todo, worker recycling off: {_mib(soak['rss_kib_before'])} MiB after "
+        f"{soak['warmup_requests']:,} requests, {_mib(soak['rss_kib_after'])} MiB after "
+        f"{soak['requests']:,} more: {soak['growth']:+.1%} (limit "
+        f"+{targets['max_memory_growth']:.0%}): {_mark(soak['meets_target'])}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _ms(result: dict[str, Any], key: str) -> str:
+    """A latency, or why there is none: no request finished within the run."""
+    if result["requests"] == 0:
+        return f"none in {result['seconds']:.0f} s"
+    return f"{result[key]:.1f}"
+
+
+def _mib(values: list[int]) -> str:
+    return ", ".join(f"{value / 1024:.0f}" for value in values)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Requests/s of each scenario beside the baseline's, and the ratios against the targets."""
+    import matplotlib  # noqa: PLC0415 (only `make bench` needs it)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    rows = results["scenarios"]
+    names = [row["name"].replace(" (", "\n(") for row in rows]
+    positions = range(len(rows))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    width = 0.38
+    left.bar(
+        [p - width / 2 for p in positions],
+        [row["result"]["requests_per_second"] for row in rows],
+        width,
+        label="service",
+        color="#1f77b4",
+    )
+    left.bar(
+        [p + width / 2 for p in positions],
+        [row["baseline"]["requests_per_second"] for row in rows],
+        width,
+        label="baseline (hand-written Flask)",
+        color="#aaaaaa",
+    )
+    left.set_yscale("log")
+    left.set_ylabel("requests/s (log scale)")
+    left.set_title("Throughput")
+    left.set_xticks(list(positions), names, fontsize=8, rotation=20, ha="right")
+    left.legend()
+    right.bar(
+        [p - width / 2 for p in positions],
+        [row["ratios"]["throughput"] or 0 for row in rows],
+        width,
+        label="throughput ratio (≥ target)",
+        color="#2ca02c",
+    )
+    right.bar(
+        [p + width / 2 for p in positions],
+        [row["ratios"]["p99"] or 0 for row in rows],
+        width,
+        label="p99 latency ratio (≤ target)",
+        color="#d62728",
+    )
+    targets = results["targets"]
+    right.axhline(targets["min_throughput_ratio"], color="#2ca02c", linestyle="--", linewidth=1)
+    right.axhline(targets["max_p99_ratio"], color="#d62728", linestyle="--", linewidth=1)
+    right.axhline(1.0, color="black", linewidth=0.5)
+    right.set_title("Service / baseline (dashed: targets)")
+    right.set_xticks(list(positions), names, fontsize=8, rotation=20, ha="right")
+    right.legend(fontsize=8)
+    figure.suptitle(
+        f"make bench, {results['generated_at']}: {results['settings']['workers']} workers, "
+        f"{results['settings']['connections']} connections, {results['machine']['cpus']} cores"
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write(results: dict[str, Any], directory: Path, *, readme: Path | None) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    table = markdown(results)
+    (directory / "bench.md").write_text(table)
+    chart(results, directory / "bench.png")
+    if readme is not None and readme.exists():
+        text = readme.read_text()
+        if README_START in text and README_END in text:
+            pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+            readme.write_text(
+                pattern.sub(lambda _m: f"{README_START}\n{table}{README_END}", text, count=1)
+            )
+
+
+if __name__ == "__main__":
+    # Re-render bench.md, bench.png and the README table from a bench.json.
+    import sys
+
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/bench.json")
+    write(json.loads(source.read_text()), source.parent, readme=Path("README.md"))

@@ -1,0 +1,398 @@
+"""`make bench`: every scenario against the service and the baseline in one run, as ratios.
+
+    .venv/bin/python -m bench.run [--seconds 10] [--warmup 3] [--workers N] [--quick]
+
+Writes bench/results/bench.json, bench.md and bench.png, and the table between the
+`<!-- bench:start -->` and `<!-- bench:end -->` markers of README.md when they are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+
+from auth_service.ratelimit import HITS as RATE_LIMIT_HITS
+from auth_service.repositories.refresh_tokens import COLLECTION as REFRESH_TOKEN_USES
+from bench import report, seed, wrk
+from bench.stack import (
+    AUTH_DB,
+    DEFAULT_WORKERS,
+    GROWTH_DB,
+    MEMORY_DB,
+    TODO_DB,
+    Stack,
+    running_stack,
+    workers_rss_kib,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+WORKDIR = Path(__file__).resolve().parents[1] / "build" / "bench"
+#: Targets from the issue: reads and writes alike.
+MIN_THROUGHPUT_RATIO = 0.75
+MAX_P99_RATIO = 1.5
+MAX_GROWTH_RATIO = 1.3
+MAX_MEMORY_GROWTH = 0.10
+ARGON2 = {"type": "argon2id", "time_cost": 3, "memory_cost_kib": 65536, "parallelism": 4}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kind: str  # "read" or "write"
+    service: str  # "todo" or "auth"
+    script: str
+    env: Callable[[], dict[str, str]]
+
+
+class Bench:
+    """The data a run needs (accounts, todos, files of paths and pools) and its scenarios."""
+
+    def __init__(self, stack: Stack, load: wrk.Load) -> None:
+        self.stack = stack
+        self.load = load
+        self.client: MongoClient[dict[str, Any]] = MongoClient(stack.db.uri, tz_aware=True)
+        self.files = stack.workdir / "wrk"
+        self.files.mkdir(exist_ok=True)
+        auth = stack.auth.url
+        print("seeding accounts and todos...", flush=True)
+        self.reader = seed.register(auth, "bench-reader")
+        self.big = seed.register(auth, "bench-big")
+        self.writer = seed.register(auth, "bench-writer")
+        self.patcher = seed.register(auth, "bench-patcher")
+        self.login_user = seed.register(auth, "bench-login")
+        reader_ids = seed.insert_todos(stack.db.uri, TODO_DB, self.reader.user_id, 1000)
+        token = seed.access_token(auth, self.patcher.username)
+        self.patch_ids = [
+            todo_id
+            for todo_id, _etag in seed.create_todos(stack.todo.url, token, 2 * load.connections)
+        ]
+        self.list_paths = self._write(
+            "list-paths", [f"/todos?page={page}&page_size=20" for page in range(1, 11)]
+        )
+        self.get_paths = self._write("get-paths", [f"/todos/{i}" for i in reader_ids[::10]])
+
+    def _write(self, name: str, lines: list[str]) -> str:
+        path = self.files / name
+        path.write_text("\n".join(lines) + "\n")
+        return str(path)
+
+    def _token(self, account: seed.Account) -> str:
+        return seed.access_token(self.stack.auth.url, account.username)
+
+    def paths_env(self, account: seed.Account, paths: str) -> Callable[[], dict[str, str]]:
+        return lambda: {"BENCH_TOKEN": self._token(account), "BENCH_PATHS": paths}
+
+    def _post_env(self) -> dict[str, str]:
+        # Every run starts from the same collection: the dev database scans whole collections,
+        # so todos left by an earlier run would slow the next one down.
+        self.client[TODO_DB]["todos"].delete_many({"owner": self.writer.user_id})
+        return {"BENCH_TOKEN": self._token(self.writer)}
+
+    def _patch_env(self) -> dict[str, str]:
+        token = self._token(self.patcher)
+        pairs = seed.current_etags(self.stack.todo.url, token, self.patch_ids)
+        pool = self._write("patch-pool", [f"{todo_id} {etag}" for todo_id, etag in pairs])
+        return {"BENCH_TOKEN": token, "BENCH_POOL": pool}
+
+    def _reset_sessions(self) -> None:
+        """Forget earlier runs' refresh tokens and counters (same reason as _post_env)."""
+        for collection in (REFRESH_TOKEN_USES, RATE_LIMIT_HITS):
+            self.client[AUTH_DB][collection].delete_many({})
+
+    def _login_env(self) -> dict[str, str]:
+        self._reset_sessions()
+        return {"BENCH_USERNAME": self.login_user.username, "BENCH_PASSWORD": seed.PASSWORD}
+
+    def _refresh_env(self) -> dict[str, str]:
+        self._reset_sessions()
+        tokens = seed.refresh_tokens(
+            self.stack.auth.url, self.login_user.username, 2 * self.load.connections
+        )
+        return {"BENCH_POOL": self._write("refresh-pool", tokens)}
+
+    def scenarios(self) -> list[Scenario]:
+        return [
+            Scenario(
+                "GET /todos (page of 20)",
+                "read",
+                "todo",
+                "get.lua",
+                self.paths_env(self.reader, self.list_paths),
+            ),
+            Scenario(
+                "GET /todos/{id}",
+                "read",
+                "todo",
+                "get.lua",
+                self.paths_env(self.reader, self.get_paths),
+            ),
+            Scenario("POST /todos", "write", "todo", "post_todo.lua", self._post_env),
+            Scenario(
+                "PATCH /todos/{id} (If-Match)", "write", "todo", "patch_todo.lua", self._patch_env
+            ),
+            Scenario("POST /auth/login", "write", "auth", "login.lua", self._login_env),
+            Scenario("POST /auth/refresh", "write", "auth", "refresh.lua", self._refresh_env),
+        ]
+
+    def url(self, service: str) -> str:
+        return self.stack.todo.url if service == "todo" else self.stack.auth.url
+
+    def measure(self, url: str, script: str, env: Callable[[], dict[str, str]]) -> wrk.Result:
+        return wrk.measure(url, script, self.load, env)
+
+
+def ratio(value: float, reference: float) -> float | None:
+    """``value / reference``; None when the reference is zero (nothing was measured)."""
+    return round(value / reference, 3) if reference else None
+
+
+def _ratios(service: wrk.Result, baseline: wrk.Result) -> dict[str, float | None]:
+    finished = service.requests > 0 and baseline.requests > 0  # else no latency to compare
+    return {
+        "throughput": ratio(service.requests_per_second, baseline.requests_per_second),
+        "p50": ratio(service.p50_ms, baseline.p50_ms) if finished else None,
+        "p99": ratio(service.p99_ms, baseline.p99_ms) if finished else None,
+    }
+
+
+def _within(value: float | None, *, at_least: float = 0.0, at_most: float = float("inf")) -> bool:
+    return value is not None and at_least <= value <= at_most
+
+
+def compare(bench: Bench) -> list[dict[str, Any]]:
+    rows = []
+    for scenario in bench.scenarios():
+        print(f"{scenario.name}: service...", end=" ", flush=True)
+        service = bench.measure(bench.url(scenario.service), scenario.script, scenario.env)
+        print(f"{service.requests_per_second:.0f} req/s; baseline...", end=" ", flush=True)
+        baseline = bench.measure(bench.stack.baseline.url, scenario.script, scenario.env)
+        print(f"{baseline.requests_per_second:.0f} req/s", flush=True)
+        ratios = _ratios(service, baseline)
+        rows.append(
+            {
+                "name": scenario.name,
+                "kind": scenario.kind,
+                "service": scenario.service,
+                "result": service.as_dict(),
+                "baseline": baseline.as_dict(),
+                "ratios": ratios,
+                "meets_targets": _within(ratios["throughput"], at_least=MIN_THROUGHPUT_RATIO)
+                and _within(ratios["p99"], at_most=MAX_P99_RATIO)
+                and service.failed == 0,
+            }
+        )
+    return rows
+
+
+def growth(bench: Bench, *, workers: int, big_todos: int) -> dict[str, Any]:
+    """List and get latency for one user with 1,000 todos, then with ``big_todos``.
+
+    On a todo server and database of their own, so the main scenarios never see the big
+    collection (the dev database scans whole collections) and nothing needs deleting.
+    """
+    small_todos = 1000
+    user = bench.big
+    uri = bench.stack.db.uri
+    ids = seed.insert_todos(uri, GROWTH_DB, user.user_id, small_todos)
+    token = bench._token(user)  # before the big insert keeps the database busy for a while
+    get_paths = bench._write("growth-get-paths", [f"/todos/{i}" for i in ids[::10]])
+    cases = {"list": bench.list_paths, "get": get_paths}
+
+    def env(paths: str) -> Callable[[], dict[str, str]]:
+        return lambda: {"BENCH_TOKEN": token, "BENCH_PATHS": paths}
+
+    found: dict[str, dict[str, Any]] = {name: {} for name in cases}
+    with bench.stack.todo_server(GROWTH_DB, workers=workers) as server:
+        for size, label in ((small_todos, "small"), (big_todos, "big")):
+            if size > small_todos:
+                started = time.monotonic()
+                seed.insert_todos(uri, GROWTH_DB, user.user_id, size - small_todos)
+                print(f"growth: now {size:,} todos ({time.monotonic() - started:.0f}s)", flush=True)
+            for name, paths in cases.items():
+                result = bench.measure(server.url, "get.lua", env(paths))
+                print(
+                    f"growth {name}, {size:,} todos: p50 {result.p50_ms:.1f} ms, "
+                    f"p99 {result.p99_ms:.1f} ms, {result.failed} failed",
+                    flush=True,
+                )
+                found[name][label] = result
+    report: dict[str, Any] = {}
+    for name, measured in found.items():
+        small, big = measured["small"], measured["big"]
+        finished = small.requests > 0 and big.requests > 0  # else no latency to compare
+        ratios = {
+            "p50": ratio(big.p50_ms, small.p50_ms) if finished else None,
+            "p99": ratio(big.p99_ms, small.p99_ms) if finished else None,
+            "throughput": ratio(big.requests_per_second, small.requests_per_second),
+        }
+        report[name] = {
+            "small": small.as_dict(),
+            "big": big.as_dict(),
+            "ratio": ratios,
+            "meets_target": _within(ratios["p50"], at_most=MAX_GROWTH_RATIO)
+            and _within(ratios["p99"], at_most=MAX_GROWTH_RATIO)
+            and big.failed == 0
+            and big.requests > 0,
+        }
+    return report
+
+
+def memory(bench: Bench, *, workers: int, requests: int) -> dict[str, Any]:
+    """RSS of todo's workers after a warm-up and after ``requests`` more requests.
+
+    Worker recycling (max_requests) is off for this server only, or it would hide a leak.
+    """
+    ids = seed.insert_todos(bench.stack.db.uri, MEMORY_DB, bench.reader.user_id, 100)
+    mixed = bench._write(
+        "memory-paths",
+        [
+            *(f"/todos?page={page}&page_size=20" for page in (1, 2, 3)),
+            *(f"/todos/{i}" for i in ids),
+        ],
+    )
+    env = bench.paths_env(bench.reader, mixed)
+    with bench.stack.todo_server(
+        MEMORY_DB, workers=workers, GUNICORN_MAX_REQUESTS="0", GUNICORN_MAX_REQUESTS_JITTER="0"
+    ) as server:
+        load = bench.load
+        warm = wrk.run(
+            server.url,
+            "get.lua",
+            threads=load.threads,
+            connections=load.connections,
+            seconds=10,
+            env=env(),
+        )
+        before = workers_rss_kib(server)
+        print(f"memory: warm-up {warm.requests} requests, RSS {before} KiB", flush=True)
+        done, failed = 0, 0
+        while done < requests:
+            chunk = wrk.run(
+                server.url,
+                "get.lua",
+                threads=load.threads,
+                connections=load.connections,
+                seconds=30,
+                env=env(),
+            )
+            done += chunk.requests
+            failed += chunk.failed
+            print(f"  {done} requests", flush=True)
+        after = workers_rss_kib(server)
+    growth_each = [round(b / a - 1, 4) for a, b in zip(before, after, strict=True)]
+    total_growth = round(sum(after) / sum(before) - 1, 4)
+    print(f"memory: after {done} requests, RSS {after} KiB ({total_growth:+.1%})", flush=True)
+    return {
+        "requests": done,
+        "failed": failed,
+        "warmup_requests": warm.requests,
+        "rss_kib_before": before,
+        "rss_kib_after": after,
+        "growth": total_growth,
+        "growth_per_worker": growth_each,
+        "meets_target": total_growth <= MAX_MEMORY_GROWTH and failed == 0,
+    }
+
+
+def _wrk_version() -> str:
+    answer = subprocess.run(  # noqa: S603
+        [wrk.wrk_binary(), "--version"], capture_output=True, text=True, check=False
+    )
+    first_line = (answer.stdout or answer.stderr).splitlines()[0]
+    return " ".join(first_line.split()[:2])  # "wrk debian/4.1.0-3+b2"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per run")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers")
+    parser.add_argument("--connections", type=int, default=0, help="default: 2 x workers")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--big-todos", type=int, default=100_000)
+    parser.add_argument("--memory-requests", type=int, default=100_000)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 2 s runs, few todos, short memory run"
+    )
+    args = parser.parse_args(argv)
+    # A stopped benchmark still stops its servers and database (the with-blocks below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.quick:
+        args.seconds, args.warmup, args.big_todos, args.memory_requests = 2, 1, 5000, 2000
+    connections = args.connections or 2 * args.workers
+    load = wrk.Load(args.threads, connections, args.seconds, args.warmup)
+    started = time.monotonic()
+    # Logs and data stay in build/bench/ (ignored by git) for a look after a failed run.
+    workdir = WORKDIR / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    workdir.mkdir(parents=True)
+    print(f"servers' logs and data: {workdir}", flush=True)
+    with running_stack(workdir, workers=args.workers) as stack:
+        bench = Bench(stack, load)
+        scenarios = compare(bench)
+        rss_after_run = {
+            "auth": workers_rss_kib(stack.auth),
+            "todo": workers_rss_kib(stack.todo),
+            "baseline": workers_rss_kib(stack.baseline),
+        }
+        grown = growth(bench, workers=args.workers, big_todos=args.big_todos)
+        login = next(row for row in scenarios if row["name"] == "POST /auth/login")
+        results: dict[str, Any] = {
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+                "wrk": _wrk_version(),
+                "database": "dev database (embedded FerretDB 1.24, SQLite), single node",
+            },
+            "settings": {
+                "gunicorn": "python:factory_core.gunicorn_config (sync workers)",
+                "workers": args.workers,
+                "wrk_threads": args.threads,
+                "connections": connections,
+                "seconds": args.seconds,
+                "warmup_seconds": args.warmup,
+                "quick": args.quick,
+            },
+            "targets": {
+                "min_throughput_ratio": MIN_THROUGHPUT_RATIO,
+                "max_p99_ratio": MAX_P99_RATIO,
+                "max_growth_ratio": MAX_GROWTH_RATIO,
+                "max_memory_growth": MAX_MEMORY_GROWTH,
+            },
+            "scenarios": scenarios,
+            "growth": {"small_todos": 1000, "big_todos": args.big_todos, **grown},
+            "login": {
+                "requests_per_second": login["result"]["requests_per_second"],
+                "p50_ms": login["result"]["p50_ms"],
+                "argon2": ARGON2,
+            },
+            "memory": {
+                "rss_kib_after_run": rss_after_run,
+                "soak": memory(bench, workers=args.workers, requests=args.memory_requests),
+            },
+        }
+    results["duration_seconds"] = round(time.monotonic() - started)
+    shutil.rmtree(workdir / "devdb", ignore_errors=True)  # the logs are small; the data is not
+    report.write(results, args.output, readme=args.readme)
+    print(report.markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Benchmark data: accounts and tokens through auth's API, todos through todo's API or pymongo."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import requests
+from bson import ObjectId
+from pymongo import MongoClient
+
+from todo_service.repository import to_document, utc_now
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 (a benchmark account)
+_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    user_id: str
+
+
+def register(auth_url: str, username: str) -> Account:
+    """Create the account (an existing one is fine) and return its id."""
+    answer = requests.post(
+        f"{auth_url}/auth/register",
+        json={"username": username, "password": PASSWORD},
+        timeout=_TIMEOUT,
+    )
+    if answer.status_code not in (201, 409):
+        raise RuntimeError(f"register {username}: {answer.status_code} {answer.text}")
+    claims = jwt.decode(access_token(auth_url, username), options={"verify_signature": False})
+    return Account(username, str(claims["sub"]))
+
+
+def login(auth_url: str, username: str) -> dict[str, Any]:
+    answer = requests.post(
+        f"{auth_url}/auth/login",
+        json={"username": username, "password": PASSWORD},
+        timeout=_TIMEOUT,
+    )
+    if answer.status_code != 200:
+        raise RuntimeError(f"login {username}: {answer.status_code} {answer.text}")
+    pair: dict[str, Any] = answer.json()
+    return pair
+
+
+def access_token(auth_url: str, username: str) -> str:
+    return str(login(auth_url, username)["access_token"])
+
+
+def refresh_tokens(auth_url: str, username: str, count: int) -> list[str]:
+    """``count`` sessions' refresh tokens (each good for one rotation chain)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pairs = list(pool.map(lambda _: login(auth_url, username), range(count)))
+    return [str(pair["refresh_token"]) for pair in pairs]
+
+
+def insert_todos(
+    mongo_uri: str, database: str, owner: str, count: int, *, batch: int = 5000
+) -> list[str]:
+    """``count`` todos for ``owner``, inserted directly in the repository's document shape.
+
+    Creation times are a millisecond apart, newest last, as if created one by one.
+    """
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, tz_aware=True)
+    try:
+        todos = client[database]["todos"]
+        start = utc_now() - timedelta(milliseconds=count)
+        ids: list[str] = []
+        for first in range(0, count, batch):
+            documents = []
+            for number in range(first, min(count, first + batch)):
+                fields = {
+                    "_id": ObjectId(),
+                    "title": f"Todo number {number}",
+                    "notes": "Seeded by make bench.",
+                    "done": number % 3 == 0,
+                    "due": None,
+                    "priority": ("low", "normal", "high")[number % 3],
+                    "tags": ["bench", f"group-{number % 10}"],
+                }
+                documents.append(
+                    to_document(owner, fields, now=start + timedelta(milliseconds=number))
+                )
+            todos.insert_many(documents, ordered=False)
+            ids.extend(str(document["_id"]) for document in documents)
+        return ids
+    finally:
+        client.close()
+
+
+def create_todos(todo_url: str, token: str, count: int) -> list[tuple[str, str]]:
+    """``count`` todos created through the API; their ids and ETags."""
+
+    def create(number: int) -> tuple[str, str]:
+        answer = requests.post(
+            f"{todo_url}/todos",
+            json={"title": f"Patch target {number}"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=_TIMEOUT,
+        )
+        if answer.status_code != 201:
+            raise RuntimeError(f"POST /todos: {answer.status_code} {answer.text}")
+        return str(answer.json()["id"]), answer.headers["ETag"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(create, range(count)))
+
+
+def current_etags(todo_url: str, token: str, ids: list[str]) -> list[tuple[str, str]]:
+    """The ETags the todos have now (a PATCH run moved them on)."""
+
+    def read(todo_id: str) -> tuple[str, str]:
+        answer = requests.get(
+            f"{todo_url}/todos/{todo_id}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=_TIMEOUT,
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET /todos/{todo_id}: {answer.status_code} {answer.text}")
+        return todo_id, answer.headers["ETag"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return list(pool.map(read, ids))

@@ -1,0 +1,24 @@
+# Speed and bad days: `make bench` (wrk against the services and a hand-written baseline, in one
+# run, as ratios), `make profile` (pyinstrument, service beside baseline) and `make resilience`
+# (database outage, worker kills, acknowledged writes, the 60 s soak). See bench/ and
+# tests/resilience/. None of it runs in `make test`: timings are never asserted there.
+
+BENCH_ARGS ?=
+
+.PHONY: wrk
+wrk: ## Install wrk (Debian package) when it is missing
+	@command -v wrk >/dev/null || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
+
+.PHONY: bench
+bench: install devdb wrk ## Benchmark: bench/results/bench.{json,md,png} and the README table
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: profile
+profile: install devdb ## Profile one todo request, service beside baseline (PROFILE_ARGS=--path list)
+	$(BIN)/python -m bench.profile $(PROFILE_ARGS)
+
+.PHONY: resilience
+resilience: install devdb ## Outages, worker kills, acknowledged writes and the 60 s soak
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m resilience tests/resilience $(PYTEST_ARGS)

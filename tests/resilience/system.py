@@ -1,0 +1,90 @@
+"""The system under test and the helpers the resilience tests share."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from tests.support.devdb import DevDB
+from tests.support.gunicorn import GunicornServer
+
+PASSWORD = "resilience test password 42"
+#: Far below gunicorn's 30 s worker timeout: a request that takes this long is hung.
+HANG = 10.0
+WORKERS = 2
+
+
+@dataclass
+class System:
+    db: DevDB
+    auth: GunicornServer
+    todo: GunicornServer
+    auth_log: Path
+    todo_log: Path
+
+    def register(self, username: str | None = None) -> str:
+        """A new account; its username."""
+        username = username or f"user-{uuid.uuid4().hex[:12]}"
+        answer = requests.post(
+            f"{self.auth.url}/auth/register",
+            json={"username": username, "password": PASSWORD},
+            timeout=HANG,
+        )
+        assert answer.status_code == 201, answer.text
+        return username
+
+    def login(self, username: str) -> dict[str, Any]:
+        answer = requests.post(
+            f"{self.auth.url}/auth/login",
+            json={"username": username, "password": PASSWORD},
+            timeout=HANG,
+        )
+        assert answer.status_code == 200, answer.text
+        pair: dict[str, Any] = answer.json()
+        return pair
+
+    def bearer(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.login(username)['access_token']}"}
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail (not hang) after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"condition not met within {seconds}s")
+
+
+def ready(server: GunicornServer) -> bool:
+    try:
+        return requests.get(f"{server.url}/readyz", timeout=HANG).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def worker_count_is(server: GunicornServer, count: int) -> Callable[[], bool]:
+    return lambda: len(server.worker_pids()) == count
+
+
+def log_noise(path: Path) -> list[str]:
+    """Lines of a gunicorn log that are not INFO: warnings, errors, tracebacks, timeouts."""
+    noisy = []
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("{"):
+            level = json.loads(line).get("level")
+            if level not in ("DEBUG", "INFO"):
+                noisy.append(line)
+        elif "[INFO]" not in line:
+            noisy.append(line)
+    return noisy
