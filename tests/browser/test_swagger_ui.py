@@ -8,6 +8,7 @@ downloaded. Screenshots go to artifacts/browser/ (CI keeps them; git ignores art
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,8 @@ from tests.support.gunicorn import GunicornServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium here and in CI; CHROMIUM_PATH points elsewhere (e.g. GitHub's Chrome).
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
