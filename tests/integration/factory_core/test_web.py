@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, request, session
 from tests.integration.factory_core.sample import create_sample
 from tests.support import AppFactory
 
@@ -58,3 +58,18 @@ def test_hsts_only_when_configured(make_app: AppFactory) -> None:
     assert "Strict-Transport-Security" not in plain.headers
     secure = make_app(create_sample, HSTS_SECONDS=31536000).test_client().get("/livez")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_no_cookie_sessions(make_app: AppFactory) -> None:
+    app = make_app(create_sample)
+
+    @app.get("/session-test")
+    def touch_session() -> str:
+        session["seen"] = True  # a NullSession refuses writes
+        return ""
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/session-test")
+    assert response.status_code == 500
+    assert "Set-Cookie" not in response.headers
+    assert "Set-Cookie" not in app.test_client().get("/livez").headers

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, request
+from flask import Blueprint, Flask, Request, Response, abort, request
+from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,6 +17,20 @@ _DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class StatelessSessions(SessionInterface):
+    """No cookie sessions: every request authenticates with its bearer token.
+
+    Flask's default opens a signed-cookie session (building a serializer) on every request;
+    here `flask.session` is a NullSession that refuses writes.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        return None
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def _require_json_body() -> None:
@@ -64,6 +79,7 @@ def init_web(app: Flask) -> None:
                 "X-Request-ID",
             ],
         )
+    app.session_interface = StatelessSessions()
     app.before_request(_require_json_body)
     hsts = int(config["HSTS_SECONDS"])
     app.after_request(lambda response: _security_headers(response, hsts))
