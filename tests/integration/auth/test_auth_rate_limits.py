@@ -121,8 +121,8 @@ def test_concurrent_hits_never_exceed_the_limit(app: Flask) -> None:
     assert granted.count(True) <= 5
     with app.app_context():
         assert storage.get_moving_window("burst", 5, 60)[1] == granted.count(True)
-        # Refused attempts leave no trace, so the burst cannot lock the key out.
-        assert storage.acquire_entry("burst", 5, 60)
+        # Refused attempts leave no trace: one more is admitted exactly when the burst left room.
+        assert storage.acquire_entry("burst", 5, 60) == (granted.count(True) < 5)
 
 
 def test_successful_logins_count_too(make_auth_app: Any) -> None:
