@@ -2,7 +2,7 @@
 
 from factory_core.api import BEARER_SCHEME, Api
 from factory_core.app import build_app
-from factory_core.config import PLACEHOLDER, ConfigurationError, Settings, missing
+from factory_core.config import PLACEHOLDER, ConfigurationError, Settings
 from factory_core.errors import (
     PROBLEM_CONTENT_TYPE,
     ProblemSchema,
@@ -36,7 +36,6 @@ __all__ = [
     "UnknownKeyError",
     "build_app",
     "configure_jwt",
-    "missing",
     "mongo",
     "problem",
     "public_jwk",

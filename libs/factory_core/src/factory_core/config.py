@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from flask import Flask
@@ -126,12 +126,3 @@ def refuse_unsafe_production(app: Flask, settings: type[Settings], env_prefix: s
 def instance_path_from_env(env_prefix: str, environ: Mapping[str, str] | None = None) -> str | None:
     """Return the instance folder named by ``<PREFIX>_INSTANCE_PATH``, if any."""
     return (environ if environ is not None else os.environ).get(f"{env_prefix}_INSTANCE_PATH")
-
-
-def missing(config: Mapping[str, Any], names: Iterable[str]) -> list[str]:
-    """Name the settings in ``names`` that are empty or still the placeholder."""
-    return [
-        f"{name} must be configured"
-        for name in names
-        if not config.get(name) or config.get(name) == PLACEHOLDER
-    ]

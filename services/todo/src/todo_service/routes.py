@@ -85,13 +85,6 @@ def _authenticated(func: Any) -> Any:
     return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(func)
 
 
-def _with_body(func: Any) -> Any:
-    """Document the failures of reading a JSON body."""
-    for status, name in ((400, "BAD_REQUEST"), (413, "REQUEST_ENTITY_TOO_LARGE")):
-        func = blp.alt_response(status, response=name)(func)
-    return blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")(func)
-
-
 @blp.route("")
 class Todos(MethodView):
     decorators: ClassVar[list[Callable[..., Any]]] = [jwt_required()]
@@ -113,7 +106,6 @@ class Todos(MethodView):
         return [to_public(todo) for todo in todos], headers
 
     @_authenticated
-    @_with_body
     @blp.arguments(TodoCreateSchema())
     @blp.response(201, TodoSchema(), headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
@@ -159,7 +151,6 @@ class TodoById(MethodView):
         return to_public(todo), {"ETag": etag}
 
     @_authenticated
-    @_with_body
     @blp.arguments(TodoUpdateSchema())
     @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -171,7 +162,6 @@ class TodoById(MethodView):
         return _update(todo_id, changes)
 
     @_authenticated
-    @_with_body
     @blp.arguments(TodoReplaceSchema())
     @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import http
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from flask import request
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from factory_core import BEARER_SCHEME
 
@@ -42,14 +41,3 @@ def admin_required(view: View) -> View:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def body_errors(blp: Blueprint) -> Callable[[View], View]:
-    """Document the answers to a bad JSON body: malformed, too large, not JSON, invalid."""
-
-    def decorate(view: View) -> View:
-        for status in (400, 413, 415, 422):
-            view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
-        return view
-
-    return decorate

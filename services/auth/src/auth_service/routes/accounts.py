@@ -13,7 +13,7 @@ from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import UsernameTakenError, UserRepository
 from auth_service.repositories.users import username_key
-from auth_service.routes.access import BEARER, NO_STORE, body_errors, client_address, fail
+from auth_service.routes.access import BEARER, NO_STORE, client_address, fail
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
 from auth_service.tokens import claim_refresh_token, issue_tokens, revoke_family, revoke_token
 from factory_core import mongo, unauthorized
@@ -30,7 +30,6 @@ class Register(MethodView):
     @blp.arguments(RegisterSchema())
     @blp.response(201, UserSchema())
     @blp.alt_response(409, response="CONFLICT")
-    @body_errors(blp)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> Document:
@@ -54,7 +53,6 @@ class Login(MethodView):
     @blp.arguments(LoginSchema())
     @blp.response(200, TokenPairSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
-    @body_errors(blp)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> tuple[Document, int, dict[str, str]] | Response:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import UserRepository
-from auth_service.routes.access import BEARER, body_errors, client_address, fail
+from auth_service.routes.access import BEARER, client_address, fail
 from auth_service.schemas import PasswordChangeSchema, UserSchema, UserUpdateSchema
 from auth_service.tokens import revoke_subject
 from factory_core import mongo
@@ -38,7 +38,6 @@ class Me(MethodView):
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
-    @body_errors(blp)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def patch(self, data: Document) -> Document:
         """Change the account's email address (null removes it)"""
@@ -70,7 +69,6 @@ class MyPassword(MethodView):
     @blp.response(204)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
-    @body_errors(blp)
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> None:
