@@ -58,6 +58,16 @@ def production_settings(directory: Path) -> dict[str, Any]:
     }
 
 
+def testing_settings(directory: Path) -> dict[str, Any]:
+    """Settings of a service run with ENV=testing (dev keys, placeholders accepted)."""
+    return {
+        "ENV": "testing",
+        "INSTANCE_PATH": str(directory),
+        "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def start_auth(
     *,
     mongo_uri: str,
@@ -75,12 +85,7 @@ def start_auth(
             "JWT_PRIVATE_KEY_FILE": str(write_signing_key(directory)),
         }
         if production
-        else {
-            "ENV": "testing",
-            "INSTANCE_PATH": str(directory),
-            "REVOCATION_FEED_TOKEN": FEED_TOKEN,
-            "LOG_LEVEL": "WARNING",
-        }
+        else testing_settings(directory)
     )
     env = service_env(
         "AUTH", {**base, "MONGO_URI": mongo_uri, "MONGO_DB_NAME": db_name, **settings}
@@ -104,14 +109,7 @@ def start_todo(
     """todo_service under gunicorn, trusting the auth service at ``auth_url``."""
     directory.mkdir(parents=True, exist_ok=True)
     base: dict[str, Any] = (
-        production_settings(directory)
-        if production
-        else {
-            "ENV": "testing",
-            "INSTANCE_PATH": str(directory),
-            "REVOCATION_FEED_TOKEN": FEED_TOKEN,
-            "LOG_LEVEL": "WARNING",
-        }
+        production_settings(directory) if production else testing_settings(directory)
     )
     env = service_env(
         "TODO",
