@@ -35,10 +35,12 @@ class _MongoState:
 
     uri: str
     db_name: str
+    write_concern: WriteConcern
     options: dict[str, Any]
     indexes: dict[str, list[IndexModel]] = field(default_factory=dict)
     expiring: dict[str, str] = field(default_factory=dict)
     client: MongoClient[Document] | None = None
+    database: Database[Document] | None = None
     pid: int = 0
     indexes_applied: bool = False
     last_purge: float = 0.0
@@ -53,6 +55,7 @@ class Mongo:
         app.extensions[EXTENSION_KEY] = _MongoState(
             uri=config["MONGO_URI"],
             db_name=config["MONGO_DB_NAME"],
+            write_concern=WriteConcern(w=_write_concern(config["MONGO_WRITE_CONCERN"])),
             options={
                 "serverSelectionTimeoutMS": config["MONGO_SERVER_SELECTION_TIMEOUT_MS"],
                 "connectTimeoutMS": config["MONGO_CONNECT_TIMEOUT_MS"],
@@ -95,6 +98,9 @@ class Mongo:
                 if state.client is None or state.pid != pid:
                     # A client inherited through fork must not be used (or closed) by the child.
                     state.client = MongoClient(state.uri, connect=False, **state.options)
+                    state.database = state.client.get_database(
+                        state.db_name, write_concern=state.write_concern
+                    )
                     state.pid = pid
                     state.indexes_applied = False
         return state.client
@@ -103,10 +109,9 @@ class Mongo:
     def db(self) -> Database[Document]:
         """The app's database; declared indexes are ensured on the first access per process."""
         state = self._state()
-        database = self.client().get_database(
-            state.db_name,
-            write_concern=WriteConcern(w=_write_concern(current_app.config["MONGO_WRITE_CONCERN"])),
-        )
+        self.client()  # (re)creates the client and its database after a fork
+        database = state.database
+        assert database is not None
         if not state.indexes_applied:
             self.ensure_indexes(database, state)
         return database
@@ -149,6 +154,7 @@ class Mongo:
         if state.client is not None and state.pid == os.getpid():
             state.client.close()
         state.client = None
+        state.database = None
 
 
 def _write_concern(value: str | int) -> str | int:
