@@ -27,7 +27,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"(client and servers on one machine, loopback), {settings['workers']} gunicorn sync "
         f"workers per server, {settings['connections']} connections, "
         f"{settings['seconds']:g} s per run after {settings['warmup_seconds']:g} s of warm-up; "
-        f"{machine['database']}. Ratios are service / baseline, measured in the same run.",
+        f"{machine['database']}. Ratios are service / baseline, measured in the same run: "
+        f"{_rounds(settings)}.",
         "",
         "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
         "| p99 ms (ratio) | targets met |",
@@ -85,6 +86,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"+{targets['max_memory_growth']:.0%}): {_mark(soak['meets_target'])}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rounds(settings: dict[str, Any]) -> str:
+    rounds = settings.get("rounds", 1)  # results from before rounds existed had one
+    if rounds == 1:
+        return "one run per side, the service first"
+    return (
+        f"{rounds} runs per side in alternating order (service first, then baseline first, ...), "
+        "each side reported by its median run"
+    )
 
 
 def _ms(result: dict[str, Any], key: str) -> str:

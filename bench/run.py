@@ -172,15 +172,31 @@ def _within(value: float | None, *, at_least: float = 0.0, at_most: float = floa
     return value is not None and at_least <= value <= at_most
 
 
-def compare(bench: Bench) -> list[dict[str, Any]]:
+def _median(results: list[wrk.Result]) -> wrk.Result:
+    """The run with the median throughput (of an odd number of runs, the middle one)."""
+    ranked = sorted(results, key=lambda result: result.requests_per_second)
+    return ranked[len(ranked) // 2]
+
+
+def compare(bench: Bench, *, rounds: int) -> list[dict[str, Any]]:
+    """Each scenario ``rounds`` times against the service and the baseline, in alternating
+    order (service first, then baseline first, ...), so neither always runs on the state the
+    other left; each side is reported by its median round."""
     rows = []
     for scenario in bench.scenarios():
-        print(f"{scenario.name}: service...", end=" ", flush=True)
-        service = bench.measure(bench.url(scenario.service), scenario.script, scenario.env)
-        print(f"{service.requests_per_second:.0f} req/s; baseline...", end=" ", flush=True)
-        baseline = bench.measure(bench.stack.baseline.url, scenario.script, scenario.env)
-        print(f"{baseline.requests_per_second:.0f} req/s", flush=True)
+        runs: dict[str, list[wrk.Result]] = {"service": [], "baseline": []}
+        urls = {"service": bench.url(scenario.service), "baseline": bench.stack.baseline.url}
+        print(f"{scenario.name}:", end="", flush=True)
+        for round_number in range(rounds):
+            sides = ("service", "baseline") if round_number % 2 == 0 else ("baseline", "service")
+            for side in sides:
+                result = bench.measure(urls[side], scenario.script, scenario.env)
+                runs[side].append(result)
+                print(f" {side} {result.requests_per_second:.0f}", end="", flush=True)
+        print(" req/s", flush=True)
+        service, baseline = _median(runs["service"]), _median(runs["baseline"])
         ratios = _ratios(service, baseline)
+        failed = sum(result.failed for result in runs["service"])
         rows.append(
             {
                 "name": scenario.name,
@@ -188,10 +204,14 @@ def compare(bench: Bench) -> list[dict[str, Any]]:
                 "service": scenario.service,
                 "result": service.as_dict(),
                 "baseline": baseline.as_dict(),
+                "rounds": {
+                    side: [result.requests_per_second for result in results]
+                    for side, results in runs.items()
+                },
                 "ratios": ratios,
                 "meets_targets": _within(ratios["throughput"], at_least=MIN_THROUGHPUT_RATIO)
                 and _within(ratios["p99"], at_most=MAX_P99_RATIO)
-                and service.failed == 0,
+                and failed == 0,
             }
         )
     return rows
@@ -322,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn workers")
     parser.add_argument("--connections", type=int, default=0, help="default: 2 x workers")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs per scenario and side (the median counts)"
+    )
     parser.add_argument("--big-todos", type=int, default=100_000)
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -334,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.seconds, args.warmup, args.big_todos, args.memory_requests = 2, 1, 5000, 2000
+        args.rounds = 1
     connections = args.connections or 2 * args.workers
     load = wrk.Load(args.threads, connections, args.seconds, args.warmup)
     started = time.monotonic()
@@ -343,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"servers' logs and data: {workdir}", flush=True)
     with running_stack(workdir, workers=args.workers) as stack:
         bench = Bench(stack, load)
-        scenarios = compare(bench)
+        scenarios = compare(bench, rounds=args.rounds)
         rss_after_run = {
             "auth": workers_rss_kib(stack.auth),
             "todo": workers_rss_kib(stack.todo),
@@ -370,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                 "connections": connections,
                 "seconds": args.seconds,
                 "warmup_seconds": args.warmup,
+                "rounds": args.rounds,
                 "quick": args.quick,
             },
             "targets": {
