@@ -350,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--readme", type=Path, default=Path("README.md"))
     parser.add_argument(
+        "--no-readme", action="store_true", help="leave README.md alone (runs elsewhere, e.g. CI)"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 2 s runs, few todos, short memory run"
     )
     args = parser.parse_args(argv)
@@ -417,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     results["duration_seconds"] = round(time.monotonic() - started)
     shutil.rmtree(workdir / "devdb", ignore_errors=True)  # the logs are small; the data is not
-    report.write(results, args.output, readme=args.readme)
+    report.write(results, args.output, readme=None if args.no_readme else args.readme)
     print(report.markdown(results))
     return 0
 
