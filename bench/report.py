@@ -89,7 +89,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def _rounds(settings: dict[str, Any]) -> str:
-    rounds = settings.get("rounds", 1)  # results from before rounds existed had one
+    rounds = settings["rounds"]
     if rounds == 1:
         return "one run per side, the service first"
     return (
