@@ -41,11 +41,13 @@ $(STAMPS)/install: $(POETRY) $(PACKAGE_FILES)
 .PHONY: install
 install: $(STAMPS)/install ## Install poetry and the workspace (.venv)
 
-$(DEVDB): $(wildcard tools/devdb/*.go) tools/devdb/go.mod tools/devdb/go.sum
-	cd tools/devdb && go build -trimpath -o ../../$(DEVDB) .
+# The dev database is SecantusDB's MongoDB server, built with cargo once per machine and cached
+# outside the clone (tools/devdb/install); build/devdb links to it.
+$(DEVDB): tools/devdb/install
+	tools/devdb/install
 
 .PHONY: devdb
-devdb: $(DEVDB) ## Build the embedded FerretDB dev database
+devdb: $(DEVDB) ## Build (once per machine) the dev database: SecantusDB's MongoDB server
 
 .PHONY: devdb-start devdb-stop
 devdb-start: $(DEVDB) ## Start the dev database in the background (unless MONGO_URI is set)

@@ -112,9 +112,7 @@ def _claims(expected_type: str) -> Document | None:
 
 
 def _todo_view(todo: Document) -> Document:
-    public = {
-        k: v for k, v in todo.items() if k not in ("_id", "owner", "priority_rank", "title_key")
-    }
+    public = {k: v for k, v in todo.items() if k not in ("_id", "owner", "priority_rank")}
     for name in ("created_at", "updated_at", "due"):
         if public.get(name) is not None:
             public[name] = public[name].isoformat()
@@ -163,7 +161,6 @@ def create_todo(owner: str) -> Response:
         "updated_at": now,
         "version": 1,
         "priority_rank": PRIORITY_RANK[priority],
-        "title_key": title.casefold(),
     }
     state.todo_db["todos"].insert_one(todo)
     headers = {"ETag": _etag(todo), "Location": f"/todos/{todo['_id']}"}
@@ -183,8 +180,6 @@ def update_todo(owner: str, todo_id: str) -> Response:
         return _json({"status": 428}, 428)
     version = int(etag.rpartition(".")[2])
     changes = request.get_json()
-    if "title" in changes:
-        changes["title_key"] = changes["title"].casefold()
     changes["updated_at"] = datetime.now(UTC)
     todo = state.todo_db["todos"].find_one_and_update(
         {"_id": ObjectId(todo_id), "owner": owner, "version": {"$in": [version]}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from tests.support.devdb import DevDB
+from tests.support.devdb import DEVDB_BIN, DevDB
 from tests.support.gunicorn import GunicornServer
 
 AUTH_DB = "bench_auth"
@@ -73,6 +74,25 @@ def start_database(directory: Path) -> Database:
         external.stop()
         return external
     return DevDB(directory).start()
+
+
+def describe_database(db: Database) -> str:
+    """What the run measured on: the dev database, or the MongoDB given by MONGO_URI."""
+    from pymongo import MongoClient  # noqa: PLC0415
+
+    with MongoClient(db.uri, serverSelectionTimeoutMS=5000) as client:
+        hello = client.admin.command("hello")
+        version = client.server_info()["version"]
+    topology = "single-node replica set" if hello.get("setName") else "standalone"
+    if isinstance(db, DevDB):
+        built = subprocess.run(  # noqa: S603 (a fixed command line)
+            [str(DEVDB_BIN), "--version"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return (
+            f"dev database ({built[0]} {built[1]}: SecantusDB's MongoDB server on WiredTiger, "
+            f"reporting MongoDB {version}), {topology}"
+        )
+    return f"MongoDB {version} (MONGO_URI), {topology}"
 
 
 def auth_env(db: Database, keys: Secrets, instance: Path) -> dict[str, str]:

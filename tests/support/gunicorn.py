@@ -70,10 +70,12 @@ class GunicornServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.app} exited with {self.process.returncode}")
             try:
-                if requests.get(f"{self.url}/livez", timeout=2).status_code == 200:
-                    return
+                live = requests.get(f"{self.url}/livez", timeout=2).status_code == 200
             except requests.RequestException:
-                pass  # not listening yet, or a worker still booting
+                live = False  # not listening yet, or a worker still booting
+            # One worker answering is not enough: the master may still be forking the others.
+            if live and len(self.worker_pids()) == self.workers:
+                return
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn {self.app} did not answer /livez within {timeout}s")
 

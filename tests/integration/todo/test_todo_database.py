@@ -15,13 +15,16 @@ from tests.support.tokens import IssuerServer, TokenIssuer
 
 from factory_core import mongo
 from todo_service import create_app
+from todo_service.repository import TITLE_COLLATION
 
 
 def test_indexes_are_declared_and_used(alice: Caller, todo_app: Flask) -> None:
     alice.create()
     with todo_app.app_context():
         todos = mongo.db.todos
-        keys = {name: list(index["key"]) for name, index in todos.index_information().items()}
+        indexes = todos.index_information()
+        keys = {name: list(index["key"]) for name, index in indexes.items()}
+        collations = {name: index.get("collation") for name, index in indexes.items()}
         idempotency = mongo.db.idempotency_keys.index_information()
         plan = (
             todos.find({"owner": alice.sub})
@@ -29,18 +32,25 @@ def test_indexes_are_declared_and_used(alice: Caller, todo_app: Flask) -> None:
             .limit(20)
             .explain()
         )
+        title_plan = (
+            todos.find({"owner": alice.sub}, collation=TITLE_COLLATION)
+            .sort([("title", 1), ("_id", 1)])
+            .limit(20)
+            .explain()
+        )
     assert keys["owner_created_at"] == [("owner", 1), ("created_at", 1), ("_id", 1)]
     assert keys["owner_due"] == [("owner", 1), ("due", 1), ("_id", 1)]
     assert keys["owner_priority"] == [("owner", 1), ("priority_rank", 1), ("_id", 1)]
-    assert keys["owner_title"] == [("owner", 1), ("title_key", 1), ("_id", 1)]
+    assert keys["owner_title_collated"] == [("owner", 1), ("title", 1), ("_id", 1)]
+    assert collations["owner_title_collated"]["strength"] == 2
     assert keys["owner_tags"] == [("owner", 1), ("tags", 1)]
     assert idempotency["owner_key"]["unique"] is True
     assert list(idempotency["expires_at_ttl"]["key"]) == [("expires_at", 1)]
-    winning = plan.get("queryPlanner", {}).get("winningPlan")
-    if winning is not None:  # MongoDB: the list query walks the declared index
-        assert "owner_created_at" in str(winning)
-        assert "COLLSCAN" not in str(winning)
-    # FerretDB 1.x's explain reports no index use (its SQLite backend does not push it down).
+    # Every list query walks its declared index, never the whole collection.
+    for query_plan, index in ((plan, "owner_created_at"), (title_plan, "owner_title_collated")):
+        winning = str(query_plan["queryPlanner"]["winningPlan"])
+        assert index in winning
+        assert "COLLSCAN" not in winning
 
 
 @pytest.fixture

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from bson import ObjectId
 from flask import Flask
+from pymongo.errors import AutoReconnect
 from tests.integration.todo.conftest import Caller
 from tests.support import AppFactory
 from tests.support.tokens import TokenIssuer
 
 from factory_core import mongo
 from todo_service.idempotency import LEASE, request_fingerprint
-from todo_service.repository import utc_now
+from todo_service.repository import TodoRepository, utc_now
 
 
 def _count(app: Flask) -> int:
@@ -139,3 +142,30 @@ def test_a_pending_first_request_makes_a_retry_wait_then_409(
     assert response.json is not None
     assert response.json["code"] == "idempotency_key_in_progress"
     assert _count(app) == 0
+
+
+def test_a_retry_after_a_lost_acknowledgement_finishes_the_same_todo(
+    alice: Caller, todo_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The insert is applied, then the connection drops (503): the retry must not duplicate it."""
+    create = TodoRepository.create
+
+    def applied_then_connection_lost(self: TodoRepository, **kwargs: Any) -> Any:
+        create(self, **kwargs)
+        raise AutoReconnect("connection closed after the insert")
+
+    headers = {"Idempotency-Key": "k-lost-ack"}
+    with monkeypatch.context() as patch:
+        patch.setattr(TodoRepository, "create", applied_then_connection_lost)
+        first = alice.post("/todos", json={"title": "once"}, headers=headers)
+    assert first.status_code == 503
+    assert first.headers["Retry-After"] == "2"
+
+    retry = alice.post("/todos", json={"title": "once"}, headers=headers)
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    replay = alice.post("/todos", json={"title": "once"}, headers=headers)
+    assert replay.data == retry.data
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert _count(todo_app) == 1
+    assert [todo["title"] for todo in alice.get("/todos").json] == ["once"]  # type: ignore[union-attr]

@@ -124,7 +124,7 @@ def test_sorts(alice: Caller) -> None:
     alice.create(title="cherry", priority="normal", due="2030-01-02T00:00:00Z")
     assert _titles(alice.get("/todos")) == ["banana", "Apple", "cherry"]
     assert _titles(alice.get("/todos?sort=-created_at")) == ["cherry", "Apple", "banana"]
-    # Case-insensitive order (a case-folded copy; FerretDB has no collations).
+    # Case-insensitive order (a collation).
     assert _titles(alice.get("/todos?sort=title")) == ["Apple", "banana", "cherry"]
     assert _titles(alice.get("/todos?sort=-title")) == ["cherry", "banana", "Apple"]
     # By rank, not alphabetically.
@@ -132,6 +132,19 @@ def test_sorts(alice: Caller) -> None:
     assert _titles(alice.get("/todos?sort=-priority")) == ["Apple", "cherry", "banana"]
     assert _titles(alice.get("/todos?sort=due")) == ["Apple", "cherry", "banana"]
     assert _titles(alice.get("/todos?sort=-due")) == ["banana", "cherry", "Apple"]
+
+
+def test_titles_sort_as_people_read_them(alice: Caller) -> None:
+    for title in ("zoo", "Éclair", "apple", "eclair", "Banana"):
+        alice.create(title=title)
+    titles = _titles(alice.get("/todos?sort=title"))
+    # Accents and case come second: "Éclair" sits with "eclair", not after "zoo".
+    assert titles[:2] == ["apple", "Banana"]
+    assert sorted(titles[2:4]) == ["eclair", "Éclair"]
+    assert titles[4] == "zoo"
+    page = alice.get("/todos?sort=title&page=2&page_size=2")
+    assert len(_titles(page)) == 2
+    assert json.loads(page.headers["X-Pagination"])["total"] == 5
 
 
 def test_filters(alice: Caller) -> None:

@@ -7,13 +7,14 @@ import re
 import marshmallow as ma
 import pytest
 
-from todo_service.repository import TodoFilter, TodoRepository, literal_pattern, parse_id
+from todo_service.repository import TodoFilter, TodoRepository, parse_id
 from todo_service.schemas import TodoCreateSchema, TodoQueryArgsSchema
 
 
-@pytest.mark.parametrize("text", [".*", "a+b", "(x)|[y]", "^$", "\\d{2}", "a/b", "-?"])
-def test_literal_pattern_matches_only_the_text(text: str) -> None:
-    pattern = re.compile(literal_pattern(text), re.IGNORECASE)
+@pytest.mark.parametrize("text", [".*", "a+b", "(x)|[y]", "^$", "\\d{2}", "a/b", "-?", "#1 ~&"])
+def test_text_search_matches_only_the_text(text: str) -> None:
+    query = TodoRepository._query("u1", TodoFilter(q=text))
+    pattern = re.compile(query["$or"][0]["title"]["$regex"], re.IGNORECASE)
     assert pattern.search(f"before {text} after")
     assert not pattern.search("abc 12 xy")
 

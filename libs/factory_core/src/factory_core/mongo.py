@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
 from pymongo import IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import OperationFailure
 from pymongo.write_concern import WriteConcern
 
-logger = logging.getLogger(__name__)
-
 EXTENSION_KEY = "factory_core.mongo"
-
-# Server error codes meaning "this server cannot build that index option" (FerretDB 1.x has no
-# TTL indexes); the field then gets a plain index and purge_expired() does the expiry instead.
-_UNSUPPORTED_INDEX_CODES = {238, 67, 197}
 
 Document = dict[str, Any]
 
@@ -37,13 +27,12 @@ class _MongoState:
     db_name: str
     write_concern: WriteConcern
     options: dict[str, Any]
-    indexes: dict[str, list[IndexModel]] = field(default_factory=dict)
-    expiring: dict[str, str] = field(default_factory=dict)
+    #: collection -> index name -> declared index
+    indexes: dict[str, dict[str, IndexModel]] = field(default_factory=dict)
     client: MongoClient[Document] | None = None
     database: Database[Document] | None = None
     pid: int = 0
     indexes_applied: bool = False
-    last_purge: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -73,20 +62,24 @@ class Mongo:
         return state
 
     def declare_indexes(self, app: Flask, collection: str, indexes: Iterable[IndexModel]) -> None:
-        """Register indexes for ``collection``; they are created on first use in each process."""
-        self._state(app).indexes.setdefault(collection, []).extend(indexes)
+        """Register indexes for ``collection``; they are created on first use in each process.
+
+        Declaring an index again under the same name replaces the earlier declaration.
+        """
+        declared = self._state(app).indexes.setdefault(collection, {})
+        for index in indexes:
+            declared[index.document["name"]] = index
 
     def declare_expiring(self, app: Flask, collection: str, field_name: str = "expires_at") -> None:
-        """Documents in ``collection`` expire at the datetime in ``field_name``.
+        """Documents in ``collection`` expire at the datetime in ``field_name`` (a TTL index).
 
-        On MongoDB a TTL index removes them; on servers without TTL indexes (FerretDB 1.x)
-        :meth:`purge_expired` does. Readers must still filter on the field, since neither
-        removes a document the instant it expires.
+        MongoDB's TTL monitor deletes expired documents once a minute, not the instant they
+        expire: readers that must not see an expired document filter on the field too.
         """
-        state = self._state(app)
-        state.expiring[collection] = field_name
-        state.indexes.setdefault(collection, []).append(
-            IndexModel([(field_name, 1)], expireAfterSeconds=0, name=f"{field_name}_ttl")
+        self.declare_indexes(
+            app,
+            collection,
+            [IndexModel([(field_name, 1)], expireAfterSeconds=0, name=f"{field_name}_ttl")],
         )
 
     def client(self, app: Flask | None = None) -> MongoClient[Document]:
@@ -107,9 +100,13 @@ class Mongo:
 
     @property
     def db(self) -> Database[Document]:
+        """The current app's database (see :meth:`database`)."""
+        return self.database()
+
+    def database(self, app: Flask | None = None) -> Database[Document]:
         """The app's database; declared indexes are ensured on the first access per process."""
-        state = self._state()
-        self.client()  # (re)creates the client and its database after a fork
+        state = self._state(app)
+        self.client(app)  # (re)creates the client and its database after a fork
         database = state.database
         assert database is not None
         if not state.indexes_applied:
@@ -121,32 +118,17 @@ class Mongo:
         return self.db[name]
 
     def ensure_indexes(self, database: Database[Document], state: _MongoState) -> None:
-        """Create every declared index (idempotent); TTL falls back to a plain index."""
+        """Create every declared index (idempotent: existing ones are left as they are)."""
         with state.lock:
             if state.indexes_applied:
                 return
             for collection, models in state.indexes.items():
-                for model in models:
-                    _create_index(database[collection], model)
+                database[collection].create_indexes(list(models.values()))
             state.indexes_applied = True
 
     def ping(self) -> None:
         """Raise a pymongo error unless the server answers within the selection timeout."""
         self.client().admin.command("ping")
-
-    def purge_expired(self, *, every_seconds: float = 60.0) -> int:
-        """Delete expired documents of every expiring collection, at most once per interval."""
-        state = self._state()
-        now = time.monotonic()
-        if now - state.last_purge < every_seconds:
-            return 0
-        state.last_purge = now
-        database = self.db
-        cutoff = datetime.now(UTC)
-        removed = 0
-        for collection, field_name in state.expiring.items():
-            removed += database[collection].delete_many({field_name: {"$lt": cutoff}}).deleted_count
-        return removed
 
     def close(self, app: Flask | None = None) -> None:
         """Close this process's client (tests and shutdown)."""
@@ -159,23 +141,6 @@ class Mongo:
 
 def _write_concern(value: str | int) -> str | int:
     return int(value) if str(value).isdigit() else value
-
-
-def _create_index(collection: Collection[Document], model: IndexModel) -> None:
-    try:
-        collection.create_indexes([model])
-    except OperationFailure as error:
-        document = dict(model.document)
-        if error.code not in _UNSUPPORTED_INDEX_CODES or "expireAfterSeconds" not in document:
-            raise
-        logger.info(
-            "server has no TTL indexes; %s.%s expires through purge_expired()",
-            collection.name,
-            document["name"],
-        )
-        collection.create_indexes(
-            [IndexModel(list(document["key"].items()), name=document["name"])]
-        )
 
 
 mongo = Mongo()

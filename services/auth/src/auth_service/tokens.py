@@ -63,7 +63,6 @@ def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -
         expires_delta=_refresh_ttl(),
         additional_claims={**claims, "jti": refresh_jti, "fresh": False},
     )
-    mongo.purge_expired()
     return {
         "access_token": access_token,
         "refresh_token": refresh_token,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -16,7 +17,7 @@ from flask import Flask
 from flask_smorest import abort
 from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from factory_core import mongo
 from todo_service.repository import Document, utc_now
@@ -94,9 +95,9 @@ class IdempotencyRepository:
             except DuplicateKeyError:
                 existing = self._records.find_one({"owner": owner, "key": key})
                 if existing is None:
-                    continue  # released by a failed first request: try again
+                    continue  # expired and removed in between: try again
                 if existing["expires_at"] <= now:
-                    # Expired but not yet purged (FerretDB has no TTL): the key is free again.
+                    # Expired, not yet removed (the TTL monitor runs once a minute): free again.
                     self._records.delete_one({"_id": existing["_id"], "expires_at": {"$lte": now}})
                     continue
                 return existing, False
@@ -127,9 +128,16 @@ class IdempotencyRepository:
             },
         )
 
-    def release(self, *, record_id: ObjectId) -> None:
-        """Forget a pending record whose request failed, so a retry can run."""
-        self._records.delete_one({"_id": record_id, "state": "pending"})
+    def end_lease(self, *, record_id: ObjectId) -> None:
+        """Let a retry take over at once: this request failed, its work may be half done.
+
+        The record, and the resource id it reserved, stay: the first attempt may have created
+        the resource before it failed (an insert applied, its acknowledgement lost), and the
+        retry must finish that same resource, never create a second one.
+        """
+        self._records.update_one(
+            {"_id": record_id, "state": "pending"}, {"$set": {"lease_until": utc_now()}}
+        )
 
 
 def run_once(
@@ -169,14 +177,17 @@ def run_once(
             )
         time.sleep(0.05)
         current = records.get(record_id=record["_id"])
-        if current is None:  # the first request failed and released the key: start over
+        if current is None:  # expired and removed meanwhile: start over
             record, owned = records.claim(owner=owner, key=key, fingerprint=fingerprint, ttl=ttl)
         else:
             record = current
     try:
         response = create(record["resource_id"])
     except Exception:
-        records.release(record_id=record["_id"])
+        # Best effort: when the database is what failed, this fails too, and a retry waits
+        # for the lease to run out instead (409 with Retry-After meanwhile).
+        with contextlib.suppress(PyMongoError):
+            records.end_lease(record_id=record["_id"])
         raise
     records.complete(record_id=record["_id"], response=response)
     return response, False

@@ -13,7 +13,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from factory_core import BEARER_SCHEME, mongo
+from factory_core import BEARER_SCHEME
 from todo_service.auth import current_owner
 from todo_service.conditional import etag_for, if_match_versions, not_modified
 from todo_service.idempotency import (
@@ -117,7 +117,6 @@ class Todos(MethodView):
         if key is None:
             return _send(_create(owner, fields))
         config = current_app.config
-        mongo.purge_expired()  # FerretDB has no TTL indexes; cheap, at most once a minute
         stored, replayed = run_once(
             owner=owner,
             key=validate_key(key),

@@ -31,9 +31,7 @@ class RefreshTokenRepository:
         """Record the token's one use: True for exactly one caller, False if used before.
 
         The claim is an insert keyed by the jti: the unique _id makes exactly one of any
-        number of concurrent claims succeed. (A conditional update such as
-        find_one_and_update({jti, used: false}) would be enough on MongoDB, but FerretDB 1.x
-        runs updates as read-modify-write, and concurrent claims all succeed there.)
+        number of concurrent claims succeed, and needs no record of unused tokens.
         """
         try:
             self._uses.insert_one(

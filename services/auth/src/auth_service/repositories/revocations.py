@@ -34,7 +34,7 @@ class RevocationRepository:
                 IndexModel([("revoked_at", ASCENDING), ("_id", ASCENDING)], name="revoked_at"),
             ],
         )
-        # FerretDB 1.x has no TTL indexes: factory_core purges these, and readers filter.
+        # Removed by MongoDB's TTL monitor (once a minute); readers filter on expires_at.
         mongo.declare_expiring(app, COLLECTION, "expires_at")
 
     def revoke(
