@@ -24,7 +24,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from auth_service.ratelimit import HITS as RATE_LIMIT_HITS
+from auth_service.ratelimit import WINDOWS as RATE_LIMIT_WINDOWS
 from auth_service.repositories.refresh_tokens import COLLECTION as REFRESH_TOKEN_USES
 from bench import report, seed, wrk
 from bench.stack import (
@@ -97,8 +97,8 @@ class Bench:
         return lambda: {"BENCH_TOKEN": self._token(account), "BENCH_PATHS": paths}
 
     def _post_env(self) -> dict[str, str]:
-        # Every run starts from the same collection: the dev database scans whole collections,
-        # so todos left by an earlier run would slow the next one down.
+        # Every run starts from the same collection, so that no round measures a bigger one
+        # than the round before it.
         self.client[TODO_DB]["todos"].delete_many({"owner": self.writer.user_id})
         return {"BENCH_TOKEN": self._token(self.writer)}
 
@@ -110,7 +110,7 @@ class Bench:
 
     def _reset_sessions(self) -> None:
         """Forget earlier runs' refresh tokens and counters (same reason as _post_env)."""
-        for collection in (REFRESH_TOKEN_USES, RATE_LIMIT_HITS):
+        for collection in (REFRESH_TOKEN_USES, RATE_LIMIT_WINDOWS):
             self.client[AUTH_DB][collection].delete_many({})
 
     def _login_env(self) -> dict[str, str]:

@@ -124,3 +124,10 @@ def test_invalid_idempotency_key_is_422(alice: Caller, key: str) -> None:
     response = alice.post("/todos", json={"title": "t"}, headers={"Idempotency-Key": key})
     body = _assert_problem(response, 422)
     assert body["errors"] == {"headers": {"Idempotency-Key": ["Not a valid idempotency key."]}}
+
+
+@pytest.mark.parametrize("q", ["a\x00b", "line\nbreak", "\x7f"])
+def test_control_characters_in_a_search_are_422(alice: Caller, q: str) -> None:
+    # MongoDB refuses a regular expression with a NUL byte (a 500 if it got that far).
+    body = _assert_problem(alice.get("/todos", query_string={"q": q}), 422)
+    assert list(body["errors"]["query"]) == ["q"]

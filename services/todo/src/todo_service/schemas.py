@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -16,6 +17,13 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 #: page * page_size stays far below what a skip can take; deeper pages are not browsing.
 MAX_PAGE = 100_000
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> None:
+    # Search text is matched literally; MongoDB refuses a regular expression with a NUL byte.
+    if _CONTROL_CHARACTER.search(value):
+        raise ma.ValidationError("Control characters are not allowed.")
 
 
 def _not_blank(value: str) -> None:
@@ -161,7 +169,7 @@ class TodoQueryArgsSchema(_Strict):
         format="iso", metadata={"description": "Todos due strictly after this time."}
     )
     q = ma.fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), _no_control_characters],
         metadata={"description": "Case-insensitive text to find in the title or notes."},
     )
     sort = ma.fields.String(

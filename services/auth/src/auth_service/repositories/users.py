@@ -30,7 +30,9 @@ def display_username(raw: str) -> str:
 def username_key(raw: str) -> str:
     """The form usernames are compared in (case-insensitive, NFKC): unique in the collection.
 
-    FerretDB has no collations, so the comparison form is stored and indexed instead.
+    A stored key rather than a collation: RFC 8265's rule for usernames (width mapping, case
+    folding, then normalization) is exactly this, in Python, the same on every server and ICU
+    version; and the same key names a user's rate-limit buckets, outside the database.
     """
     return unicodedata.normalize("NFKC", display_username(raw).casefold())
 
