@@ -202,6 +202,12 @@ def test_a_literal_regex_matches_the_text_and_nothing_else(db: Database[Document
         assert [doc["text"] for doc in db.notes.find(query)] == [text]
 
 
+def test_an_escaped_nul_in_a_regex_matches_a_nul(db: Database[Document]) -> None:
+    db.notes.insert_many([{"text": "a\x00b"}, {"text": "ab"}])
+    found = db.notes.find({"text": {"$regex": "a\\x00b"}}, {"_id": 0})
+    assert [doc["text"] for doc in found] == ["a\x00b"]
+
+
 @known_difference("the dev database accepts a regular expression with a NUL byte")
 def test_a_regex_with_a_nul_byte_is_refused(db: Database[Document]) -> None:
     db.notes.insert_one({"text": "a"})

@@ -203,28 +203,44 @@ class IssuerServer:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def _revoke(self, kind: str, value: str, lifetime: timedelta, **extra: str) -> None:
-        now = datetime.now(UTC)
+    def _revoke(
+        self, kind: str, value: str, lifetime: timedelta, at: datetime | None, **extra: Any
+    ) -> None:
+        revoked_at = at or datetime.now(UTC)
         item = {
             "kind": kind,
             "value": value,
-            "revoked_at": rfc3339(now),
-            "expires_at": rfc3339(now + lifetime),
+            "revoked_at": rfc3339(revoked_at),
+            "expires_at": rfc3339(revoked_at + lifetime),
             **extra,
         }
         with self.lock:
             self.revocations.append(item)
 
-    def revoke_token(self, jti: str, lifetime: timedelta = timedelta(minutes=15)) -> None:
-        self._revoke("token", jti, lifetime)
+    def revoke_token(
+        self, jti: str, lifetime: timedelta = timedelta(minutes=15), at: datetime | None = None
+    ) -> None:
+        """Revoke one token; ``at`` backdates the revocation (default: now)."""
+        self._revoke("token", jti, lifetime, at)
 
-    def revoke_family(self, fid: str, lifetime: timedelta = timedelta(days=30)) -> None:
-        self._revoke("family", fid, lifetime)
+    def revoke_family(
+        self, fid: str, lifetime: timedelta = timedelta(days=30), at: datetime | None = None
+    ) -> None:
+        self._revoke("family", fid, lifetime, at)
 
     def revoke_subject(
-        self, sub: str, not_before: datetime, lifetime: timedelta = timedelta(days=30)
+        self,
+        sub: str,
+        not_before: datetime,
+        lifetime: timedelta = timedelta(days=30),
+        *,
+        version: int | None = None,
     ) -> None:
-        self._revoke("subject", sub, lifetime, not_before=rfc3339(not_before))
+        """Revoke the subject's tokens issued before ``not_before`` (or below ``version``)."""
+        extra: dict[str, Any] = {"not_before": rfc3339(not_before)}
+        if version is not None:
+            extra["version"] = version
+        self._revoke("subject", sub, lifetime, None, **extra)
 
     def feed_page(self, since: datetime | None, limit: int) -> dict[str, Any]:
         now = datetime.now(UTC)

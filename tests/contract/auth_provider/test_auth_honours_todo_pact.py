@@ -98,7 +98,12 @@ def test_auth_honours_todo_s_pact(
     def account_deleted() -> None:
         revocations.delete_many({})
         account = registered(auth.url)
-        response = requests.delete(f"{auth.url}/auth/me", headers=account.headers(), timeout=10)
+        response = requests.delete(
+            f"{auth.url}/auth/me",
+            json={"password": account.password},
+            headers=account.headers(),
+            timeout=10,
+        )
         assert response.status_code == 204, response.text
 
     verifier = (

@@ -1,9 +1,9 @@
 """The token claims todo relies on, on tokens a real auth issues (pact cannot see into JWTs).
 
 The common brief's contract: ES256, typ JWT, kid = RFC 7638 thumbprint; iss, aud, sub (the
-user id), iat, nbf, exp, jti, type, roles, fresh, fid; 15-minute access and 30-day refresh
-tokens of one family. todo's own verifier must accept the access token and refuse the refresh
-token.
+user id), iat, nbf, exp, jti, type, roles, fresh, fid, ver (the account's token version);
+15-minute access and 30-day refresh tokens of one family. todo's own verifier must accept the
+access token and refuse the refresh token.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from todo_service.auth import revocation_feed
 
 pytestmark = pytest.mark.gunicorn
 
-CONTRACT_CLAIMS = {"iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "roles", "fresh", "fid"}
+CONTRACT_CLAIMS = {
+    *("iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "roles", "fresh", "fid", "ver")
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +78,7 @@ def test_access_token_carries_the_contract_claims(auth: GunicornServer, account:
     assert claims["type"] == "access"
     assert claims["roles"] == ["user"]
     assert claims["fresh"] is True
+    assert claims["ver"] == 0  # a new account; every revoke-all raises it
     assert claims["exp"] - claims["iat"] == 15 * 60
     assert claims["nbf"] <= claims["iat"] + 1
     assert isinstance(claims["jti"], str)

@@ -9,7 +9,7 @@ checks them on tokens a real auth issues (test_token_claims.py).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,6 +37,13 @@ FEED_PATH = "/auth/revocations"
 # states created just before (revoked_at >= since).
 EXAMPLE_NOW = "2001-01-01T00:01:00Z"
 EXAMPLE_SINCE = "2001-01-01T00:00:00Z"  # EXAMPLE_NOW minus todo's 60 s overlap
+# A first read asks from where revocations can still matter: with this test's window, which
+# reaches back to 2000-01-01, from 60 s before that.
+FIRST_SINCE = "1999-12-31T23:59:00Z"
+FIRST_SINCE_PATTERN = r"^1999-12-31T23:59:\d{2}(\.\d+)?Z$"
+LATER_SINCE_PATTERN = r"^2001-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+#: The window a feed gets here (see FIRST_SINCE).
+WINDOW_START = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE = "2999-01-01T00:00:00Z"
 
 
@@ -91,6 +98,7 @@ def pact(signing_key: SigningKey) -> Pact:
         .given(USER_LOGGED_OUT)
         .with_request("GET", FEED_PATH)
         .with_query_parameter("limit", "1000")
+        .with_query_parameter("since", match.regex(FIRST_SINCE, regex=FIRST_SINCE_PATTERN))
         .with_header("Authorization", f"Bearer {FEED_TOKEN}")
         .will_respond_with(200)
         .with_body(
@@ -107,7 +115,7 @@ def pact(signing_key: SigningKey) -> Pact:
         .given(ACCOUNT_DELETED)
         .with_request("GET", FEED_PATH)
         .with_query_parameter("limit", "1000")
-        .with_query_parameter("since", rfc3339(EXAMPLE_SINCE))
+        .with_query_parameter("since", match.regex(EXAMPLE_SINCE, regex=LATER_SINCE_PATTERN))
         .with_header("Authorization", f"Bearer {FEED_TOKEN}")
         .will_respond_with(200)
         .with_body(
@@ -119,6 +127,7 @@ def pact(signing_key: SigningKey) -> Pact:
                         "subject",
                         "665f1c2e9b1e8a3d4c5b6a79",
                         not_before=rfc3339("2001-01-01T00:00:30Z"),
+                        version=match.int(1),
                     ),
                     min=1,
                 ),
@@ -130,6 +139,7 @@ def pact(signing_key: SigningKey) -> Pact:
         pact.upon_receiving("a read of the revocation feed with a wrong service token")
         .with_request("GET", FEED_PATH)
         .with_query_parameter("limit", "1000")
+        .with_query_parameter("since", rfc3339(EXAMPLE_SINCE))
         .with_header("Authorization", "Bearer not-the-feed-token")
         .will_respond_with(401)
         .with_header("WWW-Authenticate", match.regex('Bearer realm="auth"', regex=r"^Bearer\b.*"))
@@ -164,18 +174,23 @@ def finds_a_key_by_kid(auth: str, signing_key: SigningKey) -> None:
 
 
 def reads_revocations_then_asks_since_its_last_read(auth: str) -> None:
+    # The examples are from 2001: a window that reaches back to them keeps them in memory.
     feed = RevocationFeed(
-        f"{auth}{FEED_PATH}", token=FEED_TOKEN, poll_seconds=60, max_staleness_seconds=0, timeout=5
+        f"{auth}{FEED_PATH}",
+        token=FEED_TOKEN,
+        poll_seconds=60,
+        max_staleness_seconds=0,
+        timeout=5,
+        window=datetime.now(UTC) - WINDOW_START,
     )
-    feed.poll()  # no `since`: everything
-    revoked_token = {"sub": "someone", "jti": "3f1c2e9b1e8a4d3c", "fid": "x", "iat": 1}
+    assert feed.poll()  # since: as far back as revocations can matter
+    revoked_token = {"sub": "someone", "jti": "3f1c2e9b1e8a4d3c", "fid": "x", "ver": 0}
     assert feed.revocations.revoke(revoked_token)
     assert not feed.revocations.revoke({**revoked_token, "jti": "another"})
-    feed.poll()  # since = the first answer's `now` minus 60 s
-    deleted_at = datetime(2001, 1, 1, 0, 0, 30, tzinfo=UTC).timestamp()
-    old_token = {"sub": "665f1c2e9b1e8a3d4c5b6a79", "jti": "j", "fid": "f", "iat": 0}
+    assert feed.poll()  # since = the first answer's `now` minus 60 s
+    old_token = {"sub": "665f1c2e9b1e8a3d4c5b6a79", "jti": "j", "fid": "f", "ver": 0}
     assert feed.revocations.revoke(old_token)
-    assert not feed.revocations.revoke({**old_token, "iat": int(deleted_at) + 1})
+    assert not feed.revocations.revoke({**old_token, "ver": 1})
 
 
 def treats_a_refused_feed_token_as_a_feed_error(auth: str) -> None:
@@ -185,6 +200,7 @@ def treats_a_refused_feed_token_as_a_feed_error(auth: str) -> None:
         poll_seconds=60,
         max_staleness_seconds=0,
         timeout=5,
+        window=timedelta(minutes=16),
     )
     with pytest.raises(FeedError):
         feed.poll()

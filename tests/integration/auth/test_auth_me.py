@@ -50,7 +50,9 @@ def test_patch_me_rejects_other_fields(
 
 def test_delete_me_revokes_everything(client: FlaskClient, tokens: dict[str, Any]) -> None:
     other_session = login(client)
-    response = client.delete("/auth/me", headers=bearer(tokens["access_token"]))
+    response = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(tokens["access_token"])
+    )
     assert response.status_code == 204
     for token in (tokens["access_token"], other_session["access_token"]):
         assert client.get("/auth/me", headers=bearer(token)).status_code == 401
@@ -120,3 +122,30 @@ def test_password_change_validates_input(
     response = client.post("/auth/me/password", json=body, headers=bearer(tokens["access_token"]))
     assert response.status_code == 422
     assert response.json["errors"]["json"]
+
+
+def test_delete_me_needs_a_fresh_token(client: FlaskClient, tokens: dict[str, Any]) -> None:
+    """A stolen refresh token alone must not destroy the account."""
+    refreshed = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"])).json
+    response = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(refreshed["access_token"])
+    )
+    assert response.status_code == 401
+    assert response.json["code"] == "fresh_token_required"
+    assert client.get("/auth/me", headers=bearer(refreshed["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(None, 422), ({}, 422), ({"password": "wrong password"}, 403), ({"password": ""}, 422)],
+)
+def test_delete_me_needs_the_password(
+    client: FlaskClient, tokens: dict[str, Any], body: dict[str, Any] | None, status: int
+) -> None:
+    headers = bearer(tokens["access_token"])
+    response = client.delete("/auth/me", json=body, headers=headers)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    if status == 403:
+        assert response.json["code"] == "wrong_password"
+    assert client.get("/auth/me", headers=headers).status_code == 200

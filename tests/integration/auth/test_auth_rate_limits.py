@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.integration.auth.helpers import PASSWORD, login, register
+from tests.integration.auth.helpers import PASSWORD, bearer, login, register
 
 from auth_service.ratelimit import WINDOWS, SharedClientMongoDBStorage
 
@@ -117,10 +117,88 @@ def test_concurrent_hits_never_exceed_the_limit(app: Flask) -> None:
         assert storage.acquire_entry("burst", 5, 60) == (granted.count(True) < 5)
 
 
-def test_successful_logins_count_too(make_auth_app: Any) -> None:
+def _login_from(client: FlaskClient, address: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/auth/login",
+        json={"username": "alice", "password": password},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
+
+
+def test_successful_logins_from_new_addresses_count_too(make_auth_app: Any) -> None:
     app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute")
     client = app.test_client()
     register(client)
-    login(client)
-    login(client)
-    assert_limited(client.post("/auth/login", json={"username": "alice", "password": PASSWORD}))
+    assert _login_from(client, "10.0.0.1").status_code == 200
+    assert _login_from(client, "10.0.0.2").status_code == 200
+    assert_limited(_login_from(client, "10.0.0.3"))
+
+
+def test_a_stranger_cannot_lock_the_owner_out(make_auth_app: Any) -> None:
+    """Exhausting the per-username limit does not bind addresses the owner logged in from."""
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="3 per minute")
+    client = app.test_client()
+    register(client)
+    assert _login_from(client, "10.1.1.1").status_code == 200  # the owner, at home
+    statuses = [attempt(client, address="203.0.113.9").status_code for _ in range(4)]
+    assert statuses == [401, 401, 429, 429]
+    # The owner gets in from home, again and again; a wrong password there is still a 401.
+    for _ in range(4):
+        assert _login_from(client, "10.1.1.1").status_code == 200
+    assert _login_from(client, "10.1.1.1", password="wrong password").status_code == 401
+    # What is traded: from an address the account never logged in from, the limit binds.
+    assert_limited(_login_from(client, "10.9.9.9"))
+
+
+def test_trust_ends_with_a_password_change(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute")
+    client = app.test_client()
+    register(client)
+    fresh = _login_from(client, "10.1.1.1").json
+    assert attempt(client, address="203.0.113.9").status_code == 401
+    assert_limited(attempt(client, address="203.0.113.9"))
+    assert _login_from(client, "10.1.1.1").status_code == 200  # trusted
+    change = client.post(
+        "/auth/me/password",
+        json={"current_password": PASSWORD, "new_password": "another fine passphrase"},
+        headers=bearer(fresh["access_token"]),
+        environ_overrides={"REMOTE_ADDR": "10.1.1.1"},
+    )
+    assert change.status_code == 204
+    # 10.1.1.1 knew the old password; it is not trusted with the new one.
+    assert_limited(_login_from(client, "10.1.1.1", password="another fine passphrase"))
+
+
+def test_an_ipv6_client_is_counted_by_its_64(make_auth_app: Any) -> None:
+    app = make_auth_app(LOGIN_RATE_LIMIT_PER_ADDRESS="2 per minute")
+    client = app.test_client()
+    assert attempt(client, address="2001:db8:1:2::1").status_code == 401
+    assert attempt(client, address="2001:db8:1:2:ffff::9").status_code == 401
+    assert_limited(attempt(client, address="2001:db8:1:2:abcd::42"))  # same /64
+    assert attempt(client, address="2001:db8:1:3::1").status_code == 401  # another /64
+
+
+def test_password_checks_are_limited_per_session_not_by_login_attempts(
+    make_auth_app: Any,
+) -> None:
+    app = make_auth_app(
+        LOGIN_RATE_LIMIT_PER_USERNAME="2 per minute",
+        PASSWORD_CHECK_RATE_LIMIT_PER_SESSION="2 per minute",
+    )
+    client = app.test_client()
+    register(client)
+    session = login(client)
+    for _ in range(3):  # a stranger exhausts the login limit: password checks are unaffected
+        attempt(client, address="203.0.113.9")
+
+    def change(pair: dict[str, Any], current: str) -> Any:
+        return client.post(
+            "/auth/me/password",
+            json={"current_password": current, "new_password": "another fine passphrase"},
+            headers=bearer(pair["access_token"]),
+        )
+
+    assert change(session, "wrong password").status_code == 403
+    assert change(session, "wrong password").status_code == 403
+    assert_limited(change(session, PASSWORD))  # this session has used its checks
+    assert change(login(client), PASSWORD).status_code == 204  # another session has its own

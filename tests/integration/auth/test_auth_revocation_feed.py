@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.integration.auth.helpers import bearer, claims_of, login, register
+from tests.integration.auth.helpers import PASSWORD, bearer, claims_of, login, register
 
 FEED_TOKEN = "a-feed-token-of-at-least-32-characters!"
 
@@ -40,7 +40,10 @@ def test_feed_lists_each_kind_of_revocation(client: FlaskClient, tokens: dict[st
     access = claims_of(tokens["access_token"])
     client.post("/auth/logout", headers=bearer(tokens["access_token"]))
     session = login(client)
-    client.delete("/auth/me", headers=bearer(session["access_token"]))
+    deleted = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(session["access_token"])
+    )
+    assert deleted.status_code == 204
 
     response = feed(client)
     assert response.status_code == 200
@@ -55,11 +58,15 @@ def test_feed_lists_each_kind_of_revocation(client: FlaskClient, tokens: dict[st
     assert items["subject"]["value"] == access["sub"]
     assert "not_before" not in items["token"]
     assert "not_before" not in items["family"]
+    assert "version" not in items["token"]
+    # Every token of the account carries ver 0; the deletion raised the account's version.
+    assert items["subject"]["version"] == 1
+    assert access["ver"] == 0
     # The token's record lives until the token would have expired anyway.
     assert parse(items["token"]["expires_at"]) >= datetime.fromtimestamp(access["exp"], UTC)
-    # Every token issued so far has iat < not_before.
+    # And every token issued so far has iat <= not_before.
     not_before = parse(items["subject"]["not_before"])
-    assert not_before.timestamp() > access["iat"]
+    assert not_before.timestamp() >= access["iat"]
     assert parse(items["subject"]["expires_at"]) >= not_before + timedelta(days=30)
     revoked = [parse(item["revoked_at"]) for item in body["items"]]
     assert revoked == sorted(revoked)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
+from pymongo.errors import AutoReconnect
 from tests.integration.auth.helpers import bearer, claims_of, login, register
+
+from auth_service.repositories import RefreshTokenRepository
 
 
 def refresh(client: FlaskClient, token: str) -> Any:
@@ -33,8 +38,10 @@ def test_refresh_rotates_both_tokens(client: FlaskClient, tokens: dict[str, Any]
 
 
 def test_reusing_a_rotated_refresh_token_revokes_the_family(
-    client: FlaskClient, tokens: dict[str, Any]
+    make_auth_app: Callable[..., Flask],
 ) -> None:
+    client = make_auth_app(REFRESH_RETRY_GRACE_SECONDS=0).test_client()
+    tokens = {**login_new_user(client)}
     rotated = refresh(client, tokens["refresh_token"]).json
     other_session = login(client)
 
@@ -52,6 +59,48 @@ def test_reusing_a_rotated_refresh_token_revokes_the_family(
         assert response.json["code"] == "token_revoked"
     # Another login of the same user is another family: untouched.
     assert client.get("/auth/me", headers=bearer(other_session["access_token"])).status_code == 200
+
+
+def login_new_user(client: FlaskClient) -> dict[str, Any]:
+    register(client)
+    return login(client)
+
+
+def test_a_retry_within_the_grace_window_gets_the_same_pair(
+    make_auth_app: Callable[..., Flask],
+) -> None:
+    client = make_auth_app(REFRESH_RETRY_GRACE_SECONDS=1).test_client()
+    tokens = login_new_user(client)
+    first = refresh(client, tokens["refresh_token"])
+    retry = refresh(client, tokens["refresh_token"])  # the first answer was lost
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json == first.json
+    assert retry.headers["Cache-Control"] == "no-store"
+    assert client.get("/auth/me", headers=bearer(retry.json["access_token"])).status_code == 200
+    time.sleep(1.1)
+    late = refresh(client, tokens["refresh_token"])  # past the grace window: reuse
+    assert late.status_code == 401
+    assert late.json["code"] == "refresh_token_reused"
+    assert refresh(client, first.json["refresh_token"]).status_code == 401  # session ended
+
+
+def test_a_retry_after_a_failed_refresh_does_not_end_the_session(
+    client: FlaskClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is made, then the database fails (503): the retry it invites must work."""
+
+    def database_lost(*_args: Any, **_kwargs: Any) -> None:
+        raise AutoReconnect("connection closed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RefreshTokenRepository, "complete", database_lost)
+        failed = refresh(client, tokens["refresh_token"])
+    assert failed.status_code == 503
+    assert failed.headers["Retry-After"] == "2"
+    retry = refresh(client, tokens["refresh_token"])
+    assert retry.status_code == 200, retry.json
+    assert client.get("/auth/me", headers=bearer(retry.json["access_token"])).status_code == 200
+    assert refresh(client, retry.json["refresh_token"]).status_code == 200
 
 
 def test_logout_revokes_the_access_token_and_its_family(

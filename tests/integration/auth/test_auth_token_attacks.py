@@ -13,7 +13,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.integration.auth.helpers import bearer, claims_of, now, register, sign, unsigned
+from tests.integration.auth.helpers import (
+    PASSWORD,
+    bearer,
+    claims_of,
+    now,
+    register,
+    sign,
+    unsigned,
+)
 
 
 def assert_rejected(response: Any, code: str = "invalid_token") -> None:
@@ -145,7 +153,10 @@ def test_tokens_are_read_from_the_header_only(client: FlaskClient, tokens: dict[
 
 def test_token_of_a_deleted_user_is_rejected(client: FlaskClient, tokens: dict[str, Any]) -> None:
     # A second login of the same user survives the first's logout, not the account's deletion.
-    assert client.delete("/auth/me", headers=bearer(tokens["access_token"])).status_code == 204
+    deleted = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(tokens["access_token"])
+    )
+    assert deleted.status_code == 204
     register(client, "bob")
     assert_rejected(client.get("/auth/me", headers=bearer(tokens["access_token"])), "token_revoked")
     assert_rejected(

@@ -14,6 +14,7 @@ from flask.views import MethodView
 from flask_jwt_extended import JWTManager, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
 from pymongo import IndexModel
+from pymongo.errors import OperationFailure, WriteConcernError
 
 from factory_core import Api, Settings, StaticKeys, build_app, configure_jwt, mongo
 
@@ -44,6 +45,15 @@ class Boom(MethodView):
     def get(self) -> None:
         """Fail on purpose"""
         raise RuntimeError("secret internal detail")
+
+
+@blp.route("/database-refuses/<int:code>")
+class DatabaseRefuses(MethodView):
+    def get(self, code: int) -> None:
+        """Fail as pymongo does when the server answers with error ``code``"""
+        if code == 64:
+            raise WriteConcernError("waiting for replication timed out", code)
+        raise OperationFailure(f"server error {code}", code)
 
 
 @blp.route("/mine")

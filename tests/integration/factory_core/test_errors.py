@@ -128,3 +128,14 @@ def test_errors_are_documented_as_problems(client: Any) -> None:
     # flask-smorest names response components after the interpreter's http.HTTPStatus names.
     name = http.HTTPStatus(422).name
     assert unprocessable == {"$ref": f"#/components/responses/{name}"}
+
+
+@pytest.mark.parametrize("code", [64, 91, 189, 10107, 11600])
+def test_a_database_that_cannot_serve_now_is_503(client: Any, code: int) -> None:
+    response = client.get(f"/items/database-refuses/{code}")
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"] == "2"
+
+
+def test_a_database_refusing_what_the_service_sent_is_a_500(client: Any) -> None:
+    assert_problem(client.get("/items/database-refuses/2"), 500, "internal_error")

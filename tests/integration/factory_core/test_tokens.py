@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -135,6 +137,8 @@ class _JWKSServer:
     def __init__(self) -> None:
         self.document: dict[str, Any] | str = {"keys": []}
         self.requests = 0
+        #: "before headers" or "mid-body": the server resets the TCP connection (RST) there.
+        self.reset: str | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,11 +146,30 @@ class _JWKSServer:
                 server.requests += 1
                 document = server.document
                 body = (document if isinstance(document, str) else json.dumps(document)).encode()
+                if server.reset == "before headers":
+                    self._reset()
+                    return
+                if server.reset == "mid-body":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body) + 100))
+                    self.end_headers()
+                    self.wfile.write(body[:10])
+                    self.wfile.flush()
+                    self._reset()
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _reset(self) -> None:
+                # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
+                self.close_connection = True
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -233,4 +256,23 @@ def test_remote_jwks_unusable_answer_keeps_last_good_or_is_503(
     assert keys.verification_key("k1") is not None
     jwks_server.document = broken
     time.sleep(0.2)  # the cached set expires; the next fetch gets the broken answer
+    assert keys.verification_key("k1") is not None
+
+
+@pytest.mark.parametrize("reset", ["before headers", "mid-body"])
+def test_remote_jwks_connection_reset_is_503_or_last_good(
+    jwks_server: _JWKSServer, reset: str
+) -> None:
+    jwks_server.reset = reset
+    with pytest.raises(ServiceUnavailable):
+        RemoteJWKS(jwks_server.url, timeout=1).verification_key("k1")
+
+    jwks_server.reset = None
+    jwks_server.document = {
+        "keys": [public_jwk(PRIVATE_KEY.public_key(), kid="k1", algorithm="ES256")]
+    }
+    keys = RemoteJWKS(jwks_server.url, timeout=1, lifespan=0.1)
+    assert keys.verification_key("k1") is not None
+    jwks_server.reset = reset
+    time.sleep(0.2)  # the cached set expires; the next fetch is reset
     assert keys.verification_key("k1") is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from tests.integration.todo.conftest import Caller
+from tests.support import AppFactory
+from tests.support.tokens import TokenIssuer
 
 from factory_core import mongo
 
@@ -183,3 +185,57 @@ def test_dates_are_stored_in_utc(alice: Caller, todo_app: Flask) -> None:
     assert stored["due"].utcoffset().total_seconds() == 0
     assert stored["due"].hour == 17
     assert stored["owner"] == alice.sub
+
+
+def test_a_user_has_at_most_max_todos(todo_factory: AppFactory, issuer: TokenIssuer) -> None:
+    app = todo_factory(MAX_TODOS_PER_USER=3)
+    alice, bob = Caller(app.test_client(), issuer), Caller(app.test_client(), issuer)
+    todos = [alice.create(title=f"t{n}") for n in range(3)]
+    refused = alice.post("/todos", json={"title": "one too many"})
+    assert refused.status_code == 409
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json is not None
+    assert refused.json["code"] == "todo_limit_reached"
+    with_key = alice.post("/todos", json={"title": "k"}, headers={"Idempotency-Key": "cap"})
+    assert with_key.status_code == 409
+    bob.create()  # the cap is per user
+    assert alice.delete(f"/todos/{todos[0]['id']}").status_code == 204
+    # The same key, retried once there is room, creates its todo.
+    retried = alice.post("/todos", json={"title": "k"}, headers={"Idempotency-Key": "cap"})
+    assert retried.status_code == 201
+    assert alice.post("/todos", json={"title": "full again"}).status_code == 409
+    with app.app_context():
+        assert mongo.db.todos.count_documents({"owner": alice.sub}) == 3
+
+
+def test_the_cap_counts_todos_stored_before_counting_began(
+    todo_factory: AppFactory, issuer: TokenIssuer
+) -> None:
+    app = todo_factory(MAX_TODOS_PER_USER=3)
+    alice = Caller(app.test_client(), issuer)
+    with app.app_context():
+        mongo.db.todos.insert_many([{"owner": alice.sub, "title": f"old {n}"} for n in range(2)])
+    alice.create()
+    assert alice.post("/todos", json={"title": "fourth"}).status_code == 409
+
+
+def test_new_idempotency_keys_per_day_are_capped(
+    todo_factory: AppFactory, issuer: TokenIssuer
+) -> None:
+    app = todo_factory(MAX_IDEMPOTENCY_KEYS_PER_USER_PER_DAY=2)
+    alice = Caller(app.test_client(), issuer)
+    first = alice.post("/todos", json={"title": "a"}, headers={"Idempotency-Key": "k1"})
+    assert (
+        alice.post("/todos", json={"title": "b"}, headers={"Idempotency-Key": "k2"}).status_code
+        == 201
+    )
+    refused = alice.post("/todos", json={"title": "c"}, headers={"Idempotency-Key": "k3"})
+    assert refused.status_code == 429
+    assert refused.json is not None
+    assert refused.json["code"] == "idempotency_key_quota_exceeded"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 24 * 3600
+    replay = alice.post("/todos", json={"title": "a"}, headers={"Idempotency-Key": "k1"})
+    assert replay.data == first.data  # keys already used still replay
+    assert alice.post("/todos", json={"title": "no key"}).status_code == 201
+    with app.app_context():
+        assert mongo.db.idempotency_keys.count_documents({"owner": alice.sub}) == 2

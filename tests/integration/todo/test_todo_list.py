@@ -22,7 +22,7 @@ def _seed(todo_app: Flask, caller: Caller, count: int) -> None:
 
 def test_pagination_headers_are_exact(alice: Caller, todo_app: Flask) -> None:
     _seed(todo_app, alice, 7)
-    base = "http://localhost/todos"
+    base = "/todos"  # relative references (RFC 8288 allows them): no Host header in them
     response = alice.get("/todos?page_size=3&page=2&done=false")
     assert _titles(response) == ["todo 03", "todo 04", "todo 05"]
     assert json.loads(response.headers["X-Pagination"]) == {
@@ -55,6 +55,14 @@ def test_pagination_headers_are_exact(alice: Caller, todo_app: Flask) -> None:
         f'<{base}?page_size=3&page=2>; rel="prev", '
         f'<{base}?page_size=3&page=3>; rel="last"'
     )
+
+
+def test_links_never_carry_a_host_the_client_sent(alice: Caller, todo_app: Flask) -> None:
+    _seed(todo_app, alice, 3)
+    response = alice.get("/todos?page_size=1", headers={"Host": "evil.example"})
+    assert response.status_code == 200
+    assert "evil.example" not in response.headers["Link"]
+    assert response.headers["Link"].startswith('</todos?page_size=1&page=1>; rel="first"')
 
 
 def test_default_page_size_is_20(alice: Caller, todo_app: Flask) -> None:

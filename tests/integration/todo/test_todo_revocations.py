@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+import pytest
 from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.tokens import IssuerServer
 
+from todo_service import revocations
 from todo_service.auth import revocation_feed
 
 DEADLINE = 10.0
@@ -72,14 +74,28 @@ def test_a_subject_cutoff_revokes_tokens_issued_before_it(
     app = todo_factory()
     issuer = auth_server.issuer
     now = int(time.time())
-    old = issuer.access_token("u1", iat=now - 60)
+    old = issuer.access_token("u1", iat=now - 60, exp=now + 840)
     new = issuer.access_token("u1", iat=now)
-    someone_else = issuer.access_token("u2", iat=now - 60)
+    someone_else = issuer.access_token("u2", iat=now - 60, exp=now + 840)
     assert _status(app, old).status_code == 200
     auth_server.revoke_subject("u1", not_before=datetime.fromtimestamp(now - 30, UTC))
     assert _eventually(lambda: _status(app, old), 401).status_code == 401
     assert _status(app, new).status_code == 200
     assert _status(app, someone_else).status_code == 200
+
+
+def test_a_subject_version_revokes_tokens_below_it(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory()
+    issuer = auth_server.issuer
+    old, current = issuer.access_token("u1", ver=2), issuer.access_token("u1", ver=3)
+    assert _status(app, old).status_code == 200
+    # A time cut-off in the future would revoke both by iat: the version decides for tokens
+    # that carry one.
+    auth_server.revoke_subject("u1", not_before=datetime.now(UTC) + timedelta(hours=1), version=3)
+    assert _eventually(lambda: _status(app, old), 401).status_code == 401
+    assert _status(app, current).status_code == 200
 
 
 def test_revocations_are_honoured_from_a_workers_first_request(
@@ -148,3 +164,52 @@ def test_expired_revocations_are_forgotten(
     feed = revocation_feed(app)
     assert feed is not None
     assert set(feed.revocations.tokens) == {"kept"}
+
+
+def test_a_new_worker_reads_every_revocation_that_can_still_matter(
+    todo_factory: AppFactory, auth_server: IssuerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many older revocations must not hide a newer one from a worker's first poll.
+
+    The feed's page size and the consumer's pages per poll are scaled down: 20 old
+    revocations stand for more than 100,000.
+    """
+    monkeypatch.setattr(revocations, "PAGE_LIMIT", 2)
+    monkeypatch.setattr(revocations, "MAX_PAGES_PER_POLL", 3)
+    issuer = auth_server.issuer
+    now = datetime.now(UTC)
+    for n in range(20):
+        auth_server.revoke_token(f"old-{n}", at=now - timedelta(minutes=10) + timedelta(seconds=n))
+    logged_out = issuer.access_token("u1", iat=int(time.time()) - 180)
+    # Revoked two minutes ago: older than the consumer's 60 s overlap, inside the token's life.
+    auth_server.revoke_token(_claims(logged_out)["jti"], at=now - timedelta(minutes=2))
+    app = todo_factory(REVOCATION_POLL_SECONDS=0.1)
+    assert _eventually(lambda: _status(app, logged_out), 401).status_code == 401
+    assert _status(app, issuer.access_token("u1")).status_code == 200
+
+
+def test_revocations_older_than_an_access_token_are_not_read_nor_kept(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    """Only the access-token lifetime (plus leeway) matters: a 30-day family record does not."""
+    now = datetime.now(UTC)
+    auth_server.revoke_family("ancient", at=now - timedelta(hours=2))
+    auth_server.revoke_family("recent")
+    app = todo_factory(ACCESS_TOKEN_MAX_LIFETIME_SECONDS=900)
+    assert _status(app, auth_server.issuer.access_token("u1")).status_code == 200
+    feed = revocation_feed(app)
+    assert feed is not None
+    assert set(feed.revocations.families) == {"recent"}
+    # Kept until no access token of the family can be valid, not for the record's 30 days.
+    assert feed.revocations.families["recent"] < now + timedelta(minutes=20)
+
+
+def test_a_token_living_longer_than_the_issuers_access_tokens_is_refused(
+    todo_factory: AppFactory, auth_server: IssuerServer
+) -> None:
+    app = todo_factory(ACCESS_TOKEN_MAX_LIFETIME_SECONDS=900)
+    now = int(time.time())
+    long_lived = auth_server.issuer.access_token("u1", iat=now, nbf=now, exp=now + 3600)
+    response = _status(app, long_lived)
+    assert response.status_code == 401
+    assert response.json["code"] == "invalid_token"

@@ -10,6 +10,7 @@ from factory_core.errors import (
     problem,
 )
 from factory_core.mongo import Mongo, mongo
+from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
     KeySource,
     RemoteJWKS,
@@ -22,12 +23,14 @@ from factory_core.tokens import (
 
 __all__ = [
     "BEARER_SCHEME",
+    "PAGE_HEADERS",
     "PLACEHOLDER",
     "PROBLEM_CONTENT_TYPE",
     "Api",
     "ConfigurationError",
     "KeySource",
     "Mongo",
+    "PageArgsSchema",
     "ProblemSchema",
     "RemoteJWKS",
     "ServiceUnavailable",
@@ -37,6 +40,7 @@ __all__ = [
     "build_app",
     "configure_jwt",
     "mongo",
+    "pagination_headers",
     "problem",
     "public_jwk",
     "unauthorized",

@@ -26,8 +26,9 @@ def _status(code: int) -> str:
 class _CoreResponsesPlugin(BasePlugin):
     """Document in every operation the errors factory_core itself can answer.
 
-    Any POST/PUT/PATCH may get 413 (body too large) and 415 (a body that is not JSON), and one
-    that reads a JSON body also 400 (malformed JSON), whatever the view does. A marshmallow
+    Any POST/PUT/PATCH, and any operation that reads a body, may get 413 (body too large) and
+    415 (a body that is not JSON), and one that reads a JSON body also 400 (malformed JSON),
+    whatever the view does. A marshmallow
     schema may add JSON Schema keywords of its own with ``class Meta: json_schema = {...}``
     (e.g. ``minProperties``), for rules that span fields.
     """
@@ -36,10 +37,11 @@ class _CoreResponsesPlugin(BasePlugin):
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
     ) -> None:
         for method, operation in (operations or {}).items():
-            if method not in _BODY_METHODS:
+            reads_body = "requestBody" in operation
+            if method not in _BODY_METHODS and not reads_body:
                 continue
             responses = operation.setdefault("responses", {})
-            codes = [413, 415] + ([400] if "requestBody" in operation else [])
+            codes = [413, 415] + ([400] if reads_body else [])
             for code in codes:
                 if str(code) not in responses and code not in responses:
                     responses[str(code)] = _status(code)

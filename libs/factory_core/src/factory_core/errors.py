@@ -9,7 +9,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, current_app, g, json, request
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    WriteConcernError,
+    WTimeoutError,
+)
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -142,6 +149,45 @@ def handle_database_error(error: PyMongoError) -> Response:
     )
 
 
+# Server errors that say the database cannot serve right now (shutting down, stepping down,
+# overloaded, out of time): a 503 to retry, like an unreachable server. Any other
+# OperationFailure means the service sent something it should not have: a bug, a 500.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        6,  # HostUnreachable
+        7,  # HostNotFound
+        50,  # MaxTimeMSExpired
+        64,  # WriteConcernFailed
+        89,  # NetworkTimeout
+        91,  # ShutdownInProgress
+        112,  # WriteConflict
+        133,  # FailedToSatisfyReadPreference
+        134,  # ReadConcernMajorityNotAvailableYet
+        189,  # PrimarySteppedDown
+        262,  # ExceededTimeLimit
+        9001,  # SocketException
+        10107,  # NotWritablePrimary
+        11600,  # InterruptedAtShutdown
+        11602,  # InterruptedDueToReplStateChange
+        13435,  # NotPrimaryNoSecondaryOk
+        13436,  # NotPrimaryOrSecondary
+    }
+)
+
+
+def handle_operation_failure(error: OperationFailure) -> Response:
+    """A database refusal: 503 when the database is what failed, else a bug (500)."""
+    transient = (
+        isinstance(error, WriteConcernError)
+        or error.code in _UNAVAILABLE_CODES
+        or error.has_error_label("RetryableWriteError")
+        or error.has_error_label("TransientTransactionError")
+    )
+    if transient:
+        return handle_database_error(error)
+    return handle_unexpected_error(error)
+
+
 def handle_unexpected_error(error: Exception) -> Response:
     """Log the traceback; tell the client only that it failed (details only with DEBUG)."""
     if isinstance(error, HTTPException):
@@ -156,4 +202,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     for database_error in (ConnectionFailure, ExecutionTimeout, WTimeoutError):
         app.register_error_handler(database_error, handle_database_error)
+    app.register_error_handler(OperationFailure, handle_operation_failure)
     app.register_error_handler(Exception, handle_unexpected_error)

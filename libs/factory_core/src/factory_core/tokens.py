@@ -30,7 +30,7 @@ REQUIRED_CLAIMS_KEY = "factory_core.required_claims"
 
 # Headers that would let a token choose its own verification key (RFC 8725 section 3.10).
 _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
-_KID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_KID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class UnknownKeyError(InvalidTokenError):
@@ -75,7 +75,9 @@ class _LastGoodJWKClient(PyJWKClient):
         try:
             data = super().fetch_data()
             PyJWKSet.from_dict(data)  # an answer without usable keys is no better than none
-        except (PyJWKClientError, PyJWKError, PyJWKSetError, ValueError) as error:
+        # PyJWT wraps some transport errors (URLError); a connection reset while reading the
+        # answer escapes as a bare OSError, and is no less a failed fetch.
+        except (PyJWKClientError, PyJWKError, PyJWKSetError, ValueError, OSError) as error:
             with self._last_good_lock:
                 if self._last_good is None:
                     raise PyJWKClientConnectionError(f"no usable JWKS: {error}") from error
@@ -142,7 +144,7 @@ def _decode_key(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
         if name not in claims:
             raise InvalidTokenError(f"missing claim {name}")
     kid = header.get("kid")
-    if not isinstance(kid, str) or not _KID.match(kid):
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise UnknownKeyError("missing or malformed key id")
     source: KeySource = current_app.extensions[EXTENSION_KEY]
     return source.verification_key(kid)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from flask import Blueprint, Flask, Request, Response, abort, request
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
+from flask_smorest import abort as smorest_abort
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,7 +22,7 @@ _DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class StatelessSessions(SessionInterface):
@@ -33,15 +39,76 @@ class StatelessSessions(SessionInterface):
         return None
 
 
+class JSONBodyRequest(Request):
+    """A request whose unreadable JSON body is a 400 problem that says why."""
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if e is None:  # not a JSON content type
+            return super().on_json_loading_failed(e)
+        if isinstance(e, json.JSONDecodeError):
+            smorest_abort(400, message="The request body is not valid JSON.")
+        smorest_abort(400, message=f"The request body is not accepted: {e}.")
+        return None
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing what would fail later: nesting too deep, lone surrogates.
+
+    Both are valid to Python's parser, then fail far from it (a RecursionError; a string
+    neither MongoDB nor argon2 can encode): here they are a ValueError, which Flask turns
+    into a 400 for a request body.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        text = s if isinstance(s, str) else s.decode("utf-8", "replace")
+        # A lone surrogate can only come from a \uD800-\uDFFF escape: look closer only then.
+        if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
+            raise ValueError("JSON string with a lone surrogate (not Unicode text)")
+        return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def _require_json_body() -> None:
-    """415 for a body that is not JSON, before any view or parser reads it."""
+    """415 for a body that is not JSON and 400 for one that does not parse, before any view.
+
+    Parsing here (once, cached by Flask) means no parser downstream meets a body that
+    would make it fail in its own way.
+    """
     if request.method not in _BODY_METHODS:
         return
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    if has_body and not request.is_json:
+    if not has_body:
+        return
+    if not request.is_json:
+        if request.method == "DELETE":
+            return  # most DELETEs read no body: only a JSON one is looked at
         abort(415)
+    request.get_json()  # a 400 when the body is not JSON
 
 
 def _security_headers(response: Response, hsts_seconds: int) -> Response:
@@ -80,6 +147,8 @@ def init_web(app: Flask) -> None:
             ],
         )
     app.session_interface = StatelessSessions()
+    app.json = StrictJSONProvider(app)
+    app.request_class = JSONBodyRequest
     app.before_request(_require_json_body)
     hsts = int(config["HSTS_SECONDS"])
     app.after_request(lambda response: _security_headers(response, hsts))

@@ -1,10 +1,19 @@
-"""Rate limits shared by every worker and replica: the `limits` library, counting in MongoDB."""
+"""Rate limits shared by every worker and replica: the `limits` library, counting in MongoDB.
+
+Login is limited per client address and per username. A per-username limit that anyone can
+exhaust would be a switch that locks the owner out, so an address the account has logged in
+from before (since its last revoke-all) is exempt from it: see TrustedAddresses.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from bson import ObjectId
 from flask import Flask, current_app
 from flask_smorest import abort
 from limits import parse_many
@@ -19,6 +28,26 @@ EXTENSION_KEY = "auth.rate_limits"
 WINDOWS = "rate_limit_windows"
 #: limits' fixed-window counters (unused by the moving-window strategy, but named for clarity).
 COUNTERS = "rate_limit_counters"
+TRUSTED = "trusted_addresses"
+
+Document = dict[str, Any]
+
+
+def address_key(address: str) -> str:
+    """The unit a client address is counted in: the address for IPv4, its /64 for IPv6.
+
+    One IPv6 host commonly holds a whole /64: counting single addresses would let it rotate
+    through 2^64 of them.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 class SharedClientMongoDBStorage(MongoDBStorage):
@@ -46,25 +75,68 @@ class SharedClientMongoDBStorage(MongoDBStorage):
         pass
 
 
+class TrustedAddresses:
+    """Addresses an account logged in from, until its next revoke-all (or after a while).
+
+    Looked up by (username, address), so that an unknown username costs the same lookup as a
+    known one; trusted only for the same account at the same token version.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        mongo.declare_expiring(app, TRUSTED, "expires_at")
+
+    @staticmethod
+    def _id(username_key: str, address: str) -> str:
+        return f"{username_key}|{address_key(address)}"
+
+    def is_trusted(self, *, username_key: str, address: str, user: Document | None) -> bool:
+        found = mongo.db[TRUSTED].find_one(
+            {"_id": self._id(username_key, address), "expires_at": {"$gt": datetime.now(UTC)}}
+        )
+        return (
+            user is not None
+            and found is not None
+            and found["user_id"] == user["_id"]
+            and found["token_version"] == int(user.get("token_version", 0))
+        )
+
+    def remember(
+        self, *, username_key: str, address: str, user_id: ObjectId, token_version: int
+    ) -> None:
+        seconds = int(current_app.config["LOGIN_TRUSTED_ADDRESS_SECONDS"])
+        mongo.db[TRUSTED].replace_one(
+            {"_id": self._id(username_key, address)},
+            {
+                "user_id": user_id,
+                "token_version": token_version,
+                "expires_at": datetime.now(UTC) + timedelta(seconds=seconds),
+            },
+            upsert=True,
+        )
+
+
 class RateLimits:
-    """Named groups of limits ("login", "register"), each counted per username and address."""
+    """Named groups of limits ("login", "register", ...), each counted per scope.
+
+    An action's limits per scope come from the setting ``<ACTION>_RATE_LIMIT_PER_<SCOPE>``.
+    """
 
     def __init__(self, app: Flask) -> None:
         self._limiter = MovingWindowRateLimiter(SharedClientMongoDBStorage(app))
+        self.trusted = TrustedAddresses(app)
         app.extensions[EXTENSION_KEY] = self
 
-    def hit(self, action: str, *, username: str, address: str) -> None:
-        """Count one attempt; abort with 429 and Retry-After once any limit is exhausted."""
+    def hit(self, action: str, **scopes: str) -> None:
+        """Count one attempt per scope (e.g. ``address=...``); 429 once any limit is exhausted."""
         config = current_app.config
         if not config["RATE_LIMITS_ENABLED"]:
             return
-        for scope, identifier in (("ADDRESS", address), ("USERNAME", username)):
-            for item in parse_many(config[f"{action.upper()}_RATE_LIMIT_PER_{scope}"]):
-                if self._limiter.hit(item, "auth", action, scope.lower(), identifier):
+        for scope, identifier in scopes.items():
+            key = address_key(identifier) if scope == "address" else identifier
+            for item in parse_many(config[f"{action.upper()}_RATE_LIMIT_PER_{scope.upper()}"]):
+                if self._limiter.hit(item, "auth", action, scope, key):
                     continue
-                stats = self._limiter.get_window_stats(
-                    item, "auth", action, scope.lower(), identifier
-                )
+                stats = self._limiter.get_window_stats(item, "auth", action, scope, key)
                 retry_after = max(1, math.ceil(stats.reset_time - time.time()))
                 abort(
                     429,

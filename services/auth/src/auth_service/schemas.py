@@ -87,6 +87,15 @@ class PasswordChangeSchema(ma.Schema):
     new_password = _password(validate=_validate_new_password)
 
 
+class AccountDeletionSchema(ma.Schema):
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=MAX_LENGTH),
+        metadata={"format": "password", "description": "The account's current password."},
+    )
+
+
 class UserUpdateSchema(ma.Schema):
     email = _email(required=True)
 
@@ -153,7 +162,16 @@ class RevocationSchema(ma.Schema):
     revoked_at = ma.fields.Function(lambda item: _rfc3339(item["revoked_at"]), required=True)
     not_before = ma.fields.Function(
         lambda item: _rfc3339(item.get("not_before")),
-        metadata={"description": "Subjects only: tokens with an earlier iat are revoked."},
+        metadata={
+            "description": "Subjects only: when every token of the account was revoked. "
+            "A token without a `ver` claim is revoked when its iat is earlier."
+        },
+    )
+    version = ma.fields.Integer(
+        metadata={
+            "description": "Subjects only: the account's token version since this revocation; "
+            "a token whose `ver` claim is lower is revoked."
+        },
     )
     expires_at = ma.fields.Function(lambda item: _rfc3339(item["expires_at"]), required=True)
 

@@ -11,6 +11,8 @@ from factory_core import PLACEHOLDER, Settings
 class AuthSettings(Settings):
     SERVICE_NAME = "auth"
     API_TITLE = "Auth API"
+    # 1.0.0: DELETE /auth/me needs a fresh token and the password (a breaking change).
+    API_VERSION = "1.0.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).
@@ -30,6 +32,9 @@ class AuthSettings(Settings):
     ACCESS_TOKEN_TTL_SECONDS = 15 * 60
     #: Lifetime of refresh tokens, in seconds; each refresh issues a new one (rotation).
     REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+    #: A refresh token used again within this many seconds of its rotation gets the same new
+    #: pair again (a retry whose answer was lost); later, it is reuse and ends the session.
+    REFRESH_RETRY_GRACE_SECONDS = 10
 
     #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations.
     REVOCATION_FEED_TOKEN = PLACEHOLDER
@@ -44,8 +49,14 @@ class AuthSettings(Settings):
 
     # Rate limits, in the `limits` notation ("10 per minute", "100/hour;1000/day"), counted in
     # MongoDB so that every worker and replica shares them.
-    #: Login attempts per normalized username.
+    #: Login attempts per normalized username, from addresses the account has not logged in
+    #: from (see LOGIN_TRUSTED_ADDRESS_SECONDS).
     LOGIN_RATE_LIMIT_PER_USERNAME = "10 per minute;100 per day"
+    #: How long an address (an IPv6 /64) stays exempt from the per-username login limit after a
+    #: successful login from it; a password change, disable or delete ends it at once.
+    LOGIN_TRUSTED_ADDRESS_SECONDS = 30 * 24 * 3600
+    #: Password checks (password change, account deletion) per session (a login's tokens).
+    PASSWORD_CHECK_RATE_LIMIT_PER_SESSION = "5 per minute;20 per day"  # noqa: S105 (a rate)
     #: Login attempts per client address (see TRUSTED_PROXY_COUNT behind a proxy).
     LOGIN_RATE_LIMIT_PER_ADDRESS = "30 per minute;1000 per day"
     #: Registrations per normalized username.

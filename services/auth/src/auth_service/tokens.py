@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import math
+import contextlib
+import hashlib
+import json
+import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bson import ObjectId
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from flask_smorest import abort
+from pymongo.errors import PyMongoError
 
 from auth_service.keys import KeyRing
 from auth_service.repositories import RefreshTokenRepository, RevocationRepository, UserRepository
@@ -20,7 +27,10 @@ KEYS_EXTENSION_KEY = "auth.keys"
 Document = dict[str, Any]
 
 #: Claims every token of this service carries; a token without one of them is invalid.
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "type", "fresh", "roles", "fid")
+#: ``ver`` is the account's token version when the token was issued (see revoke_all).
+REQUIRED_CLAIMS = (
+    *("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "type", "fresh", "roles", "fid", "ver"),
+)
 
 jwt_manager = JWTManager()
 
@@ -45,15 +55,13 @@ def _leeway() -> timedelta:
 def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -> Document:
     """A new access and refresh token for ``user``; a new family unless ``family_id`` is given.
 
-    ``iat`` is never earlier than the user's ``tokens_not_before``: a revocation cuts off at a
-    whole second, and a token issued in that same second must not fall under it.
+    The tokens carry the account's token version as ``user`` was read: should a revoke-all
+    have happened since (a password change while this login was checking the old one), they
+    are born revoked.
     """
     family_id = family_id or uuid.uuid4().hex
-    now = int(datetime.now(UTC).timestamp())
-    not_before = user.get("tokens_not_before")
-    issued_at = max(now, int(not_before.timestamp())) if not_before else now
     identity = str(user["_id"])
-    claims = {"roles": list(user["roles"]), "fid": family_id, "iat": issued_at}
+    claims = {"roles": list(user["roles"]), "fid": family_id, "ver": token_version(user)}
     refresh_jti = str(uuid.uuid4())
     access_token = create_access_token(
         identity, fresh=fresh, expires_delta=_access_ttl(), additional_claims=claims
@@ -71,14 +79,77 @@ def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -
     }
 
 
-def claim_refresh_token(claims: Document) -> bool:
-    """Use up a refresh token: True for exactly one caller, even under concurrent refreshes."""
-    return RefreshTokenRepository(mongo.db).claim(
-        jti=claims["jti"],
+def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Document | None:
+    """The successor pair of a refresh token; None when the token is reused (leaked).
+
+    The first use issues a new pair (exactly one of concurrent uses does). The same token
+    again within REFRESH_RETRY_GRACE_SECONDS of that use gets the same pair back (RFC 9700
+    section 4.14.2): a client whose answer was lost, or that was told to retry a 503, is not
+    logged out. A use after that is reuse. The pair is kept encrypted with a key derived from
+    the presented token, so the database alone cannot give it away.
+    """
+    uses = RefreshTokenRepository(mongo.db)
+    grace = timedelta(seconds=float(current_app.config["REFRESH_RETRY_GRACE_SECONDS"]))
+    jti = claims["jti"]
+    record, owned = uses.claim(
+        jti=jti,
         family_id=claims["fid"],
         user_id=claims["sub"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC) + _leeway(),
+        lease=_ROTATION_LEASE,
     )
+    deadline = time.monotonic() + _ROTATION_WAIT_SECONDS
+    while not owned:
+        if datetime.now(UTC) - record["used_at"] > grace:
+            return None
+        if record["state"] == "done":
+            sealed = uses.successor(jti=jti)
+            return None if sealed is None else _open(sealed, presented)
+        if uses.take_over(jti=jti, lease=_ROTATION_LEASE):
+            break  # the first attempt failed: finish its rotation
+        if time.monotonic() >= deadline:
+            abort(
+                409,
+                message="This refresh token is being rotated right now. Retry later.",
+                code="refresh_in_progress",
+                headers={"Retry-After": "1"},
+            )
+        time.sleep(0.05)
+        record = uses.get(jti=jti) or record
+    try:
+        pair = issue_tokens(user, family_id=claims["fid"], fresh=False)
+        uses.complete(
+            jti=jti, successor=_seal(pair, presented), keep_until=record["used_at"] + grace
+        )
+    except Exception:
+        with contextlib.suppress(PyMongoError):  # best effort: else the lease runs out
+            uses.end_lease(jti=jti)
+        raise
+    return pair
+
+
+#: How long a rotation may take before a retry may finish it instead.
+_ROTATION_LEASE = timedelta(seconds=10)
+#: How long a concurrent use of the same token waits for the rotation in progress.
+_ROTATION_WAIT_SECONDS = 2.0
+
+
+def _successor_key(presented: str) -> bytes:
+    return hashlib.sha256(b"refresh-successor:" + presented.encode()).digest()
+
+
+def _seal(pair: Document, presented: str) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_successor_key(presented)).encrypt(nonce, json.dumps(pair).encode(), None)
+
+
+def _open(sealed: bytes, presented: str) -> Document | None:
+    try:
+        plain = AESGCM(_successor_key(presented)).decrypt(sealed[:12], sealed[12:], None)
+    except InvalidTag:
+        return None
+    pair: Document = json.loads(plain)
+    return pair
 
 
 def _longest_life() -> timedelta:
@@ -98,41 +169,51 @@ def revoke_family(family_id: str) -> None:
     RevocationRepository(mongo.db).revoke(kind="family", value=family_id, expires_at=expires_at)
 
 
-def revoke_subject(user_id: ObjectId) -> datetime:
-    """Revoke every token issued to the user until now; return the cut-off time.
+def token_version(user: Document) -> int:
+    """The version every valid token of the account carries (``ver``); revoke-all raises it."""
+    return int(user.get("token_version", 0))
 
-    The cut-off is the next whole second, since ``iat`` has whole seconds: every token issued
-    so far has ``iat < not_before``. Tokens issued later get ``iat >= not_before``.
+
+def revoke_all(user: Document) -> int:
+    """Revoke every token of the account issued so far; return the account's new token version.
+
+    The caller stores the version on the account (``$max``) in the same update as the change
+    that calls for it (a password, the disabled flag), so no request can read the new state
+    with the old version. The revocation is published first: should the service die in
+    between, other services already refuse the old tokens.
     """
-    not_before = datetime.fromtimestamp(math.floor(datetime.now(UTC).timestamp()) + 1, UTC)
-    UserRepository(mongo.db).set_tokens_not_before(user_id=user_id, tokens_not_before=not_before)
+    version = token_version(user) + 1
+    now = datetime.now(UTC)
     RevocationRepository(mongo.db).revoke(
         kind="subject",
-        value=str(user_id),
-        not_before=not_before,
-        expires_at=not_before + _longest_life(),
+        value=str(user["_id"]),
+        not_before=now,
+        version=version,
+        expires_at=now + _longest_life(),
     )
-    return not_before
+    return version
 
 
 def _is_revoked(_header: Document, claims: Document) -> bool:
     # Runs on every authenticated request; a database outage raises, which is a 503 (closed).
+    # The account itself is checked too (_load_user): its token version is the authority.
+    version = claims.get("ver")
     return RevocationRepository(mongo.db).is_revoked(
         jti=str(claims.get("jti")),
         family_id=str(claims.get("fid")),
         user_id=str(claims.get("sub")),
-        issued_at=datetime.fromtimestamp(int(claims.get("iat", 0)), UTC),
+        version=version if isinstance(version, int) else -1,
     )
 
 
 def _load_user(_header: Document, claims: Document) -> Document | None:
-    """The token's account; None (401) when it was deleted, disabled or the token predates
-    its cut-off."""
+    """The token's account; None (401) when it was deleted, disabled or the token is older
+    than its last revoke-all."""
     user = UserRepository(mongo.db).find_by_id(user_id=str(claims.get("sub")))
     if user is None or user["disabled"]:
         return None
-    not_before = user.get("tokens_not_before")
-    if not_before and int(claims.get("iat", 0)) < not_before.timestamp():
+    version = claims.get("ver")
+    if not isinstance(version, int) or version < token_version(user):
         return None
     return user
 

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,10 @@ def init_auth(app: Flask) -> None:
             poll_seconds=float(config["REVOCATION_POLL_SECONDS"]),
             max_staleness_seconds=float(config["REVOCATION_MAX_STALENESS_SECONDS"]),
             timeout=float(config["REVOCATION_TIMEOUT_SECONDS"]),
+            window=timedelta(
+                seconds=int(config["ACCESS_TOKEN_MAX_LIFETIME_SECONDS"])
+                + int(config["JWT_LEEWAY_SECONDS"])
+            ),
         )
     manager.token_verification_loader(_is_valid_access_token)
     manager.token_in_blocklist_loader(_is_revoked)
@@ -94,13 +99,16 @@ def revocation_feed(app: Flask | None = None) -> RevocationFeed | None:
 
 
 def _is_valid_access_token(_header: Mapping[str, Any], claims: Mapping[str, Any]) -> bool:
-    # Presence is checked by configure_jwt(required_claims=...); here: values.
+    # Presence is checked by configure_jwt(required_claims=...); here: values. A lifetime
+    # beyond the issuer's own would outlive the revocations this service reads.
+    lifetime = claims["exp"] - claims["iat"]
     return (
         claims["type"] == "access"
         and isinstance(claims["sub"], str)
         and bool(claims["sub"])
         and isinstance(claims["jti"], str)
         and isinstance(claims["fid"], str)
+        and lifetime <= int(current_app.config["ACCESS_TOKEN_MAX_LIFETIME_SECONDS"])
     )
 
 

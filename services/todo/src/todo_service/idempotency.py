@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -23,11 +23,13 @@ from factory_core import mongo
 from todo_service.repository import Document, utc_now
 
 COLLECTION = "idempotency_keys"
+#: New keys per owner per UTC day: {_id: "<owner>:<day>", count, expires_at}.
+QUOTAS = "idempotency_key_quotas"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 #: A first request that died (a killed worker) leaves a pending record; after this long another
 #: request with the key may finish the job, with the todo id the first one had reserved.
 LEASE = timedelta(seconds=30)
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def declare_indexes(app: Flask) -> None:
@@ -38,6 +40,15 @@ def declare_indexes(app: Flask) -> None:
         [IndexModel([("owner", ASCENDING), ("key", ASCENDING)], unique=True, name="owner_key")],
     )
     mongo.declare_expiring(app, COLLECTION, "expires_at")
+    mongo.declare_expiring(app, QUOTAS, "expires_at")
+
+
+class KeyQuotaExceededError(Exception):
+    """The owner used as many new keys today as one may."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("idempotency key quota exceeded")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class StoredResponse:
 
 def validate_key(value: str) -> str:
     """The key as sent, or a 422 problem for one that is empty, too long or not ASCII."""
-    if not _KEY.match(value):
+    if not _KEY.fullmatch(value):
         abort(
             422,
             message="Idempotency-Key must be 1 to 255 visible ASCII characters.",
@@ -74,9 +85,12 @@ class IdempotencyRepository:
         return mongo.collection(COLLECTION)
 
     def claim(
-        self, *, owner: str, key: str, fingerprint: str, ttl: timedelta
+        self, *, owner: str, key: str, fingerprint: str, ttl: timedelta, keys_per_day: int
     ) -> tuple[Document, bool]:
-        """The record for (owner, key) and whether this call created it (and so owns it)."""
+        """The record for (owner, key) and whether this call created it (and so owns it).
+
+        A new key counts against the owner's ``keys_per_day`` (KeyQuotaExceededError beyond).
+        """
         while True:
             now = utc_now()
             record: Document = {
@@ -101,7 +115,25 @@ class IdempotencyRepository:
                     self._records.delete_one({"_id": existing["_id"], "expires_at": {"$lte": now}})
                     continue
                 return existing, False
+            if not self._count_new_key(owner=owner, per_day=keys_per_day, now=now):
+                self._records.delete_one({"_id": record["_id"]})
+                tomorrow = datetime.combine(
+                    now.date() + timedelta(days=1), datetime.min.time(), UTC
+                )
+                raise KeyQuotaExceededError(max(1, int((tomorrow - now).total_seconds())))
             return record, True
+
+    def _count_new_key(self, *, owner: str, per_day: int, now: datetime) -> bool:
+        """Count one new key for today, atomically; False when that is more than ``per_day``."""
+        try:
+            mongo.collection(QUOTAS).update_one(
+                {"_id": f"{owner}:{now.date().isoformat()}", "count": {"$lt": per_day}},
+                {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": now + timedelta(days=2)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # today's count exists and is at the limit
+            return False
+        return True
 
     def get(self, *, record_id: ObjectId) -> Document | None:
         return self._records.find_one({"_id": record_id})
@@ -147,6 +179,7 @@ def run_once(
     fingerprint: str,
     ttl: timedelta,
     wait_seconds: float,
+    keys_per_day: int,
     create: Callable[[ObjectId], StoredResponse],
     records: IdempotencyRepository,
 ) -> tuple[StoredResponse, bool]:
@@ -155,7 +188,22 @@ def run_once(
     ``create`` gets the resource id reserved for the key, so a request finishing the work of
     a dead first attempt creates the same resource, not a second one.
     """
-    record, owned = records.claim(owner=owner, key=key, fingerprint=fingerprint, ttl=ttl)
+
+    def claim() -> tuple[Document, bool]:
+        try:
+            return records.claim(
+                owner=owner, key=key, fingerprint=fingerprint, ttl=ttl, keys_per_day=keys_per_day
+            )
+        except KeyQuotaExceededError as exceeded:
+            abort(
+                429,
+                message=f"At most {keys_per_day} new Idempotency-Keys per day. Retry later.",
+                code="idempotency_key_quota_exceeded",
+                headers={"Retry-After": str(exceeded.retry_after)},
+            )
+            raise AssertionError("abort() returned") from None
+
+    record, owned = claim()
     deadline = time.monotonic() + wait_seconds
     while not owned:
         if record["fingerprint"] != fingerprint:
@@ -178,7 +226,7 @@ def run_once(
         time.sleep(0.05)
         current = records.get(record_id=record["_id"])
         if current is None:  # expired and removed meanwhile: start over
-            record, owned = records.claim(owner=owner, key=key, fingerprint=fingerprint, ttl=ttl)
+            record, owned = claim()
         else:
             record = current
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Collection as Sized
 from collections.abc import Mapping
@@ -14,11 +15,13 @@ from flask import Flask
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.collation import Collation
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from factory_core import mongo
 
 COLLECTION = "todos"
+#: One document per owner: how many todos they have, kept with every create and delete.
+COUNTS = "todo_counts"
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
 # Sort keys map to stored fields: priority by rank (not alphabetically). _id breaks ties, so
 # pages never overlap or skip.
@@ -31,7 +34,7 @@ _SORT_FIELDS = {
 #: Titles sort as people read them: case and accents aside first ("apple" < "Éclair" < "zoo").
 #: The query and the index it walks must use the same collation.
 TITLE_COLLATION = Collation(locale="en", strength=2)
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 Document = dict[str, Any]
 
@@ -65,6 +68,14 @@ def declare_indexes(app: Flask) -> None:
     mongo.declare_indexes(app, COLLECTION, indexes)
 
 
+class TodoLimitReachedError(Exception):
+    """The owner has as many todos as a user may have."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} todos per user")
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class TodoFilter:
     """What GET /todos may filter on (already validated by TodoQueryArgsSchema)."""
@@ -77,9 +88,18 @@ class TodoFilter:
     q: str | None = None
 
 
+def literal_pattern(text: str) -> str:
+    """A regular expression matching ``text`` literally (never one a user wrote).
+
+    re.escape leaves a NUL as it is, and MongoDB refuses a pattern holding one: it is
+    written as the escape ``\\x00`` instead.
+    """
+    return re.escape(text).replace("\x00", "\\x00")
+
+
 def parse_id(value: str) -> ObjectId | None:
     """The ObjectId in a URL, or None for anything that is not one (then: 404)."""
-    return ObjectId(value) if _OBJECT_ID.match(value) else None
+    return ObjectId(value) if _OBJECT_ID.fullmatch(value) else None
 
 
 def to_document(owner: str, fields: Mapping[str, Any], *, now: datetime) -> Document:
@@ -143,20 +163,53 @@ class TodoRepository:
     def get_for_owner(self, *, owner: str, todo_id: ObjectId) -> Document | None:
         return self._todos.find_one({"_id": todo_id, "owner": owner})
 
-    def create(self, *, document: Document) -> Document:
+    def create(self, *, document: Document, limit: int) -> Document:
         """Insert ``document``; with a preset ``_id`` that exists, return the stored one.
 
         Idempotent creates preset the ``_id``: finishing the work of a first attempt that
-        died after its insert must not fail, nor create a second todo.
+        died after its insert must not fail, nor create a second todo. Raise
+        TodoLimitReachedError when the owner already has ``limit`` todos.
         """
+        owner = document["owner"]
+        self._reserve_slot(owner=owner, limit=limit)
         try:
             self._todos.insert_one(document)
         except DuplicateKeyError:
-            stored = self._todos.find_one({"_id": document["_id"], "owner": document["owner"]})
+            self._release_slot(owner=owner)
+            stored = self._todos.find_one({"_id": document["_id"], "owner": owner})
             if stored is None:
                 raise
             return stored
+        except Exception:
+            with contextlib.suppress(PyMongoError):  # best effort: a slot lost, not a todo
+                self._release_slot(owner=owner)
+            raise
         return document
+
+    @property
+    def _counts(self) -> Collection[Document]:
+        return mongo.collection(COUNTS)
+
+    def _reserve_slot(self, *, owner: str, limit: int) -> None:
+        """Count one more todo for ``owner``, atomically, unless that makes more than ``limit``."""
+        try:
+            before = self._counts.find_one_and_update(
+                {"_id": owner, "count": {"$lt": limit}}, {"$inc": {"count": 1}}, upsert=True
+            )
+        except DuplicateKeyError:  # the owner's count exists and is at the limit
+            raise TodoLimitReachedError(limit) from None
+        if before is None:
+            # The owner's first count: start from what is already stored (todos from before
+            # counts were kept), once.
+            existing = self._todos.count_documents({"owner": owner})
+            if existing:
+                self._counts.update_one({"_id": owner}, {"$inc": {"count": existing}})
+            if existing >= limit:
+                self._release_slot(owner=owner)
+                raise TodoLimitReachedError(limit)
+
+    def _release_slot(self, *, owner: str) -> None:
+        self._counts.update_one({"_id": owner}, {"$inc": {"count": -1}})
 
     def update_if_version(
         self,
@@ -186,7 +239,10 @@ class TodoRepository:
     ) -> bool:
         """Delete the todo if it is at one of ``versions`` (None: any); whether it was."""
         deleted = self._todos.find_one_and_delete(self._version_filter(owner, todo_id, versions))
-        return deleted is not None
+        if deleted is None:
+            return False
+        self._release_slot(owner=owner)
+        return True
 
     @staticmethod
     def _version_filter(owner: str, todo_id: ObjectId, versions: Sized[int] | None) -> Document:
@@ -212,6 +268,6 @@ class TodoRepository:
         if due:
             query["due"] = due
         if filters.q is not None:
-            pattern = {"$regex": re.escape(filters.q), "$options": "i"}
+            pattern = {"$regex": literal_pattern(filters.q), "$options": "i"}
             query["$or"] = [{"title": pattern}, {"notes": pattern}]
         return query

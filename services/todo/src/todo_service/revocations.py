@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 #: covers clock skew between the hosts and revocations written while a page was being read.
 OVERLAP = timedelta(seconds=60)
 PAGE_LIMIT = 1000
-#: A feed that keeps saying has_more is broken; stop after this many pages per poll.
+#: One poll reads at most this many pages, then yields the lock and goes on at once: a long
+#: catch-up keeps its place (the cursor never moves past an unread item) and stays stale.
 MAX_PAGES_PER_POLL = 100
 
 
@@ -29,58 +30,90 @@ class FeedError(Exception):
     """The feed could not be read, or its answer is not what the contract says."""
 
 
+@dataclass(frozen=True)
+class SubjectCutoff:
+    """Every token of a subject below ``version`` (or, without a ``ver`` claim, issued before
+    ``not_before``) is revoked, until ``keep_until``."""
+
+    version: int
+    not_before: datetime
+    keep_until: datetime
+
+    def merged(self, other: SubjectCutoff) -> SubjectCutoff:
+        return SubjectCutoff(
+            max(self.version, other.version),
+            max(self.not_before, other.not_before),
+            max(self.keep_until, other.keep_until),
+        )
+
+
 @dataclass
 class Revocations:
-    """What is revoked right now: token ids, token families and per-subject cutoffs."""
+    """What is revoked right now, each kept only while an access token it covers can be valid.
 
+    ``window`` is the longest an access token lives (plus leeway). A token an item revokes was
+    issued before the item was written, or by a request already in flight then (OVERLAP bounds
+    that): it is invalid anyway after ``revoked_at + window + OVERLAP``, whatever the item's own
+    ``expires_at`` (which also covers 30-day refresh tokens) says.
+    """
+
+    window: timedelta = timedelta(minutes=16)
     tokens: dict[str, datetime] = field(default_factory=dict)
     families: dict[str, datetime] = field(default_factory=dict)
-    #: sub -> (not_before, expires_at): tokens of sub issued before not_before are revoked.
-    subjects: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    subjects: dict[str, SubjectCutoff] = field(default_factory=dict)
 
     def add(self, item: Mapping[str, Any]) -> None:
         """Record one feed item (items are idempotent; a later cutoff wins)."""
         kind, value = item.get("kind"), item.get("value")
         if not isinstance(value, str) or not value:
             raise FeedError("feed item without a value")
-        expires_at = _parse_time(item.get("expires_at"))
+        revoked_at = _parse_time(item.get("revoked_at"))
+        keep_until = min(_parse_time(item.get("expires_at")), revoked_at + self.window + OVERLAP)
         if kind == "token":
-            _keep_latest(self.tokens, value, expires_at)
+            _keep_latest(self.tokens, value, keep_until)
         elif kind == "family":
-            _keep_latest(self.families, value, expires_at)
+            _keep_latest(self.families, value, keep_until)
         elif kind == "subject":
-            self._add_subject(value, _parse_time(item.get("not_before")), expires_at)
+            not_before = _parse_time(item.get("not_before"))
+            version = item.get("version", 0)
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise FeedError(f"subject version is not an integer: {version!r}")
+            self._add_subject(value, SubjectCutoff(version, not_before, keep_until))
         else:
             logger.warning("ignoring revocation of unknown kind %r", kind)
 
-    def _add_subject(self, sub: str, not_before: datetime, expires_at: datetime) -> None:
-        old_cutoff, old_expiry = self.subjects.get(sub, (not_before, expires_at))
-        self.subjects[sub] = (max(not_before, old_cutoff), max(expires_at, old_expiry))
+    def _add_subject(self, sub: str, cutoff: SubjectCutoff) -> None:
+        known = self.subjects.get(sub)
+        self.subjects[sub] = cutoff if known is None else known.merged(cutoff)
 
     def merge(self, other: Revocations) -> None:
         """Add everything ``other`` revokes."""
-        for jti, expires_at in other.tokens.items():
-            _keep_latest(self.tokens, jti, expires_at)
-        for fid, expires_at in other.families.items():
-            _keep_latest(self.families, fid, expires_at)
-        for sub, (not_before, expires_at) in other.subjects.items():
-            self._add_subject(sub, not_before, expires_at)
+        for jti, keep_until in other.tokens.items():
+            _keep_latest(self.tokens, jti, keep_until)
+        for fid, keep_until in other.families.items():
+            _keep_latest(self.families, fid, keep_until)
+        for sub, cutoff in other.subjects.items():
+            self._add_subject(sub, cutoff)
 
     def forget_expired(self, now: datetime) -> None:
         """Drop entries that can no longer match a valid token."""
         self.tokens = {k: v for k, v in self.tokens.items() if v > now}
         self.families = {k: v for k, v in self.families.items() if v > now}
-        self.subjects = {k: v for k, v in self.subjects.items() if v[1] > now}
+        self.subjects = {k: v for k, v in self.subjects.items() if v.keep_until > now}
 
     def revoke(self, claims: Mapping[str, Any]) -> bool:
         """Whether the token with ``claims`` is revoked."""
         if claims.get("jti") in self.tokens or claims.get("fid") in self.families:
             return True
         cutoff = self.subjects.get(str(claims.get("sub")))
-        issued_at = claims.get("iat")
-        if cutoff is None or not isinstance(issued_at, int | float):
+        if cutoff is None:
             return False
-        return issued_at < cutoff[0].timestamp()
+        version = claims.get("ver")
+        if isinstance(version, int) and not isinstance(version, bool):
+            return version < cutoff.version
+        # A token from before per-account versions: compare its issue time.
+        issued_at = claims.get("iat")
+        return isinstance(issued_at, int | float) and issued_at < cutoff.not_before.timestamp()
 
 
 class RevocationFeed:
@@ -94,17 +127,20 @@ class RevocationFeed:
         poll_seconds: float,
         max_staleness_seconds: float,
         timeout: float,
+        window: timedelta,
     ) -> None:
         self.url = url
         self.token = token
         self.poll_seconds = poll_seconds
         self.max_staleness_seconds = max_staleness_seconds
         self.timeout = timeout
+        #: The longest an access token lives, plus leeway: older revocations cannot matter.
+        self.window = window
         self._lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
-        self.revocations = Revocations()
+        self.revocations = Revocations(window=self.window)
         self._since: datetime | None = None
         self._started_at = time.monotonic()
         self._last_success: float | None = None
@@ -151,33 +187,38 @@ class RevocationFeed:
             return True
         return time.monotonic() - self._last_success > self.max_staleness_seconds
 
-    def poll(self) -> None:
-        """Read every page since the last cursor and merge it (one poll)."""
-        since = self._since
-        fresh = Revocations()
-        server_now: datetime | None = None
+    def poll(self) -> bool:
+        """Read pages from the cursor on, merging each; whether the feed was read to its end.
+
+        The cursor moves page by page to the last item read, never past an unread one. The
+        feed counts as read (fresh) only once a page says nothing more is there; until then
+        the service stays stale, and fails closed once that lasts too long.
+        """
         for _ in range(MAX_PAGES_PER_POLL):
+            # A worker's first read starts where revocations can still matter.
+            since = self._since or datetime.now(UTC) - self.window - OVERLAP
             page = self._fetch(since)
-            server_now = server_now or _parse_time(page.get("now"))
+            server_now = _parse_time(page.get("now"))
             items = page.get("items")
-            if not isinstance(items, list):
-                raise FeedError("feed answer without items")
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise FeedError("feed answer without a list of item objects")
+            fresh = Revocations(window=self.window)
             for item in items:
-                if not isinstance(item, dict):
-                    raise FeedError("feed item is not an object")
                 fresh.add(item)
-            if not page.get("has_more") or not items:
-                break
-            last = _parse_time(items[-1].get("revoked_at"))
-            if since is not None and last <= since:
+            more = bool(page.get("has_more")) and bool(items)
+            last = _parse_time(items[-1].get("revoked_at")) if more else server_now
+            if more and last <= since:
                 raise FeedError("the feed's has_more makes no progress")
-            since = last
-        assert server_now is not None
-        with self._lock:
-            self.revocations.merge(fresh)
-            self.revocations.forget_expired(server_now)
-            self._since = server_now - OVERLAP
-            self._last_success = time.monotonic()
+            with self._lock:
+                self.revocations.merge(fresh)
+                self.revocations.forget_expired(server_now)
+                self._since = last if more else server_now - OVERLAP
+                if not more:
+                    self._last_success = time.monotonic()
+            if not more:
+                return True
+        logger.warning("revocation feed: still catching up after %d pages", MAX_PAGES_PER_POLL)
+        return False
 
     def _fetch(self, since: datetime | None) -> dict[str, Any]:
         query = {"limit": str(PAGE_LIMIT)}
@@ -196,15 +237,17 @@ class RevocationFeed:
             raise FeedError("feed answer is not an object")
         return document
 
-    def _attempt(self) -> None:
+    def _attempt(self) -> bool:
+        """One poll; whether it read the feed to its end (False: go on at once)."""
         try:
-            self.poll()
+            return self.poll()
         except FeedError as error:
             logger.warning("revocation feed: %s", error)
         except Exception:  # the poller must survive anything a broken feed sends
             logger.exception("revocation feed: unexpected answer")
         finally:
             self._first_attempt.set()
+        return True
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -223,8 +266,8 @@ def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> No
         feed = ref()
         if feed is None:
             return
-        feed._attempt()
-        interval = feed.poll_seconds
+        caught_up = feed._attempt()
+        interval = feed.poll_seconds if caught_up else 0
         del feed
         stop.wait(interval)
 

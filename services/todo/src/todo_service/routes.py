@@ -13,7 +13,7 @@ from flask_jwt_extended import jwt_required
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE
 
-from factory_core import BEARER_SCHEME
+from factory_core import BEARER_SCHEME, PAGE_HEADERS, pagination_headers
 from todo_service.auth import current_owner
 from todo_service.conditional import etag_for, if_match_versions, not_modified
 from todo_service.idempotency import (
@@ -24,10 +24,10 @@ from todo_service.idempotency import (
     run_once,
     validate_key,
 )
-from todo_service.pagination import pagination_headers
 from todo_service.repository import (
     Document,
     TodoFilter,
+    TodoLimitReachedError,
     TodoRepository,
     parse_id,
     to_document,
@@ -51,10 +51,6 @@ _idempotency = IdempotencyRepository()
 
 _SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 _ETAG = {"ETag": "ETAG"}
-_LINK = {
-    "description": "RFC 8288 links to the first, prev, next and last pages.",
-    "schema": {"type": "string"},
-}
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -91,7 +87,7 @@ class Todos(MethodView):
 
     @_authenticated
     @blp.arguments(TodoQueryArgsSchema(), location="query", unknown=RAISE)
-    @blp.response(200, TodoSchema(many=True), headers={"X-Pagination": "PAGINATION", "Link": _LINK})
+    @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
         page, page_size = args.pop("page"), args.pop("page_size")
@@ -109,6 +105,7 @@ class Todos(MethodView):
     @blp.arguments(TodoCreateSchema())
     @blp.response(201, TodoSchema(), headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.doc(parameters=[_IDEMPOTENCY_KEY])
     def post(self, fields: dict[str, Any]) -> Response:
         """Create a todo (once per Idempotency-Key)"""
@@ -123,6 +120,7 @@ class Todos(MethodView):
             fingerprint=request_fingerprint(request.get_json()),
             ttl=timedelta(seconds=int(config["IDEMPOTENCY_KEY_TTL_SECONDS"])),
             wait_seconds=float(config["IDEMPOTENCY_WAIT_SECONDS"]),
+            keys_per_day=int(config["MAX_IDEMPOTENCY_KEYS_PER_USER_PER_DAY"]),
             create=lambda todo_id: _create(owner, {**fields, "_id": todo_id}),
             records=_idempotency,
         )
@@ -187,7 +185,17 @@ class TodoById(MethodView):
 
 
 def _create(owner: str, fields: dict[str, Any]) -> StoredResponse:
-    todo = _todos.create(document=to_document(owner, fields, now=utc_now()))
+    try:
+        todo = _todos.create(
+            document=to_document(owner, fields, now=utc_now()),
+            limit=int(current_app.config["MAX_TODOS_PER_USER"]),
+        )
+    except TodoLimitReachedError as reached:
+        abort(
+            409,
+            message=f"You have {reached.limit} todos, as many as one may have. Delete some first.",
+            code="todo_limit_reached",
+        )
     body = current_app.json.dumps(_TODO_SCHEMA.dump(to_public(todo)))
     location = url_for("todos.TodoById", todo_id=str(todo["_id"]))
     return StoredResponse(status=201, body=body, headers={"Location": location, **_etag(todo)})

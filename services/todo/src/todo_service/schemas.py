@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
+from factory_core import PageArgsSchema
+
 PRIORITIES = ("low", "normal", "high")
 #: Sort keys clients may ask for; a leading "-" sorts descending. Nothing else reaches the query.
 SORTS = ("created_at", "due", "priority", "title")
 SORT_CHOICES = tuple(prefix + key for key in SORTS for prefix in ("", "-"))
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-#: page * page_size stays far below what a skip can take; deeper pages are not browsing.
-MAX_PAGE = 100_000
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _no_control_characters(value: str) -> None:
-    # Search text is matched literally; MongoDB refuses a regular expression with a NUL byte.
-    if _CONTROL_CHARACTER.search(value):
-        raise ma.ValidationError("Control characters are not allowed.")
 
 
 def _not_blank(value: str) -> None:
@@ -154,11 +144,7 @@ class TodoSchema(ma.Schema):
     )
 
 
-class TodoQueryArgsSchema(_Strict):
-    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
-    page_size = ma.fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
-    )
+class TodoQueryArgsSchema(PageArgsSchema):
     done = ma.fields.Boolean()
     tag = ma.fields.String(validate=validate.Length(min=1, max=32))
     priority = _priority()
@@ -169,7 +155,7 @@ class TodoQueryArgsSchema(_Strict):
         format="iso", metadata={"description": "Todos due strictly after this time."}
     )
     q = ma.fields.String(
-        validate=[validate.Length(min=1, max=200), _no_control_characters],
+        validate=validate.Length(min=1, max=200),
         metadata={"description": "Case-insensitive text to find in the title or notes."},
     )
     sort = ma.fields.String(

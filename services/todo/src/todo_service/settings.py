@@ -27,6 +27,10 @@ class TodoSettings(Settings):
     #: must not turn into a flood of requests to auth).
     JWKS_REFRESH_COOLDOWN_SECONDS = 30
 
+    #: The lifetime of auth's access tokens (its ACCESS_TOKEN_TTL_SECONDS). A token claiming a
+    #: longer one is refused, and revocations older than this (plus leeway) are not read.
+    ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 15 * 60
+
     #: auth's revocation feed; empty disables revocation checks (only for offline deployments
     #: whose tokens are short-lived enough to accept that).
     REVOCATION_FEED_URL = "http://127.0.0.1:5001/auth/revocations"
@@ -39,6 +43,11 @@ class TodoSettings(Settings):
     REVOCATION_MAX_STALENESS_SECONDS = 30.0
     #: Timeout of one feed request.
     REVOCATION_TIMEOUT_SECONDS = 2.0
+
+    #: How many todos one user may have (OWASP API4: no unbounded resource per user).
+    MAX_TODOS_PER_USER = 10_000
+    #: How many new Idempotency-Keys one user may use per day (UTC); each is a stored record.
+    MAX_IDEMPOTENCY_KEYS_PER_USER_PER_DAY = 10_000
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.
     IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60

@@ -44,14 +44,21 @@ class RevocationRepository:
         value: str,
         expires_at: datetime,
         not_before: datetime | None = None,
+        version: int | None = None,
     ) -> None:
-        """Record (or renew) a revocation; idempotent, safe under concurrent calls."""
+        """Record (or renew) a revocation; idempotent, safe under concurrent calls.
+
+        Subjects carry the account's new token ``version``: tokens with a lower ``ver`` are
+        revoked (and ``not_before``, for tokens from before versions).
+        """
         update: dict[str, Any] = {
             "$set": {"revoked_at": datetime.now(UTC)},
             "$max": {"expires_at": expires_at},
         }
         if not_before is not None:
             update["$max"]["not_before"] = not_before
+        if version is not None:
+            update["$max"]["version"] = version
         selector = {"kind": kind, "value": value}
         try:
             self._revocations.update_one(selector, update, upsert=True)
@@ -59,15 +66,16 @@ class RevocationRepository:
             # A concurrent upsert created the record first; now this one updates it.
             self._revocations.update_one(selector, update)
 
-    def is_revoked(self, *, jti: str, family_id: str, user_id: str, issued_at: datetime) -> bool:
-        """Whether a live revocation covers this token (its jti, its family or its subject)."""
+    def is_revoked(self, *, jti: str, family_id: str, user_id: str, version: int) -> bool:
+        """Whether a live revocation covers this token: its jti, its family, or its subject
+        at a token version above the token's."""
         found = self._revocations.find_one(
             {
                 "expires_at": {"$gt": datetime.now(UTC)},
                 "$or": [
                     {"kind": "token", "value": jti},
                     {"kind": "family", "value": family_id},
-                    {"kind": "subject", "value": user_id, "not_before": {"$gt": issued_at}},
+                    {"kind": "subject", "value": user_id, "version": {"$gt": version}},
                 ],
             },
             projection={"_id": 1},

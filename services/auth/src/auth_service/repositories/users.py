@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from factory_core import mongo
 
 COLLECTION = "users"
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 Document = dict[str, Any]
 
@@ -39,7 +39,7 @@ def username_key(raw: str) -> str:
 
 def parse_user_id(value: str) -> ObjectId | None:
     """The ObjectId a token's ``sub`` names, or None for anything malformed."""
-    return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.match(value) else None
+    return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.fullmatch(value) else None
 
 
 class UsernameTakenError(Exception):
@@ -70,7 +70,7 @@ class UserRepository:
             "password_hash": password_hash,
             "roles": list(roles),
             "disabled": False,
-            "tokens_not_before": None,
+            "token_version": 0,
             "created_at": now,
             "updated_at": now,
         }
@@ -88,11 +88,17 @@ class UserRepository:
     def find_by_username(self, *, username: str) -> Document | None:
         return self._users.find_one({"username_key": username_key(username)})
 
-    def set_password_hash(self, *, user_id: ObjectId, password_hash: str) -> None:
-        self._users.update_one(
-            {"_id": user_id},
-            {"$set": {"password_hash": password_hash, "updated_at": datetime.now(UTC)}},
-        )
+    def set_password_hash(
+        self, *, user_id: ObjectId, password_hash: str, token_version: int | None = None
+    ) -> None:
+        """Store a new hash; with ``token_version`` (a password change), raise the account's
+        token version in the same update, so that no request sees one without the other."""
+        update: Document = {
+            "$set": {"password_hash": password_hash, "updated_at": datetime.now(UTC)}
+        }
+        if token_version is not None:
+            update["$max"] = {"token_version": token_version}
+        self._users.update_one({"_id": user_id}, update)
 
     def update_email(self, *, user_id: ObjectId, email: str | None) -> Document | None:
         return self._users.find_one_and_update(
@@ -101,20 +107,16 @@ class UserRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    def disable(self, *, user_id: ObjectId, tokens_not_before: datetime) -> Document | None:
-        """Mark the account disabled; tokens issued before ``tokens_not_before`` are void."""
+    def disable(self, *, user_id: ObjectId, token_version: int) -> Document | None:
+        """Mark the account disabled, raising its token version (tokens below it are void)."""
         return self._users.find_one_and_update(
             {"_id": user_id},
             {
                 "$set": {"disabled": True, "updated_at": datetime.now(UTC)},
-                "$max": {"tokens_not_before": tokens_not_before},
+                "$max": {"token_version": token_version},
             },
             return_document=ReturnDocument.AFTER,
         )
-
-    def set_tokens_not_before(self, *, user_id: ObjectId, tokens_not_before: datetime) -> None:
-        """Void every token issued before ``tokens_not_before`` (never moves it back)."""
-        self._users.update_one({"_id": user_id}, {"$max": {"tokens_not_before": tokens_not_before}})
 
     def add_role(self, *, user_id: ObjectId, role: str) -> None:
         self._users.update_one(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
@@ -15,7 +15,13 @@ from auth_service.repositories import UsernameTakenError, UserRepository
 from auth_service.repositories.users import username_key
 from auth_service.routes.access import BEARER, NO_STORE, client_address, fail
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
-from auth_service.tokens import claim_refresh_token, issue_tokens, revoke_family, revoke_token
+from auth_service.tokens import (
+    issue_tokens,
+    revoke_family,
+    revoke_token,
+    rotate_refresh_token,
+    token_version,
+)
 from factory_core import mongo, unauthorized
 
 blp = Blueprint(
@@ -35,7 +41,7 @@ class Register(MethodView):
     def post(self, data: Document) -> Document:
         """Create an account (role "user")"""
         rate_limits().hit(
-            "register", username=username_key(data["username"]), address=client_address()
+            "register", address=client_address(), username=username_key(data["username"])
         )
         try:
             return UserRepository(mongo.db).create(
@@ -57,11 +63,14 @@ class Login(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> tuple[Document, int, dict[str, str]] | Response:
         """Log in: exchange a username and password for an access and a refresh token"""
-        rate_limits().hit(
-            "login", username=username_key(data["username"]), address=client_address()
-        )
+        limits, address, key = rate_limits(), client_address(), username_key(data["username"])
+        limits.hit("login", address=address)
         users = UserRepository(mongo.db)
         user = users.find_by_username(username=data["username"])
+        # The per-username limit slows guessing down; an address this account has logged in
+        # from is exempt, so a stranger exhausting it cannot lock the owner out.
+        if not limits.trusted.is_trusted(username_key=key, address=address, user=user):
+            limits.hit("login", username=key)
         hasher = passwords()
         # Unknown users are checked against a dummy hash: same answer, about the same time.
         valid = hasher.verify(user["password_hash"] if user else None, data["password"])
@@ -73,6 +82,12 @@ class Login(MethodView):
             users.set_password_hash(
                 user_id=user["_id"], password_hash=hasher.hash(data["password"])
             )
+        limits.trusted.remember(
+            username_key=key,
+            address=address,
+            user_id=user["_id"],
+            token_version=token_version(user),
+        )
         return issue_tokens(user, fresh=True), 200, NO_STORE
 
 
@@ -82,18 +97,21 @@ class Refresh(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, TokenPairSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self) -> tuple[Document, int, dict[str, str]] | Response:
         """Rotate a refresh token (sent as the bearer token) into a new token pair"""
         claims = get_jwt()
-        if not claim_refresh_token(claims):
+        presented = request.headers["Authorization"].split(None, 1)[1]
+        pair = rotate_refresh_token(claims, presented, current_user)
+        if pair is None:
             # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
             revoke_family(claims["fid"])
             return unauthorized(
                 "The refresh token was already used; the session is revoked.",
                 code="refresh_token_reused",
             )
-        return issue_tokens(current_user, family_id=claims["fid"], fresh=False), 200, NO_STORE
+        return pair, 200, NO_STORE
 
 
 @blp.route("/logout")

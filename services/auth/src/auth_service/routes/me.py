@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user, get_jwt, jwt_required
 from flask_smorest import Blueprint
 
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import UserRepository
-from auth_service.routes.access import BEARER, client_address, fail
-from auth_service.schemas import PasswordChangeSchema, UserSchema, UserUpdateSchema
-from auth_service.tokens import revoke_subject
+from auth_service.routes.access import BEARER, fail
+from auth_service.schemas import (
+    AccountDeletionSchema,
+    PasswordChangeSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from auth_service.tokens import revoke_all
 from factory_core import mongo
 
 blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
@@ -48,17 +53,21 @@ class Me(MethodView):
             fail(404, "The account no longer exists.", code="not_found")
         return user
 
-    @jwt_required()
+    @jwt_required(fresh=True)
     @blp.doc(security=BEARER)
+    @blp.arguments(AccountDeletionSchema())
     @blp.response(204)
     @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
-    def delete(self) -> None:
-        """Delete the account and revoke every token it holds"""
-        user_id = current_user["_id"]
+    def delete(self, data: Document) -> None:
+        """Delete the account (needs a fresh token and the password); revokes every token"""
+        user: Document = current_user
+        _check_password(user, data["password"])
         # Revoke first: should the deletion fail halfway, no token outlives it.
-        revoke_subject(user_id)
-        UserRepository(mongo.db).delete(user_id=user_id)
+        revoke_all(user)
+        UserRepository(mongo.db).delete(user_id=user["_id"])
 
 
 @blp.route("/password")
@@ -74,13 +83,19 @@ class MyPassword(MethodView):
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
         user: Document = current_user
-        # A stolen fresh token must not allow guessing the current password at full speed.
-        rate_limits().hit("login", username=user["username_key"], address=client_address())
-        hasher = passwords()
-        if not hasher.verify(user["password_hash"], data["current_password"]):
-            fail(403, "The current password is wrong.", code="wrong_password")
-        users = UserRepository(mongo.db)
-        users.set_password_hash(
-            user_id=user["_id"], password_hash=hasher.hash(data["new_password"])
+        _check_password(user, data["current_password"])
+        new_hash = passwords().hash(data["new_password"])
+        UserRepository(mongo.db).set_password_hash(
+            user_id=user["_id"], password_hash=new_hash, token_version=revoke_all(user)
         )
-        revoke_subject(user["_id"])
+
+
+def _check_password(user: Document, password: str) -> None:
+    """403 unless ``password`` is the account's; limited per session (token family).
+
+    A stolen fresh token must not allow guessing the password at full speed; counting per
+    session (not per account) means it cannot lock the owner's own sessions out either.
+    """
+    rate_limits().hit("password_check", session=get_jwt()["fid"])
+    if not passwords().verify(user["password_hash"], password):
+        fail(403, "The password is wrong.", code="wrong_password")
