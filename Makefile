@@ -21,19 +21,24 @@ export POETRY_PYPI_MIRROR_URL ?= $(shell $(PYTHON) tools/pip-index-url)
 export POETRY_VIRTUALENVS_IN_PROJECT := true
 export POETRY_NO_INTERACTION := 1
 
+#: Every service of the workspace: services/<name>/ (make new-service NAME=... adds one).
+SERVICES := $(notdir $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)))
 PACKAGE_FILES := pyproject.toml poetry.lock libs/factory_core/pyproject.toml \
-	services/auth/pyproject.toml services/todo/pyproject.toml
+	$(foreach service,$(SERVICES),services/$(service)/pyproject.toml)
 
 .PHONY: help
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(POETRY):
+	@PYTHON=$(PYTHON) tools/require python
+	@echo "install: poetry $(POETRY_VERSION) into $(TOOLS)/ (first time only, about 30 s)"
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "poetry==$(POETRY_VERSION)" \
 		"poetry-plugin-pypi-mirror==$(MIRROR_PLUGIN_VERSION)"
 
 $(STAMPS)/install: $(POETRY) $(PACKAGE_FILES)
+	@echo "install: the workspace into $(VENV)/ with poetry (first time: about a minute)"
 	$(POETRY) check --lock
 	$(POETRY) sync
 	@mkdir -p $(STAMPS) && touch $@
@@ -55,18 +60,15 @@ devdb-start: $(DEVDB) ## Start the dev database in the background (unless MONGO_
 devdb-stop: ## Stop the background dev database
 	tools/devdb-ensure stop
 
-GUNICORN = $(BIN)/gunicorn -c python:factory_core.gunicorn_config
-DEV_ENV = PROMETHEUS_MULTIPROC_DIR= WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2}
+# The processes of `make run` are in the Procfile; honcho runs them (prefixed output, and
+# Ctrl-C stops exactly what it started). make run-auth and make run-todo run one of them.
+HONCHO = $(BIN)/honcho --procfile Procfile
 
-.PHONY: run-auth
-run-auth: install devdb-start ## Run the auth service on :5001 (gunicorn, development settings)
-	$(DEV_ENV) AUTH_ENV=$${AUTH_ENV:-development} AUTH_INSTANCE_PATH=$(CURDIR)/var/auth \
-		$(GUNICORN) --bind 127.0.0.1:5001 auth_service.wsgi:app
-
-.PHONY: run-todo
-run-todo: install devdb-start ## Run the todo service on :5002 (gunicorn, development settings)
-	$(DEV_ENV) TODO_ENV=$${TODO_ENV:-development} TODO_INSTANCE_PATH=$(CURDIR)/var/todo \
-		$(GUNICORN) --bind 127.0.0.1:5002 todo_service.wsgi:app
+.PHONY: run-auth run-todo $(addprefix run-,$(SERVICES))
+run-auth: ## Run the auth service on :5001 (gunicorn, development settings)
+run-todo: ## Run the todo service on :5002 (gunicorn, development settings)
+$(addprefix run-,$(SERVICES)): run-%: install devdb-start
+	$(HONCHO) start $*
 
 .PHONY: create-admin
 create-admin: install devdb-start ## Create (or promote) an admin: make create-admin USERNAME=alice
@@ -74,17 +76,34 @@ create-admin: install devdb-start ## Create (or promote) an admin: make create-a
 	AUTH_ENV=$${AUTH_ENV:-development} AUTH_INSTANCE_PATH=$(CURDIR)/var/auth \
 		$(BIN)/flask --app auth_service create-admin "$(USERNAME)"
 
+# The dev database joins them unless MONGO_URI is set or a server already answers on
+# DEVDB_LISTEN (127.0.0.1:27017): then the services use that one.
 .PHONY: run
-run: install devdb-start ## Run the dev database and both services (Ctrl-C stops the services)
-	@trap 'kill 0' INT TERM EXIT; \
-	$(MAKE) --no-print-directory run-auth & \
-	$(MAKE) --no-print-directory run-todo & \
-	wait
+run: install $(DEVDB) ## Run the dev database and both services (Ctrl-C stops what it started)
+	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) $(SERVICES)
+
+# What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff)
+# and a browser (installed from Debian's packages when run as root on Debian or Ubuntu).
+.PHONY: test-prerequisites
+test-prerequisites:
+	@PYTHON=$(PYTHON) tools/require python
+	@tools/require go
+	@mkdir -p build && tools/ensure-browser >build/chromium-path
 
 .PHONY: test
-test: install devdb ## Run lint, type checks and the whole test suite
+test: test-prerequisites install devdb ## Run lint, type checks and the whole test suite
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+	CHROMIUM_PATH=$$(cat build/chromium-path) \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term $(PYTEST_ARGS)
+
+.PHONY: new-service
+new-service: install ## Generate a service that trusts auth's tokens: make new-service NAME=notes [PORT=5003]
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=<name> [PORT=<port>]"; exit 2; }
+	$(BIN)/python tools/new-service $(NAME) $(if $(PORT),--port $(PORT))
+	$(POETRY) lock
+	$(MAKE) --no-print-directory install
+	$(BIN)/python tools/contract/openapi_spec.py write $(NAME)
+	@echo "new-service: make run-$(NAME) serves it; make test runs its tests with everything else"
 
 .PHONY: lint
 lint: install ## ruff, mypy and the import contracts

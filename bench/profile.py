@@ -22,16 +22,19 @@ from flask import Flask
 from pyinstrument import Profiler
 
 from bench import seed
-from bench.stack import TODO_DB, Stack, baseline_env, running_stack, todo_env
+from bench.stack import TODO_DB, Stack, baseline_env, running_stack
+from factory_core import revocation_feed
 from todo_service import create_app
-from todo_service.auth import revocation_feed
 
 
 def _apps(stack: Stack) -> tuple[Flask, Flask]:
-    env = todo_env(stack.db, stack.keys, stack.workdir / "todo", stack.auth.url)
-    config: dict[str, Any] = {name.removeprefix("TODO_"): value for name, value in env.items()}
+    # The todo server's own configuration, in process (settings are TODO_* variables).
+    env = stack.todo.env
+    config: dict[str, Any] = {
+        name.removeprefix("TODO_"): value for name, value in env.items() if name.startswith("TODO_")
+    }
     service = create_app(config)
-    os.environ.update(baseline_env(stack.db, stack.keys, stack.auth.url))
+    os.environ.update(baseline_env(stack.db, stack.workdir / "auth", stack.auth.url))
     from bench.baseline_app import create_app as create_baseline  # noqa: PLC0415
 
     return service, create_baseline()

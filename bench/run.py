@@ -285,9 +285,8 @@ def memory(bench: Bench, *, workers: int, requests: int) -> dict[str, Any]:
         ],
     )
     env = bench.paths_env(bench.reader, mixed)
-    with bench.stack.todo_server(
-        MEMORY_DB, workers=workers, GUNICORN_MAX_REQUESTS="0", GUNICORN_MAX_REQUESTS_JITTER="0"
-    ) as server:
+    recycling_off = {"GUNICORN_MAX_REQUESTS": "0", "GUNICORN_MAX_REQUESTS_JITTER": "0"}
+    with bench.stack.todo_server(MEMORY_DB, workers=workers, environment=recycling_off) as server:
         load = bench.load
         warm = wrk.run(
             server.url,

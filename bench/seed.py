@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import jwt
 import requests
 from bson import ObjectId
 from pymongo import MongoClient
+from tests.support.accounts import Account, LiveHttp
 
 from todo_service.repository import to_document, utc_now
 
@@ -18,35 +17,14 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 (a benchmark account)
 _TIMEOUT = 30
 
 
-@dataclass(frozen=True)
-class Account:
-    username: str
-    user_id: str
-
-
 def register(auth_url: str, username: str) -> Account:
-    """Create the account (an existing one is fine) and return its id."""
-    answer = requests.post(
-        f"{auth_url}/auth/register",
-        json={"username": username, "password": PASSWORD},
-        timeout=_TIMEOUT,
-    )
-    if answer.status_code not in (201, 409):
-        raise RuntimeError(f"register {username}: {answer.status_code} {answer.text}")
-    claims = jwt.decode(access_token(auth_url, username), options={"verify_signature": False})
-    return Account(username, str(claims["sub"]))
+    """A new account, registered and logged in through auth's API."""
+    return Account(LiveHttp(auth_url, timeout=_TIMEOUT), username, PASSWORD).register().login()
 
 
 def login(auth_url: str, username: str) -> dict[str, Any]:
-    answer = requests.post(
-        f"{auth_url}/auth/login",
-        json={"username": username, "password": PASSWORD},
-        timeout=_TIMEOUT,
-    )
-    if answer.status_code != 200:
-        raise RuntimeError(f"login {username}: {answer.status_code} {answer.text}")
-    pair: dict[str, Any] = answer.json()
-    return pair
+    """A new session of the account: its token pair."""
+    return Account(LiveHttp(auth_url, timeout=_TIMEOUT), username, PASSWORD).login().tokens
 
 
 def access_token(auth_url: str, username: str) -> str:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import secrets
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from tests.support.devdb import DEVDB_BIN, DevDB
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import FEED_TOKEN, SIGNING_KEY_FILE, auth_server, todo_server
 
 AUTH_DB = "bench_auth"
 TODO_DB = "bench_todo"
@@ -26,27 +24,6 @@ MEMORY_DB = "bench_todo_memory"
 DEFAULT_WORKERS = multiprocessing.cpu_count() * 2 + 1
 #: Rate limits stay on (production refuses to start without them) but never bind in a benchmark.
 _UNREACHABLE_LIMIT = "100000000 per minute"
-
-
-@dataclass
-class Secrets:
-    """What production needs configured: a signing key, Flask secrets, the feed token."""
-
-    directory: Path
-    feed_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-
-    def __post_init__(self) -> None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        self.private_key_file = self.directory / "jwt-signing-key.pem"
-        self.private_key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        self.private_key_file.chmod(0o600)
 
 
 class ExternalDB:
@@ -95,47 +72,28 @@ def describe_database(db: Database) -> str:
     return f"MongoDB {version} (MONGO_URI), {topology}"
 
 
-def auth_env(db: Database, keys: Secrets, instance: Path) -> dict[str, str]:
-    """auth in its production configuration."""
-    env = {
-        "AUTH_ENV": "production",
-        "AUTH_SECRET_KEY": keys.secret_key,
-        "AUTH_INSTANCE_PATH": str(instance),
-        "AUTH_MONGO_URI": db.uri,
-        "AUTH_MONGO_DB_NAME": AUTH_DB,
-        "AUTH_JWT_PRIVATE_KEY_FILE": str(keys.private_key_file),
-        "AUTH_REVOCATION_FEED_TOKEN": keys.feed_token,
-    }
-    for action in ("LOGIN", "REGISTER"):
-        for per in ("USERNAME", "ADDRESS"):
-            env[f"AUTH_{action}_RATE_LIMIT_PER_{per}"] = _UNREACHABLE_LIMIT
-    return env
+#: What the benchmark changes of production: rate limits that never bind, and nothing else
+#: (the access log stays at INFO, as in production).
+_BENCH_SETTINGS = {
+    **{
+        f"{action}_RATE_LIMIT_PER_{scope}": _UNREACHABLE_LIMIT
+        for action in ("LOGIN", "REGISTER")
+        for scope in ("USERNAME", "ADDRESS")
+    },
+    "LOG_LEVEL": "INFO",
+}
 
 
-def todo_env(db: Database, keys: Secrets, instance: Path, auth_url: str) -> dict[str, str]:
-    """todo in its production configuration, trusting auth's JWKS and revocation feed."""
-    return {
-        "TODO_ENV": "production",
-        "TODO_SECRET_KEY": keys.secret_key,
-        "TODO_INSTANCE_PATH": str(instance),
-        "TODO_MONGO_URI": db.uri,
-        "TODO_MONGO_DB_NAME": TODO_DB,
-        "TODO_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
-        "TODO_REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
-        "TODO_REVOCATION_FEED_TOKEN": keys.feed_token,
-    }
-
-
-def baseline_env(db: Database, keys: Secrets, auth_url: str) -> dict[str, str]:
-    """The baseline on the services' own databases, keys and feed."""
+def baseline_env(db: Database, auth: Path, auth_url: str) -> dict[str, str]:
+    """The baseline on the services' own databases, signing key (in ``auth``) and feed."""
     return {
         "BASELINE_MONGO_URI": db.uri,
         "BASELINE_AUTH_DB": AUTH_DB,
         "BASELINE_TODO_DB": TODO_DB,
         "BASELINE_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
-        "BASELINE_PRIVATE_KEY_FILE": str(keys.private_key_file),
+        "BASELINE_PRIVATE_KEY_FILE": str(auth / SIGNING_KEY_FILE),
         "BASELINE_REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
-        "BASELINE_REVOCATION_FEED_TOKEN": keys.feed_token,
+        "BASELINE_REVOCATION_FEED_TOKEN": FEED_TOKEN,
     }
 
 
@@ -145,55 +103,57 @@ class Stack:
     auth: GunicornServer
     todo: GunicornServer
     baseline: GunicornServer
-    keys: Secrets
     workdir: Path
 
-    def todo_server(self, database: str, *, workers: int, **extra_env: str) -> GunicornServer:
-        """Another todo server on a database of its own (growth, memory soak)."""
-        env = {
-            **todo_env(self.db, self.keys, self.workdir / "todo", self.auth.url),
-            "TODO_MONGO_DB_NAME": database,
-            **extra_env,
-        }
-        return GunicornServer(
-            "todo_service.wsgi:app",
-            env,
+    def todo_server(
+        self, database: str, *, workers: int, environment: dict[str, str] | None = None
+    ) -> GunicornServer:
+        """A todo server (not started) in the run's configuration, on ``database``."""
+        return todo_server(
+            mongo_uri=self.db.uri,
+            db_name=database,
+            directory=self.workdir / "todo",
+            auth_url=self.auth.url,
             workers=workers,
-            log_path=self.workdir / f"{database}.log",
+            environment=environment,
+            **_BENCH_SETTINGS,
         )
 
 
 @contextmanager
 def running_stack(workdir: Path, *, workers: int) -> Iterator[Stack]:
     """Start everything; stop everything on exit, whatever happened."""
-    for name in ("devdb", "auth", "todo"):
-        (workdir / name).mkdir(parents=True, exist_ok=True)
-    keys = Secrets(workdir)
     with ExitStack() as stack:
         db = start_database(workdir / "devdb")
         stack.callback(db.stop)
-        auth = GunicornServer(
-            "auth_service.wsgi:app",
-            auth_env(db, keys, workdir / "auth"),
-            workers=workers,
-            log_path=workdir / "auth.log",
+        auth = stack.enter_context(
+            auth_server(
+                mongo_uri=db.uri,
+                db_name=AUTH_DB,
+                directory=workdir / "auth",
+                workers=workers,
+                **_BENCH_SETTINGS,
+            )
         )
-        stack.enter_context(auth)
-        todo = GunicornServer(
-            "todo_service.wsgi:app",
-            todo_env(db, keys, workdir / "todo", auth.url),
-            workers=workers,
-            log_path=workdir / "todo.log",
+        todo = stack.enter_context(
+            todo_server(
+                mongo_uri=db.uri,
+                db_name=TODO_DB,
+                directory=workdir / "todo",
+                auth_url=auth.url,
+                workers=workers,
+                **_BENCH_SETTINGS,
+            )
         )
-        stack.enter_context(todo)
-        baseline = GunicornServer(
-            "bench.baseline_app:create_app()",
-            baseline_env(db, keys, auth.url),
-            workers=workers,
-            log_path=workdir / "baseline.log",
+        baseline = stack.enter_context(
+            GunicornServer(
+                "bench.baseline_app:create_app()",
+                baseline_env(db, workdir / "auth", auth.url),
+                workers=workers,
+                log_path=workdir / "baseline.log",
+            )
         )
-        stack.enter_context(baseline)
-        yield Stack(db, auth, todo, baseline, keys, workdir)
+        yield Stack(db, auth, todo, baseline, workdir)
 
 
 def rss_kib(pid: int) -> int:

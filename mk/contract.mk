@@ -9,6 +9,8 @@ export OASDIFF := $(abspath $(OASDIFF))
 CONTRACT_TESTS := tests/contract tests/e2e/test_flows.py tests/browser
 
 $(OASDIFF):
+	@tools/require go
+	@echo "contract: building oasdiff $(OASDIFF_VERSION) with Go (first time only, about a minute)"
 	GOBIN=$(abspath $(dir $(OASDIFF))) go install -trimpath github.com/oasdiff/oasdiff@$(OASDIFF_VERSION)
 
 .PHONY: oasdiff

@@ -13,9 +13,11 @@ CONTAINER_TOOLS := tools/containers
 export KUBERNETES_VERSIONS ?= 1.30.0 1.37.0
 
 $(KUSTOMIZE):
+	@tools/require go
 	GOBIN=$(abspath $(dir $@)) go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 $(COMPOSE):
+	@tools/require go
 	GOBIN=$(abspath $(dir $@)) go install -trimpath github.com/docker/compose/v2/cmd@$(COMPOSE_VERSION)
 	mv $(dir $@)cmd $@
 

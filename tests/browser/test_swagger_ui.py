@@ -1,14 +1,16 @@
 """Swagger UI in a real headless Chromium: every operation listed, Authorize with a real token,
 "Try it out" on a protected operation answered 2xx, and not one request leaving loopback.
 
-Chromium is Debian's (/usr/bin/chromium), driven by Playwright's Python API; no browser is
-downloaded. Screenshots go to artifacts/browser/ (CI keeps them; git ignores artifacts/).
+The browser is the one tools/ensure-browser finds (CHROMIUM_PATH, chromium, chromium-browser,
+google-chrome, Playwright's own), driven by Playwright's Python API; no browser is downloaded
+here. Without one the tests fail, saying how to get one: they are never skipped. Screenshots
+go to artifacts/browser/ (CI keeps them; git ignores artifacts/).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +20,13 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 from pymongo import MongoClient
-from tests.contract.live import Account, registered, start_auth, start_todo
+from tests.support.accounts import Account, registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import start_auth, start_todo
 
 pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
-# Debian's chromium here and in CI; CHROMIUM_PATH points elsewhere (e.g. GitHub's Chrome).
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -70,14 +71,26 @@ def account(services: Services) -> Account:
     return registered(services.auth.url)
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The browser's path (`make test` installs one where it can); a failure says how."""
+    found = subprocess.run(
+        [str(ROOT / "tools" / "ensure-browser"), "--no-install"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        pytest.fail(found.stderr.strip())
+    return found.stdout.strip()
+
+
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[BrowserContext]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)")
+def browser(tmp_path: Path, chromium: str) -> Iterator[BrowserContext]:
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "profile"),  # a fresh profile for every test
-            executable_path=str(CHROMIUM),
+            executable_path=chromium,
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},

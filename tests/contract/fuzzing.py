@@ -20,8 +20,8 @@ import schemathesis
 from schemathesis import Case, CheckContext, Response
 from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
 from schemathesis.core.failures import FailureGroup
-from tests.contract.live import FEED_TOKEN
 from tests.support.devdb import ROOT
+from tests.support.services import FEED_TOKEN
 
 #: Examples per operation in the fuzzing phase (coverage and examples phases add their own).
 #: Small: the whole suite runs on every push; CONTRACT_MAX_EXAMPLES=500 for a deep local run.

@@ -19,9 +19,10 @@ import pytest
 from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.contract.live import FEED_TOKEN, new_password, new_username
 from tests.support import AppFactory
+from tests.support.accounts import FlaskHttp, new_password, new_username, registered
 from tests.support.devdb import free_port
+from tests.support.services import FEED_TOKEN
 
 from auth_service import create_app as create_auth
 from todo_service import create_app as create_todo
@@ -141,13 +142,7 @@ def violations(app: Flask, caller: Caller, seen: set[int] | None = None) -> list
 
 
 def register_and_login(client: FlaskClient) -> str:
-    credentials = {"username": new_username(), "password": new_password()}
-    registered = client.post("/auth/register", json=credentials)
-    assert registered.status_code == 201, registered.get_json()
-    logged_in = client.post("/auth/login", json=credentials)
-    assert logged_in.status_code == 200, logged_in.get_json()
-    token: str = logged_in.get_json()["access_token"]
-    return token
+    return registered(FlaskHttp(client)).access_token
 
 
 def make_admin(app: Flask) -> str:

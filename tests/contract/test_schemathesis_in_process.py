@@ -24,13 +24,13 @@ from tests.contract.fuzzing import (
     expect_known_bugs,
     published_schema,
 )
-from tests.contract.live import FEED_TOKEN, new_password, new_username, registered, start_auth
+from tests.support.accounts import new_password, new_username, registered
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import FEED_TOKEN, start_auth
 
 from auth_service import create_app as create_auth
-from factory_core import mongo
+from factory_core import mongo, revocation_feed
 from todo_service import create_app as create_todo
-from todo_service.auth import revocation_feed
 
 
 def _database(mongo_client: MongoClient[dict[str, object]]) -> Iterator[str]:

@@ -26,9 +26,10 @@ from tests.contract.fuzzing import (
     expect_known_bugs,
     published_schema,
 )
-from tests.contract.live import Account, registered, start_auth, start_todo
+from tests.support.accounts import Account, LiveHttp, registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import start_auth, start_todo
 
 pytestmark = pytest.mark.gunicorn
 
@@ -78,7 +79,7 @@ def live_logins(servers: tuple[GunicornServer, GunicornServer, Path]) -> Iterato
         return Credentials(account.access_token, account.refresh_token)
 
     # An administrator made the way an operator does: auth's create-admin command.
-    admin = Account(auth.url)
+    admin = Account(LiveHttp(auth.url))
     command = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "auth_service", "create-admin", admin.username],
         env={**auth.env, "AUTH_ADMIN_PASSWORD": admin.password},

@@ -15,8 +15,9 @@ import pytest
 import requests
 from bson import ObjectId
 from pymongo import MongoClient
-from tests.contract.live import Account, eventually, registered, start_auth, start_todo
+from tests.support.accounts import Account, eventually, registered
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import start_auth, start_todo
 
 pytestmark = pytest.mark.gunicorn
 
@@ -33,6 +34,9 @@ class Stack:
         return requests.get(
             f"{self.todo.url}/todos", headers=account.headers(token), timeout=10, **kwargs
         )
+
+    def todo_url(self, todo: dict[str, Any]) -> str:
+        return f"{self.todo.url}/todos/{todo['id']}"
 
 
 @pytest.fixture
@@ -67,12 +71,26 @@ def _problem(response: requests.Response, status: int, code: str | None = None) 
 
 def test_a_user_s_whole_session(stack: Stack) -> None:
     alice = registered(stack.auth.url)
+    reads_the_account(stack, alice)
+    todo, etag = creates_a_todo(stack, alice)
+    lists_and_reads_it(stack, alice, todo, etag)
+    etag = updates_it_with_if_match_only(stack, alice, todo, etag)
+    deletes_it(stack, alice, todo, etag)
+    spent_access_token = refreshes_the_session(stack, alice)
+    logs_out_and_is_refused_by_both_services(stack, alice, spent_access_token)
+    # Logging in again starts a new session that both services accept.
+    alice.login()
+    assert stack.todos(alice).status_code == 200
+
+
+def reads_the_account(stack: Stack, alice: Account) -> None:
     me = requests.get(f"{stack.auth.url}/auth/me", headers=alice.headers(), timeout=10)
     assert me.status_code == 200
     assert me.json()["username"] == alice.username
     assert "password_hash" not in me.text
 
-    # Create.
+
+def creates_a_todo(stack: Stack, alice: Account) -> tuple[dict[str, Any], str]:
     created = requests.post(
         f"{stack.todo.url}/todos",
         json={"title": "Water the plants", "tags": ["home"]},
@@ -80,24 +98,28 @@ def test_a_user_s_whole_session(stack: Stack) -> None:
         timeout=10,
     )
     assert created.status_code == 201, created.text
-    todo = created.json()
+    todo: dict[str, Any] = created.json()
     assert todo["title"] == "Water the plants"
     assert todo["done"] is False
-    location = created.headers["Location"]
-    assert location.endswith(f"/todos/{todo['id']}")
-    etag = created.headers["ETag"]
+    assert created.headers["Location"].endswith(f"/todos/{todo['id']}")
+    return todo, created.headers["ETag"]
 
-    # List and read.
+
+def lists_and_reads_it(stack: Stack, alice: Account, todo: dict[str, Any], etag: str) -> None:
     listed = stack.todos(alice)
     assert listed.status_code == 200
     assert [item["id"] for item in listed.json()] == [todo["id"]]
-    url = f"{stack.todo.url}/todos/{todo['id']}"
-    read = requests.get(url, headers=alice.headers(), timeout=10)
+    read = requests.get(stack.todo_url(todo), headers=alice.headers(), timeout=10)
     assert read.status_code == 200
     assert read.json() == todo
     assert read.headers["ETag"] == etag
 
-    # Update: If-Match is required, and a stale one is refused.
+
+def updates_it_with_if_match_only(
+    stack: Stack, alice: Account, todo: dict[str, Any], etag: str
+) -> str:
+    """If-Match is required, and a stale one is refused; returns the new ETag."""
+    url = stack.todo_url(todo)
     _problem(requests.patch(url, json={"done": True}, headers=alice.headers(), timeout=10), 428)
     updated = requests.patch(
         url, json={"done": True}, headers={**alice.headers(), "If-Match": etag}, timeout=10
@@ -109,19 +131,21 @@ def test_a_user_s_whole_session(stack: Stack) -> None:
         url, json={"title": "late"}, headers={**alice.headers(), "If-Match": etag}, timeout=10
     )
     _problem(stale, 412)
-    assert requests.get(url, headers=alice.headers(), timeout=10).json()["title"] == (
-        "Water the plants"
-    )
+    after = requests.get(url, headers=alice.headers(), timeout=10).json()
+    assert after["title"] == "Water the plants"
+    return str(updated.headers["ETag"])
 
-    # Delete.
-    deleted = requests.delete(
-        url, headers={**alice.headers(), "If-Match": updated.headers["ETag"]}, timeout=10
-    )
+
+def deletes_it(stack: Stack, alice: Account, todo: dict[str, Any], etag: str) -> None:
+    url = stack.todo_url(todo)
+    deleted = requests.delete(url, headers={**alice.headers(), "If-Match": etag}, timeout=10)
     assert deleted.status_code == 204, deleted.text
     _problem(requests.get(url, headers=alice.headers(), timeout=10), 404)
     assert stack.todos(alice).json() == []
 
-    # Refresh: a new pair; the new access token works at todo; the old refresh token is spent.
+
+def refreshes_the_session(stack: Stack, alice: Account) -> str:
+    """A new pair whose access token works at todo; returns the access token it replaced."""
     first_access, first_refresh = alice.access_token, alice.refresh_token
     refreshed = requests.post(
         f"{stack.auth.url}/auth/refresh", headers=alice.headers(first_refresh), timeout=10
@@ -133,11 +157,16 @@ def test_a_user_s_whole_session(stack: Stack) -> None:
     assert pair["refresh_token"] != first_refresh
     alice.access_token, alice.refresh_token = pair["access_token"], pair["refresh_token"]
     assert stack.todos(alice).status_code == 200
+    return first_access
 
-    # Log out: every token of the session is refused by auth at once and by todo soon after.
+
+def logs_out_and_is_refused_by_both_services(
+    stack: Stack, alice: Account, earlier_access_token: str
+) -> None:
+    """Every token of the session: refused by auth at once, by todo within the bound."""
     logout = requests.post(f"{stack.auth.url}/auth/logout", headers=alice.headers(), timeout=10)
     assert logout.status_code == 204, logout.text
-    for token in (alice.access_token, first_access):
+    for token in (alice.access_token, earlier_access_token):
         refused = requests.get(
             f"{stack.auth.url}/auth/me", headers=alice.headers(token), timeout=10
         )
@@ -150,16 +179,10 @@ def test_a_user_s_whole_session(stack: Stack) -> None:
         )
         _problem(at_todo, 401, "token_revoked")
         assert at_todo.headers["WWW-Authenticate"].startswith("Bearer")
-    _problem(
-        requests.post(
-            f"{stack.auth.url}/auth/refresh", headers=alice.headers(alice.refresh_token), timeout=10
-        ),
-        401,
+    refresh = requests.post(
+        f"{stack.auth.url}/auth/refresh", headers=alice.headers(alice.refresh_token), timeout=10
     )
-
-    # Logging in again starts a new session that both services accept.
-    alice.login()
-    assert stack.todos(alice).status_code == 200
+    _problem(refresh, 401)
 
 
 def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:

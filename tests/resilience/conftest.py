@@ -10,41 +10,39 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench.stack import Secrets, auth_env, todo_env
-from tests.resilience.system import WORKERS, System
+from tests.resilience.system import AUTH_DB, TODO_DB, WORKERS, System
 from tests.support.devdb import DevDB
-from tests.support.gunicorn import GunicornServer
+from tests.support.services import auth_server, todo_server
 
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[System]:
     """auth and todo in production configuration on a dev database of this test's own."""
-    for name in ("devdb", "auth", "todo"):
-        (tmp_path / name).mkdir()
-    keys = Secrets(tmp_path)
     db = DevDB(tmp_path / "devdb").start()
-    auth_log, todo_log = tmp_path / "auth.log", tmp_path / "todo.log"
-    auth = GunicornServer(
-        "auth_service.wsgi:app",
-        auth_env(db, keys, tmp_path / "auth"),
+    # The services' own log level (INFO): the soak reads their logs for anything louder.
+    auth = auth_server(
+        mongo_uri=db.uri,
+        db_name=AUTH_DB,
+        directory=tmp_path / "auth",
         workers=WORKERS,
-        log_path=auth_log,
-    )
-    todo = GunicornServer(
-        "todo_service.wsgi:app",
-        {
-            **todo_env(db, keys, tmp_path / "todo", auth.url),
-            # Poll revocations often, so a test can see the feed recover quickly.
-            "TODO_REVOCATION_POLL_SECONDS": "1",
-        },
-        workers=WORKERS,
-        log_path=todo_log,
+        LOG_LEVEL="INFO",
     )
     try:
         auth.start()
-        todo.start()
-        yield System(db, auth, todo, auth_log, todo_log)
+        todo = todo_server(
+            mongo_uri=db.uri,
+            db_name=TODO_DB,
+            directory=tmp_path / "todo",
+            auth_url=auth.url,
+            workers=WORKERS,
+            LOG_LEVEL="INFO",
+        ).start()
+        try:
+            assert auth.log_path is not None
+            assert todo.log_path is not None
+            yield System(db, auth, todo, auth.log_path, todo.log_path)
+        finally:
+            todo.stop()
     finally:
-        todo.stop()
         auth.stop()
         db.stop()

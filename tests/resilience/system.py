@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from tests.support.accounts import Account, LiveHttp
 from tests.support.devdb import DevDB
 from tests.support.gunicorn import GunicornServer
 
@@ -19,6 +19,8 @@ PASSWORD = "resilience test password 42"
 #: Far below gunicorn's 30 s worker timeout: a request that takes this long is hung.
 HANG = 10.0
 WORKERS = 2
+AUTH_DB = "resilience_auth"
+TODO_DB = "resilience_todo"
 
 
 @dataclass
@@ -31,27 +33,18 @@ class System:
 
     def register(self, username: str | None = None) -> str:
         """A new account; its username."""
-        username = username or f"user-{uuid.uuid4().hex[:12]}"
-        answer = requests.post(
-            f"{self.auth.url}/auth/register",
-            json={"username": username, "password": PASSWORD},
-            timeout=HANG,
-        )
-        assert answer.status_code == 201, answer.text
-        return username
+        account = Account(self._http(), **({"username": username} if username else {}))
+        account.password = PASSWORD
+        return account.register().username
 
     def login(self, username: str) -> dict[str, Any]:
-        answer = requests.post(
-            f"{self.auth.url}/auth/login",
-            json={"username": username, "password": PASSWORD},
-            timeout=HANG,
-        )
-        assert answer.status_code == 200, answer.text
-        pair: dict[str, Any] = answer.json()
-        return pair
+        return Account(self._http(), username, PASSWORD).login().tokens
 
     def bearer(self, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.login(username)['access_token']}"}
+
+    def _http(self) -> LiveHttp:
+        return LiveHttp(self.auth.url, timeout=HANG)
 
 
 def wait_until(condition: Callable[[], bool], *, seconds: float = 60.0) -> None:

@@ -18,9 +18,16 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from bench.stack import TODO_DB
 from pymongo import MongoClient
-from tests.resilience.system import HANG, WORKERS, System, ready, wait_until, worker_count_is
+from tests.resilience.system import (
+    HANG,
+    TODO_DB,
+    WORKERS,
+    System,
+    ready,
+    wait_until,
+    worker_count_is,
+)
 
 pytestmark = [pytest.mark.gunicorn, pytest.mark.resilience]
 

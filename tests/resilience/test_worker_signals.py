@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from bench.stack import TODO_DB
 from pymongo import MongoClient
-from tests.resilience.system import HANG, WORKERS, System, wait_until, worker_count_is
+from tests.resilience.system import HANG, TODO_DB, WORKERS, System, wait_until, worker_count_is
 
 pytestmark = [pytest.mark.gunicorn, pytest.mark.resilience]
 

@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from factory_core import PLACEHOLDER, public_jwk
+from factory_core import PLACEHOLDER, jwk_thumbprint, public_jwk
 from tests.support.devdb import free_port
 
 ISSUER = "auth-service"
@@ -37,12 +37,6 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def thumbprint(jwk: dict[str, Any]) -> str:
-    """RFC 7638 thumbprint of an EC public JWK."""
-    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"))
-    return b64url(hashlib.sha256(canonical.encode()).digest())
-
-
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -53,7 +47,7 @@ class SigningKey:
     def __init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.public_key = self.private_key.public_key()
-        self.kid = thumbprint(public_jwk(self.public_key, kid="", algorithm="ES256"))
+        self.kid = jwk_thumbprint(public_jwk(self.public_key, kid="", algorithm="ES256"))
 
     @property
     def jwk(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Fail when a service's published spec breaks its clients without a major version bump.
 
-    python tools/contract/breaking_changes.py [--oasdiff PATH] [--base REF] [auth todo]
+    python tools/contract/breaking_changes.py [--oasdiff PATH] [--base REF] [service ...]
 
 Each services/<svc>/openapi.json (as in the working tree) is compared with the same file at a
 base revision by oasdiff (https://github.com/oasdiff/oasdiff); its ERR-level findings are the
@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "todo")
+#: Every service of the workspace (services/<name>/).
+SERVICES = tuple(path.parent.name for path in sorted((ROOT / "services").glob("*/pyproject.toml")))
 #: Where `make oasdiff` installs it (.tools/go/oasdiff-<version>/oasdiff).
 INSTALLED_OASDIFF = ROOT / ".tools" / "go"
 

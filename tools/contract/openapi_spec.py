@@ -1,7 +1,7 @@
 """Generate, write and check the published OpenAPI documents (services/<svc>/openapi.json).
 
-    python tools/contract/openapi_spec.py write [auth todo]   # what `make openapi` runs
-    python tools/contract/openapi_spec.py check [auth todo]   # exit 1 with a diff when stale
+    python tools/contract/openapi_spec.py write [service ...]   # what `make openapi` runs
+    python tools/contract/openapi_spec.py check [service ...]   # exit 1 with a diff when stale
 
 The document comes from the service's own create_app in the testing environment, with every
 <PREFIX>_* environment variable ignored and a throwaway instance folder, so that it depends on
@@ -37,9 +37,13 @@ class Service:
         return ROOT / "services" / self.name / "openapi.json"
 
 
+#: Every service of the workspace: services/<name>/ holds package <name>_service, whose settings
+#: are <NAME>_* variables.
 SERVICES = {
-    "auth": Service("auth", "auth_service", "AUTH"),
-    "todo": Service("todo", "todo_service", "TODO"),
+    path.parent.name: Service(
+        path.parent.name, f"{path.parent.name}_service", path.parent.name.upper()
+    )
+    for path in sorted((ROOT / "services").glob("*/pyproject.toml"))
 }
 
 

@@ -23,9 +23,10 @@ import requests
 from pact import Verifier
 from pymongo import MongoClient
 from tests.contract import pacts
-from tests.contract.live import registered, start_auth
+from tests.support.accounts import registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
+from tests.support.services import start_auth
 
 pytestmark = pytest.mark.gunicorn
 

@@ -17,13 +17,12 @@ import jwt
 import pytest
 import requests
 from pymongo import MongoClient
-from tests.contract.live import FEED_TOKEN, Account, registered, start_auth
+from tests.support.accounts import Account, registered
 from tests.support.gunicorn import GunicornServer
-from tests.support.tokens import thumbprint
+from tests.support.services import FEED_TOKEN, start_auth
 
-from factory_core import mongo
+from factory_core import jwk_thumbprint, mongo, revocation_feed
 from todo_service import create_app as create_todo
-from todo_service.auth import revocation_feed
 
 pytestmark = pytest.mark.gunicorn
 
@@ -70,7 +69,7 @@ def test_access_token_carries_the_contract_claims(auth: GunicornServer, account:
     assert len(header["kid"]) == 43
     keys = requests.get(f"{auth.url}/.well-known/jwks.json", timeout=10).json()["keys"]
     jwk = next(key for key in keys if key["kid"] == header["kid"])
-    assert thumbprint(jwk) == header["kid"]
+    assert jwk_thumbprint(jwk) == header["kid"]
     assert not {"d", "p", "q"} & set(jwk)
     assert set(claims) >= CONTRACT_CLAIMS
     assert claims["sub"] == account.user_id

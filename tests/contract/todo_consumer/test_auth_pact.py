@@ -1,7 +1,7 @@
 """todo's expectations of auth, as a pact: the JWKS document and the revocation feed.
 
 Each interaction is exercised by todo's own client code (factory_core.RemoteJWKS, which todo
-uses for JWKS_URL, and todo_service.revocations.RevocationFeed) against pact's mock server;
+uses for JWKS_URL, and factory_core.revocations.RevocationFeed) against pact's mock server;
 the pact file this writes is what tests/contract/auth_provider verifies against a real auth.
 Token claims travel inside a signed JWT, which pact cannot look into: the provider side
 checks them on tokens a real auth issues (test_token_claims.py).
@@ -25,8 +25,8 @@ from tests.contract.pacts import (
 )
 from tests.support.tokens import SigningKey
 
-from factory_core import RemoteJWKS, ServiceUnavailable, UnknownKeyError
-from todo_service.revocations import FeedError, RevocationFeed
+from factory_core import Problem, RemoteJWKS, UnknownKeyError
+from factory_core.revocations import FeedError, RevocationFeed
 
 B64URL_43 = r"^[A-Za-z0-9_-]{43}$"
 # RFC 3339 with a timezone, as todo's parser requires (fractional seconds optional).
@@ -208,5 +208,5 @@ def treats_a_refused_feed_token_as_a_feed_error(auth: str) -> None:
 
 def test_an_unreachable_jwks_is_a_503_not_a_crash() -> None:
     keys = RemoteJWKS("http://127.0.0.1:9/.well-known/jwks.json", timeout=0.5)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Problem):
         keys.verification_key("A" * 43)

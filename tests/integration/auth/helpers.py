@@ -10,24 +10,19 @@ from typing import Any
 import jwt
 from flask import Flask
 from flask.testing import FlaskClient
+from tests.support.accounts import Account, FlaskHttp
 
 PASSWORD = "correct horse battery staple"
 
 
 def register(client: FlaskClient, username: str = "alice", **extra: Any) -> dict[str, Any]:
-    response = client.post(
-        "/auth/register", json={"username": username, "password": PASSWORD, **extra}
-    )
-    assert response.status_code == 201, response.json
-    body: dict[str, Any] = response.json
-    return body
+    """Register ``username`` (with PASSWORD); the public account auth answered with."""
+    return Account(FlaskHttp(client), username, PASSWORD).register(**extra).user
 
 
 def login(client: FlaskClient, username: str = "alice", password: str = PASSWORD) -> dict[str, Any]:
-    response = client.post("/auth/login", json={"username": username, "password": password})
-    assert response.status_code == 200, response.json
-    body: dict[str, Any] = response.json
-    return body
+    """Log in; the token pair auth answered with."""
+    return Account(FlaskHttp(client), username, password).login().tokens
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tests.integration.auth.helpers import bearer, login, register
+from tests.support.keys import private_pem
 
 from auth_service import create_app
 from factory_core import ConfigurationError
@@ -21,12 +21,7 @@ SAFE = {
 
 
 def pem(key: Any) -> str:
-    text: bytes = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    return text.decode()
+    return private_pem(key).decode()
 
 
 def production(mongo_uri: str, db_name: str, tmp_path: Path, **config: Any) -> Any:

@@ -10,8 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, login, register
 
-from auth_service.repositories import UserRepository
-from factory_core import mongo
+from auth_service.repositories import users
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:
@@ -25,7 +24,7 @@ def _problem(response: Any, status: int) -> dict[str, Any]:
 def admin(app: Flask, client: FlaskClient) -> dict[str, str]:
     user = register(client, "root")
     with app.app_context():
-        UserRepository(mongo.db).add_role(user_id=ObjectId(user["id"]), role="admin")
+        users.add_role(user_id=ObjectId(user["id"]), role="admin")
     return bearer(login(client, "root")["access_token"])
 
 

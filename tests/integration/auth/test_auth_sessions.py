@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pymongo.errors import AutoReconnect
 from tests.integration.auth.helpers import bearer, claims_of, login, register
+from tests.support.keys import private_pem
 
 from auth_service.repositories import RefreshTokenRepository
 
@@ -131,11 +132,7 @@ def test_revocation_survives_a_restart(make_auth_app: Callable[..., Flask]) -> N
 
 
 def _pem(key: ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
+    return private_pem(key).decode()
 
 
 def _public_pem(key: ec.EllipticCurvePrivateKey) -> str:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from tests.integration.factory_core.sample import create_sample
 from tests.support import AppFactory
+from tests.support.sample import create_sample
 
 
 @pytest.fixture

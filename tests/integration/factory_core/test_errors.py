@@ -6,9 +6,9 @@ import http
 from typing import Any
 
 import pytest
-from tests.integration.factory_core.sample import create_sample
 from tests.support import AppFactory
 from tests.support.devdb import free_port
+from tests.support.sample import create_sample
 
 from factory_core import PROBLEM_CONTENT_TYPE
 

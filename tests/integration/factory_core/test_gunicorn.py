@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gunicorn
 def server(mongo_uri: str, db_name: str, tmp_path: Path) -> Iterator[GunicornServer]:
     env = {"SAMPLE_ENV": "testing", "SAMPLE_MONGO_URI": mongo_uri, "SAMPLE_MONGO_DB_NAME": db_name}
     with GunicornServer(
-        "tests.integration.factory_core.sample:create_sample()",
+        "tests.support.sample:create_sample()",
         env,
         workers=2,
         log_path=tmp_path / "gunicorn.log",

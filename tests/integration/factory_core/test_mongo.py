@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Flask
 from pymongo import MongoClient
-from tests.integration.factory_core.sample import SampleSettings, create_sample
 from tests.support import AppFactory
+from tests.support.sample import SampleSettings, create_sample
 
 from factory_core import build_app, mongo
 

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from tests.integration.factory_core.sample import make_token
+from tests.support.sample import make_token
 
 
 def _access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

@@ -18,13 +18,13 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from tests.integration.factory_core.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 from tests.support.devdb import free_port
+from tests.support.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 
 from factory_core import (
     PROBLEM_CONTENT_TYPE,
+    Problem,
     RemoteJWKS,
-    ServiceUnavailable,
     UnknownKeyError,
     public_jwk,
 )
@@ -217,7 +217,7 @@ def test_remote_jwks_caches_refreshes_on_unknown_kid_and_keeps_last_good(
 
 def test_remote_jwks_never_fetched_is_503() -> None:
     keys = RemoteJWKS(f"http://127.0.0.1:{free_port()}/jwks.json", timeout=0.5)
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Problem):
         keys.verification_key("k1")
 
 
@@ -246,7 +246,7 @@ def test_remote_jwks_unusable_answer_keeps_last_good_or_is_503(
     jwks_server: _JWKSServer, broken: str
 ) -> None:
     jwks_server.document = broken
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Problem):
         RemoteJWKS(jwks_server.url, timeout=1).verification_key("k1")
 
     jwks_server.document = {
@@ -264,7 +264,7 @@ def test_remote_jwks_connection_reset_is_503_or_last_good(
     jwks_server: _JWKSServer, reset: str
 ) -> None:
     jwks_server.reset = reset
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(Problem):
         RemoteJWKS(jwks_server.url, timeout=1).verification_key("k1")
 
     jwks_server.reset = None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, request, session
-from tests.integration.factory_core.sample import create_sample
 from tests.support import AppFactory
+from tests.support.sample import create_sample
 
 ORIGIN = "https://app.example"
 

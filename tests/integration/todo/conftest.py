@@ -13,8 +13,8 @@ from tests.support import AppFactory
 from tests.support.tokens import IssuerServer, TokenIssuer
 from werkzeug.test import TestResponse
 
+from factory_core import revocation_feed
 from todo_service import create_app
-from todo_service.auth import revocation_feed
 
 
 class Caller:

@@ -13,8 +13,7 @@ from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.tokens import IssuerServer
 
-from todo_service import revocations
-from todo_service.auth import revocation_feed
+from factory_core import revocation_feed, revocations
 
 DEADLINE = 10.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher, Type
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
-from auth_service.passwords import Passwords, hasher_from_config, is_common
+from auth_service.passwords import Hasher, hasher_from_config, is_common
 from auth_service.settings import AuthSettings
 
 PRODUCTION = {
@@ -40,8 +40,8 @@ def test_testing_uses_cheap_parameters_only_in_testing() -> None:
 
 
 def test_verify_and_rehash() -> None:
-    weak = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    strong = Passwords(PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
+    weak = Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    strong = Hasher(PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
     encoded = weak.hash("correct horse battery staple")
     assert weak.verify(encoded, "correct horse battery staple")
     assert not weak.verify(encoded, "correct horse battery stapler")
@@ -52,7 +52,7 @@ def test_verify_and_rehash() -> None:
 
 
 def test_unknown_user_never_verifies() -> None:
-    passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    passwords = Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     assert not passwords.verify(None, "a dummy password for unknown users")
     assert not passwords.verify(None, "anything at all")
 

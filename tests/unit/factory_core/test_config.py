@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from tests.integration.factory_core.sample import SampleSettings, create_sample
+from tests.support.sample import SampleSettings, create_sample
 
 from factory_core import PLACEHOLDER, ConfigurationError
 from factory_core.config import load_config, refuse_unsafe_production

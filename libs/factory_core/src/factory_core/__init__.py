@@ -1,14 +1,9 @@
 """Shared application-factory core for the Flask services of this repository."""
 
-from factory_core.api import BEARER_SCHEME, Api
+from factory_core.api import BEARER_SCHEME, Api, authenticated
 from factory_core.app import build_app
 from factory_core.config import PLACEHOLDER, ConfigurationError, Settings
-from factory_core.errors import (
-    PROBLEM_CONTENT_TYPE,
-    ProblemSchema,
-    ServiceUnavailable,
-    problem,
-)
+from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, problem
 from factory_core.mongo import Mongo, mongo
 from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
@@ -17,8 +12,16 @@ from factory_core.tokens import (
     StaticKeys,
     UnknownKeyError,
     configure_jwt,
+    jwk_thumbprint,
     public_jwk,
     unauthorized,
+)
+from factory_core.trust import (
+    TrustedIssuer,
+    TrustedIssuerSettings,
+    current_subject,
+    revocation_feed,
+    trust_issuer,
 )
 
 __all__ = [
@@ -31,17 +34,24 @@ __all__ = [
     "KeySource",
     "Mongo",
     "PageArgsSchema",
+    "Problem",
     "ProblemSchema",
     "RemoteJWKS",
-    "ServiceUnavailable",
     "Settings",
     "StaticKeys",
+    "TrustedIssuer",
+    "TrustedIssuerSettings",
     "UnknownKeyError",
+    "authenticated",
     "build_app",
     "configure_jwt",
+    "current_subject",
+    "jwk_thumbprint",
     "mongo",
     "pagination_headers",
     "problem",
     "public_jwk",
+    "revocation_feed",
+    "trust_issuer",
     "unauthorized",
 ]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import http
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import flask_smorest
 from apispec import BasePlugin
 from flask import Flask, Response
-from flask_smorest.utils import prepare_response
+from flask_jwt_extended import jwt_required
 from werkzeug.exceptions import HTTPException
 
 from factory_core.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, handle_http_exception
+from factory_core.pagination import PAGE_METADATA_HEADER
 
 BEARER_SCHEME = "bearerAuth"
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 _BODY_METHODS = ("post", "put", "patch")
 
@@ -24,14 +28,22 @@ def _status(code: int) -> str:
 
 
 class _CoreResponsesPlugin(BasePlugin):
-    """Document in every operation the errors factory_core itself can answer.
+    """Document errors as factory_core answers them (apispec's plugin hooks, no smorest internals).
 
-    Any POST/PUT/PATCH, and any operation that reads a body, may get 413 (body too large) and
-    415 (a body that is not JSON), and one that reads a JSON body also 400 (malformed JSON),
-    whatever the view does. A marshmallow
-    schema may add JSON Schema keywords of its own with ``class Meta: json_schema = {...}``
-    (e.g. ``minProperties``), for rules that span fields.
+    - Error responses are ``application/problem+json``: flask-smorest registers one response
+      component per status with ERROR_SCHEMA, as JSON; this moves those to the problem type.
+    - Any POST/PUT/PATCH, and any operation that reads a body, may get 413 (body too large)
+      and 415 (a body that is not JSON), and one that reads a JSON body also 400 (malformed
+      JSON), whatever the view does.
+    - A marshmallow schema may add JSON Schema keywords of its own with
+      ``class Meta: json_schema = {...}`` (e.g. ``minProperties``), for rules across fields.
     """
+
+    def response_helper(self, response: dict[str, Any], **_: Any) -> dict[str, Any] | None:
+        body = response.get("content", {}).get("application/json")
+        if body is not None and _is_problem(body.get("schema")):
+            return {"content": {PROBLEM_CONTENT_TYPE: body}}
+        return None
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
@@ -64,26 +76,19 @@ class Api(flask_smorest.Api):
         super().__init__(app, spec_kwargs={"extra_plugins": [_CoreResponsesPlugin()]})
 
     def handle_http_exception(self, error: HTTPException) -> Response:
+        """Every HTTP error as a problem document (flask-smorest's documented override)."""
         return handle_http_exception(error)
 
-    def _register_responses(self) -> None:
-        # Same as flask-smorest, but errors are documented as application/problem+json.
-        for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
-
-    def _register_pagination_header(self) -> None:
-        # The services send X-Pagination as JSON text. flask-smorest documents an object schema,
-        # which OpenAPI serializes as "k,v,k,v" (simple style); a header with `content` would
-        # be exact but some tools (oasdiff) cannot read one. So: a string holding JSON.
+    def register_core_components(self) -> None:
+        """Declare the JWT bearer scheme (Swagger UI's Authorize button) and page headers."""
+        self.spec.components.security_scheme(
+            BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        )
+        # X-Pagination is JSON text. An object schema would serialize as "k,v,k,v" (OpenAPI's
+        # simple style); a header with `content` would be exact, but some tools (oasdiff)
+        # cannot read one. So: a string holding JSON.
         self.spec.components.header(
-            "PAGINATION",
+            PAGE_METADATA_HEADER,
             {
                 "description": "Pagination metadata as a JSON object: total, total_pages, "
                 "first_page, last_page, page, previous_page and next_page (the last two only "
@@ -94,11 +99,32 @@ class Api(flask_smorest.Api):
                     '"last_page": 3, "page": 2, "previous_page": 1, "next_page": 3}',
                 },
             },
-            lazy=True,
         )
 
-    def register_bearer_scheme(self) -> None:
-        """Declare the JWT bearer scheme, so Swagger UI's Authorize button works."""
-        self.spec.components.security_scheme(
-            BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+def _is_problem(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return str(schema.get("$ref", "")).endswith("/Problem")
+    return schema is ProblemSchema or isinstance(schema, ProblemSchema)
+
+
+def authenticated(
+    blp: flask_smorest.Blueprint, *, fresh: bool = False, refresh: bool = False
+) -> Callable[[View], View]:
+    """Require a valid bearer token for the view, and document it on its operation.
+
+    The token is checked before anything else the view does (its arguments, for one); the
+    operation documents the bearer scheme and the 401 and 503 every such request can get.
+    ``fresh``: a token from a login; ``refresh``: a refresh token instead of an access token.
+    """
+
+    def decorate(view: View) -> View:
+        documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(
+            blp.alt_response(401, response="UNAUTHORIZED")(
+                blp.doc(security=[{BEARER_SCHEME: []}])(view)
+            )
         )
+        gated: View = jwt_required(fresh=fresh, refresh=refresh)(documented)
+        return gated
+
+    return decorate

@@ -48,7 +48,7 @@ def build_app(
     init_web(app)
     mongo.init_app(app)
     api = Api(app)
-    api.register_bearer_scheme()
+    api.register_core_components()
     register_error_handlers(app)
     if setup is not None:
         setup(app, api)
@@ -56,5 +56,4 @@ def build_app(
     api.register_blueprint(health_blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
-    app.extensions["factory_core.api"] = api
     return app

@@ -48,6 +48,9 @@ class Settings:
     MONGO_WRITE_CONCERN = "majority"
     #: Seconds a client is told to wait (Retry-After) when the database is unavailable.
     MONGO_RETRY_AFTER_SECONDS = 2
+    #: /readyz answers within this many seconds, whatever the database does (deploy/'s
+    #: readiness probes time out after 3 s).
+    READINESS_TIMEOUT_SECONDS = 1.0
 
     MAX_CONTENT_LENGTH = 64 * 1024
     #: Origins allowed by CORS; empty disables CORS headers entirely.
@@ -124,5 +127,7 @@ def refuse_unsafe_production(app: Flask, settings: type[Settings], env_prefix: s
 
 
 def instance_path_from_env(env_prefix: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """Return the instance folder named by ``<PREFIX>_INSTANCE_PATH``, if any."""
-    return (environ if environ is not None else os.environ).get(f"{env_prefix}_INSTANCE_PATH")
+    """The instance folder: ``<PREFIX>_INSTANCE_PATH``, else ``INSTANCE_PATH`` (the images
+    set it), else none (Flask's default)."""
+    environ = environ if environ is not None else os.environ
+    return environ.get(f"{env_prefix}_INSTANCE_PATH") or environ.get("INSTANCE_PATH")

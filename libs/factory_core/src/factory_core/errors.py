@@ -49,15 +49,31 @@ class ProblemSchema(ma.Schema):
     )
 
 
-class ServiceUnavailable(HTTPException):
-    """A dependency (the database, a key server) cannot be reached right now."""
+class Problem(HTTPException):
+    """An error raised on purpose, answered as a problem document with a stable ``code``.
 
-    code = 503
-    description = "The service is temporarily unavailable. Retry later."
+    ``raise Problem(409, "This username is taken.", code="username_taken")``. ``errors`` are
+    per-field messages (422); ``retry_after`` (seconds) becomes Retry-After (429, 503, 409);
+    ``headers`` carry the rest (a 401's WWW-Authenticate).
+    """
 
-    def __init__(self, description: str | None = None, retry_after: int = 2) -> None:
-        super().__init__(description)
-        self.retry_after = retry_after
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str,
+        errors: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = status  # werkzeug's name for the HTTP status
+        self.problem_code = code
+        self.errors = errors
+        self.headers = dict(headers or {})
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
 
 
 # RFC 9110 renamed these; Python's phrases follow only from 3.13. Bodies must not depend on
@@ -114,27 +130,24 @@ _HTTP_DETAILS = {
 
 
 def handle_http_exception(error: HTTPException) -> Response:
-    """Turn any werkzeug/smorest/webargs HTTP error into a problem response."""
+    """Turn any HTTP error (a Problem, werkzeug's, webargs' 422) into a problem response."""
     status = error.code or 500
-    headers: dict[str, str] = {}
-    # Keep protocol headers werkzeug attaches, such as Allow on 405 and Retry-After on 429.
-    for name, value in error.get_headers():
-        if name.lower() != "content-type":
-            headers[name] = value
+    # Keep protocol headers werkzeug attaches, such as Allow on 405.
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    if isinstance(error, Problem):
+        headers.update(error.headers)
+        return problem(
+            status, error.description, code=error.problem_code, errors=error.errors, headers=headers
+        )
+    # webargs puts a schema's validation messages (and any headers) in `data`.
     data = getattr(error, "data", None) or {}
     headers.update(data.get("headers") or {})
-    errors = data.get("errors") or data.get("messages")
-    detail = data.get("message")
-    if detail is None:
-        if status == 400 and errors:
-            detail = "The request body is not valid JSON."
-        elif status == 422 and errors:
-            detail = "The request has invalid fields; see errors."
-        else:
-            detail = _HTTP_DETAILS.get(status, error.description)
-    if isinstance(error, ServiceUnavailable):
-        headers.setdefault("Retry-After", str(error.retry_after))
-    return problem(status, detail, code=data.get("code"), errors=errors, headers=headers)
+    errors = data.get("messages")
+    if status == 422 and errors:
+        detail = "The request has invalid fields; see errors."
+    else:
+        detail = _HTTP_DETAILS.get(status) or error.description or _title(status)
+    return problem(status, detail, errors=errors, headers=headers)
 
 
 def handle_database_error(error: PyMongoError) -> Response:
@@ -190,16 +203,13 @@ def handle_operation_failure(error: OperationFailure) -> Response:
 
 def handle_unexpected_error(error: Exception) -> Response:
     """Log the traceback; tell the client only that it failed (details only with DEBUG)."""
-    if isinstance(error, HTTPException):
-        return handle_http_exception(error)
     logger.exception("unhandled exception")
     detail = f"{error.__class__.__name__}: {error}" if current_app.debug else None
     return problem(500, detail or "An unexpected error occurred.", code="internal_error")
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Route every error class to the problem shape (smorest's handler is replaced by Api)."""
-    app.register_error_handler(HTTPException, handle_http_exception)
+    """Route every other error class to the problem shape (HTTP errors: Api's handler)."""
     for database_error in (ConnectionFailure, ExecutionTimeout, WTimeoutError):
         app.register_error_handler(database_error, handle_database_error)
     app.register_error_handler(OperationFailure, handle_operation_failure)

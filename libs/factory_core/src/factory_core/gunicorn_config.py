@@ -23,6 +23,8 @@ def available_cpus() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# The app, unless the command line names one (the images set WSGI_APP: one Dockerfile for all).
+wsgi_app = os.environ.get("WSGI_APP") or None
 workers = int(os.environ.get("WEB_CONCURRENCY", available_cpus() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -34,6 +35,7 @@ class Readiness(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> dict[str, Any]:
         """The service can serve traffic: the database answers a ping"""
-        # A failed ping raises a pymongo ConnectionFailure: a 503 problem with Retry-After.
-        mongo.ping()
+        # Within a budget of its own, well below a probe's timeout, however the database
+        # fails (down, or hanging): a failed or late ping is a 503 problem with Retry-After.
+        mongo.ping(timeout=float(current_app.config["READINESS_TIMEOUT_SECONDS"]))
         return {"status": "ok", "checks": {"mongo": "ok"}}

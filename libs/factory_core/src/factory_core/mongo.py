@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pymongo
 from flask import Flask, current_app
 from pymongo import IndexModel, MongoClient
 from pymongo.collection import Collection
@@ -126,9 +127,15 @@ class Mongo:
                 database[collection].create_indexes(list(models.values()))
             state.indexes_applied = True
 
-    def ping(self) -> None:
-        """Raise a pymongo error unless the server answers within the selection timeout."""
-        self.client().admin.command("ping")
+    def ping(self, *, timeout: float | None = None) -> None:
+        """Raise a pymongo error unless the server answers (within ``timeout`` seconds, when
+        given: server selection and the command together, pymongo's client-side timeout)."""
+        client = self.client()
+        if timeout is None:
+            client.admin.command("ping")
+            return
+        with pymongo.timeout(timeout):
+            client.admin.command("ping")
 
     def close(self, app: Flask | None = None) -> None:
         """Close this process's client (tests and shutdown)."""

@@ -9,9 +9,10 @@ import re
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, g, request
+from flask_jwt_extended import get_jwt
 from pythonjsonlogger.json import JsonFormatter
 
 if TYPE_CHECKING:
@@ -75,9 +76,12 @@ def _start_request() -> None:
 
 
 def _user_id() -> str | None:
-    # Set by Flask-JWT-Extended once a token is verified for this request.
-    claims: dict[str, Any] | None = g.get("_jwt_extended_jwt")
-    return str(claims["sub"]) if claims and "sub" in claims else None
+    """The subject of the token verified for this request, if one was."""
+    try:
+        claims = get_jwt()
+    except RuntimeError:  # no token was verified (a public route, or a refused token)
+        return None
+    return str(claims["sub"]) if "sub" in claims else None
 
 
 def _finish_request(response: Response, service: str) -> Response:

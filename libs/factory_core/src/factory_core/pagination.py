@@ -14,9 +14,11 @@ MAX_PAGE_SIZE = 100
 #: page * page_size stays far below what a skip can take; deeper pages are not browsing.
 MAX_PAGE = 100_000
 
-#: How the list operations document their page headers (with Api's PAGINATION component).
+#: The OpenAPI header component documenting X-Pagination (Api.register_core_components).
+PAGE_METADATA_HEADER = "PAGE_METADATA"
+#: How the list operations document their page headers.
 PAGE_HEADERS = {
-    "X-Pagination": "PAGINATION",
+    "X-Pagination": PAGE_METADATA_HEADER,
     "Link": {
         "description": "RFC 8288 links to the first, prev, next and last pages.",
         "schema": {"type": "string"},
@@ -44,7 +46,7 @@ class PageArgsSchema(ma.Schema):
 
 
 def page_metadata(*, page: int, page_size: int, total: int) -> dict[str, int]:
-    """X-Pagination's object, in flask-smorest's shape (see Api's PAGINATION component)."""
+    """X-Pagination's object, in flask-smorest's shape (see PAGE_METADATA_HEADER)."""
     if total == 0:
         return {"total": 0, "total_pages": 0}
     last = (total - 1) // page_size + 1

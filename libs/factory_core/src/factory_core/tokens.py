@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask, Response, current_app
 from flask_jwt_extended import JWTManager
 from jwt import PyJWK, PyJWKClient, PyJWKSet
@@ -21,7 +25,7 @@ from jwt.exceptions import (
     PyJWKSetError,
 )
 
-from factory_core.errors import ServiceUnavailable, problem
+from factory_core.errors import Problem, problem
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ class KeySource(Protocol):
     """Where a service finds the public key for a token's ``kid``."""
 
     def verification_key(self, kid: str) -> Any:
-        """Return the public key for ``kid``; raise UnknownKeyError or ServiceUnavailable."""
+        """Return the public key for ``kid``; raise UnknownKeyError, or a 503 Problem."""
 
 
 class StaticKeys:
@@ -55,6 +59,16 @@ class StaticKeys:
         data = json.loads(document) if isinstance(document, str) else document
         jwk_set = PyJWKSet.from_dict(dict(data))
         return cls({key.key_id: key.key for key in jwk_set.keys if key.key_id})
+
+    @classmethod
+    def from_file(cls, path: Path, *, algorithm: str) -> StaticKeys:
+        """A JWKS document, or one PEM public key whose kid is its RFC 7638 thumbprint."""
+        text = path.read_text()
+        if text.lstrip().startswith("{"):
+            return cls.from_jwks(text)
+        public_key = load_pem_public_key(text.encode())
+        kid = jwk_thumbprint(public_jwk(public_key, kid="", algorithm=algorithm))
+        return cls({kid: public_key})
 
     def verification_key(self, kid: str) -> Any:
         try:
@@ -103,8 +117,11 @@ class RemoteJWKS:
             signing_key: PyJWK = self._client.get_signing_key(kid)
         except PyJWKClientConnectionError as error:
             logger.error("no verification keys: %s", error)
-            raise ServiceUnavailable(
-                "The token issuer's keys are not available yet. Retry later."
+            raise Problem(
+                503,
+                "The token issuer's keys are not available yet. Retry later.",
+                code="service_unavailable",
+                retry_after=2,
             ) from error
         except PyJWKClientError:
             raise UnknownKeyError("unknown key id") from None
@@ -121,6 +138,17 @@ def public_jwk(public_key: Any, *, kid: str, algorithm: str) -> dict[str, Any]:
     return jwk
 
 
+#: RFC 7638: the members of each key type that make up its thumbprint.
+_THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
+
+
+def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
+    """The RFC 7638 thumbprint (base64url SHA-256) of an EC or RSA public JWK: a stable kid."""
+    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+
+
 def _challenge(error: str | None, description: str) -> dict[str, str]:
     realm = current_app.config["SERVICE_NAME"]
     value = f'Bearer realm="{realm}"'
@@ -129,8 +157,15 @@ def _challenge(error: str | None, description: str) -> dict[str, str]:
     return {"WWW-Authenticate": value}
 
 
-def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token") -> Response:
-    """A 401 problem with an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
+def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token") -> Problem:
+    """A 401 Problem (to raise) with an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
+    return Problem(401, detail, code=code, headers=_challenge(error, detail))
+
+
+def _unauthorized_response(
+    detail: str, *, code: str, error: str | None = "invalid_token"
+) -> Response:
+    # Flask-JWT-Extended's loaders must return a response, not raise.
     return problem(401, detail, code=code, headers=_challenge(error, detail))
 
 
@@ -172,7 +207,7 @@ def configure_jwt(
 
     manager.decode_key_loader(_decode_key)
     manager.unauthorized_loader(
-        lambda _reason: unauthorized(
+        lambda _reason: _unauthorized_response(
             "An access token is required (Authorization: Bearer <token>).",
             code="missing_token",
             error=None,
@@ -181,25 +216,25 @@ def configure_jwt(
 
     def invalid(reason: str) -> Response:
         logger.info("invalid token: %s", reason)
-        return unauthorized("The token is invalid.", code="invalid_token")
+        return _unauthorized_response("The token is invalid.", code="invalid_token")
 
     manager.invalid_token_loader(invalid)
     manager.expired_token_loader(
-        lambda _h, _c: unauthorized("The token has expired.", code="token_expired")
+        lambda _h, _c: _unauthorized_response("The token has expired.", code="token_expired")
     )
     manager.revoked_token_loader(
-        lambda _h, _c: unauthorized("The token has been revoked.", code="token_revoked")
+        lambda _h, _c: _unauthorized_response("The token has been revoked.", code="token_revoked")
     )
     manager.needs_fresh_token_loader(
-        lambda _h, _c: unauthorized(
+        lambda _h, _c: _unauthorized_response(
             "A fresh token from a login is required.", code="fresh_token_required"
         )
     )
     manager.token_verification_failed_loader(
-        lambda _h, _c: unauthorized("The token is invalid.", code="invalid_token")
+        lambda _h, _c: _unauthorized_response("The token is invalid.", code="invalid_token")
     )
     manager.user_lookup_error_loader(
-        lambda _h, _c: unauthorized(
+        lambda _h, _c: _unauthorized_response(
             "The token's account no longer exists or is disabled.", code="invalid_token"
         )
     )

@@ -10,9 +10,10 @@ from flask import Blueprint, Flask, Request, Response, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
-from flask_smorest import abort as smorest_abort
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from factory_core.errors import Problem
 
 DOCS_ASSETS = "/docs/assets/"
 
@@ -46,9 +47,8 @@ class JSONBodyRequest(Request):
         if e is None:  # not a JSON content type
             return super().on_json_loading_failed(e)
         if isinstance(e, json.JSONDecodeError):
-            smorest_abort(400, message="The request body is not valid JSON.")
-        smorest_abort(400, message=f"The request body is not accepted: {e}.")
-        return None
+            raise Problem(400, "The request body is not valid JSON.", code="bad_request")
+        raise Problem(400, f"The request body is not accepted: {e}.", code="bad_request")
 
 
 class StrictJSONProvider(DefaultJSONProvider):

@@ -8,22 +8,21 @@ from typing import Any
 from flask import Flask
 
 from auth_service.cli import create_admin
-from auth_service.keys import load_key_ring
-from auth_service.passwords import Passwords, hasher_from_config
-from auth_service.ratelimit import RateLimits
+from auth_service.passwords import passwords
+from auth_service.ratelimit import rate_limits
 from auth_service.repositories import RefreshTokenRepository, RevocationRepository, UserRepository
 from auth_service.routes import blueprints
 from auth_service.routes.keys import FEED_SCHEME
 from auth_service.settings import AuthSettings
-from auth_service.tokens import init_tokens
+from auth_service.tokens import tokens
 from factory_core import Api, build_app
 
 
 def _setup(app: Flask, api: Api) -> None:
     """Bind this service's own extensions: keys and JWT, password hashing, rate limits."""
-    init_tokens(app, load_key_ring(app.config, app.instance_path))
-    Passwords(hasher_from_config(app.config)).init_app(app)
-    RateLimits(app)
+    tokens.init_app(app)
+    passwords.init_app(app)
+    rate_limits.init_app(app)
     for repository in (UserRepository, RefreshTokenRepository, RevocationRepository):
         repository.declare_indexes(app)
     api.spec.components.security_scheme(

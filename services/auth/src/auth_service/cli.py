@@ -7,9 +7,8 @@ import marshmallow as ma
 from flask.cli import with_appcontext
 
 from auth_service.passwords import passwords
-from auth_service.repositories import UsernameTakenError, UserRepository
+from auth_service.repositories import UsernameTakenError, users
 from auth_service.schemas import RegisterSchema
-from factory_core import mongo
 
 
 @click.command("create-admin")
@@ -21,7 +20,6 @@ from factory_core import mongo
 @with_appcontext
 def create_admin(username: str, email: str | None, password: str) -> None:
     """Create an administrator account, or make an existing account an administrator."""
-    users = UserRepository(mongo.db)
     existing = users.find_by_username(username=username)
     if existing is not None:
         users.add_role(user_id=existing["_id"], role="admin")
@@ -36,7 +34,7 @@ def create_admin(username: str, email: str | None, password: str) -> None:
     try:
         user = users.create(
             username=data["username"],
-            password_hash=passwords().hash(data["password"]),
+            password_hash=passwords.hash(data["password"]),
             email=data.get("email"),
             roles=["user", "admin"],
         )

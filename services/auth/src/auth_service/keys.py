@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 import re
 import tempfile
@@ -15,23 +12,17 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from factory_core import ConfigurationError, StaticKeys, public_jwk
+from factory_core import ConfigurationError, StaticKeys, jwk_thumbprint, public_jwk
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
-# RFC 7638: the required members of each key type, in lexicographic order.
-_THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
 
 
 def thumbprint(public_key: PublicKey, *, algorithm: str) -> str:
     """The RFC 7638 JWK thumbprint (base64url SHA-256) of ``public_key``: its ``kid``."""
-    jwk = public_jwk(public_key, kid="", algorithm=algorithm)
-    members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    digest = hashlib.sha256(canonical).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return jwk_thumbprint(public_jwk(public_key, kid="", algorithm=algorithm))
 
 
 class KeyRing(StaticKeys):

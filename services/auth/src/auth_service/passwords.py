@@ -51,7 +51,7 @@ def hasher_from_config(config: Mapping[str, Any]) -> PasswordHasher:
     )
 
 
-class Passwords:
+class Hasher:
     """Hash and verify passwords; unknown users are verified against a dummy hash."""
 
     def __init__(self, hasher: PasswordHasher) -> None:
@@ -76,11 +76,28 @@ class Passwords:
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
 
+
+class Passwords:
+    """Flask extension: each app's Hasher, with the app's argon2id parameters."""
+
     def init_app(self, app: Flask) -> None:
-        app.extensions[EXTENSION_KEY] = self
+        app.extensions[EXTENSION_KEY] = Hasher(hasher_from_config(app.config))
+
+    @property
+    def hasher(self) -> Hasher:
+        """The current app's hasher."""
+        found: Hasher = current_app.extensions[EXTENSION_KEY]
+        return found
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Check ``password``; with no hash (unknown user) spend the same time, then fail."""
+        return self.hasher.verify(password_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.hasher.needs_rehash(password_hash)
 
 
-def passwords() -> Passwords:
-    """The current app's password hasher."""
-    found: Passwords = current_app.extensions[EXTENSION_KEY]
-    return found
+passwords = Passwords()

@@ -15,13 +15,12 @@ from typing import Any
 
 from bson import ObjectId
 from flask import Flask, current_app
-from flask_smorest import abort
 from limits import parse_many
 from limits.storage import MongoDBStorage
 from limits.strategies import MovingWindowRateLimiter
 from pymongo import MongoClient
 
-from factory_core import mongo
+from factory_core import Problem, mongo
 
 EXTENSION_KEY = "auth.rate_limits"
 #: limits' moving windows: one document per key, holding the times of its recent hits.
@@ -82,9 +81,6 @@ class TrustedAddresses:
     known one; trusted only for the same account at the same token version.
     """
 
-    def __init__(self, app: Flask) -> None:
-        mongo.declare_expiring(app, TRUSTED, "expires_at")
-
     @staticmethod
     def _id(username_key: str, address: str) -> str:
         return f"{username_key}|{address_key(address)}"
@@ -116,37 +112,36 @@ class TrustedAddresses:
 
 
 class RateLimits:
-    """Named groups of limits ("login", "register", ...), each counted per scope.
+    """Flask extension: named groups of limits ("login", "register", ...), counted per scope.
 
-    An action's limits per scope come from the setting ``<ACTION>_RATE_LIMIT_PER_<SCOPE>``.
+    An action's limits per scope come from the setting ``<ACTION>_RATE_LIMIT_PER_<SCOPE>``;
+    ``trusted`` are the addresses exempt from the per-username login limit.
     """
 
-    def __init__(self, app: Flask) -> None:
-        self._limiter = MovingWindowRateLimiter(SharedClientMongoDBStorage(app))
-        self.trusted = TrustedAddresses(app)
-        app.extensions[EXTENSION_KEY] = self
+    trusted = TrustedAddresses()
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions[EXTENSION_KEY] = MovingWindowRateLimiter(SharedClientMongoDBStorage(app))
+        mongo.declare_expiring(app, TRUSTED, "expires_at")
 
     def hit(self, action: str, **scopes: str) -> None:
         """Count one attempt per scope (e.g. ``address=...``); 429 once any limit is exhausted."""
         config = current_app.config
         if not config["RATE_LIMITS_ENABLED"]:
             return
+        limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION_KEY]
         for scope, identifier in scopes.items():
             key = address_key(identifier) if scope == "address" else identifier
             for item in parse_many(config[f"{action.upper()}_RATE_LIMIT_PER_{scope.upper()}"]):
-                if self._limiter.hit(item, "auth", action, scope, key):
+                if limiter.hit(item, "auth", action, scope, key):
                     continue
-                stats = self._limiter.get_window_stats(item, "auth", action, scope, key)
-                retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                abort(
+                stats = limiter.get_window_stats(item, "auth", action, scope, key)
+                raise Problem(
                     429,
-                    message="Too many attempts. Retry later.",
+                    "Too many attempts. Retry later.",
                     code="rate_limited",
-                    headers={"Retry-After": str(retry_after)},
+                    retry_after=max(1, math.ceil(stats.reset_time - time.time())),
                 )
 
 
-def rate_limits() -> RateLimits:
-    """The current app's rate limits."""
-    found: RateLimits = current_app.extensions[EXTENSION_KEY]
-    return found
+rate_limits = RateLimits()

@@ -112,7 +112,7 @@ class TokenPairSchema(ma.Schema):
 class UserSchema(ma.Schema):
     """An account as its owner sees it."""
 
-    id = ma.fields.Function(lambda user: str(user["_id"]), dump_only=True)
+    id = ma.fields.String(attribute="_id", dump_only=True)
     username = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True, allow_none=True)
     roles = ma.fields.List(ma.fields.String(), dump_only=True)

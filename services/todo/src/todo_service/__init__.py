@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from factory_core import Api, build_app
+from factory_core import Api, build_app, trust_issuer
 from todo_service import idempotency, repository
-from todo_service.auth import init_auth
 from todo_service.routes import blp as todos_blp
 from todo_service.settings import TodoSettings
 
@@ -27,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _setup(app: Flask, _api: Api) -> None:
-    init_auth(app)
+    """Trust auth's tokens (keys and revocations); declare this service's indexes."""
+    trust_issuer.init_app(app)
     repository.declare_indexes(app)
     idempotency.declare_indexes(app)

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
-from flask_smorest import abort
+
+from factory_core import Problem
 
 
 def etag_for(todo: Mapping[str, Any]) -> str:
@@ -22,9 +23,9 @@ def if_match_versions(todo_id: str, *, required: bool) -> list[int] | None:
     """
     if not request.headers.get("If-Match", "").strip():
         if required:
-            abort(
+            raise Problem(
                 428,
-                message="This request needs an If-Match header with the todo's current ETag.",
+                "This request needs an If-Match header with the todo's current ETag.",
                 code="if_match_required",
             )
         return None

@@ -14,12 +14,11 @@ from typing import Any
 
 from bson import ObjectId
 from flask import Flask
-from flask_smorest import abort
 from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from factory_core import mongo
+from factory_core import Problem, mongo
 from todo_service.repository import Document, utc_now
 
 COLLECTION = "idempotency_keys"
@@ -63,9 +62,10 @@ class StoredResponse:
 def validate_key(value: str) -> str:
     """The key as sent, or a 422 problem for one that is empty, too long or not ASCII."""
     if not _KEY.fullmatch(value):
-        abort(
+        raise Problem(
             422,
-            message="Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            code="unprocessable_content",
             errors={"headers": {IDEMPOTENCY_KEY_HEADER: ["Not a valid idempotency key."]}},
         )
     return value
@@ -172,6 +172,10 @@ class IdempotencyRepository:
         )
 
 
+#: The idempotency records, for every view of the service.
+idempotency_records = IdempotencyRepository()
+
+
 def run_once(
     *,
     owner: str,
@@ -195,21 +199,20 @@ def run_once(
                 owner=owner, key=key, fingerprint=fingerprint, ttl=ttl, keys_per_day=keys_per_day
             )
         except KeyQuotaExceededError as exceeded:
-            abort(
+            raise Problem(
                 429,
-                message=f"At most {keys_per_day} new Idempotency-Keys per day. Retry later.",
+                f"At most {keys_per_day} new Idempotency-Keys per day. Retry later.",
                 code="idempotency_key_quota_exceeded",
-                headers={"Retry-After": str(exceeded.retry_after)},
-            )
-            raise AssertionError("abort() returned") from None
+                retry_after=exceeded.retry_after,
+            ) from None
 
     record, owned = claim()
     deadline = time.monotonic() + wait_seconds
     while not owned:
         if record["fingerprint"] != fingerprint:
-            abort(
+            raise Problem(
                 422,
-                message="This Idempotency-Key was already used with a different request body.",
+                "This Idempotency-Key was already used with a different request body.",
                 code="idempotency_key_reused",
             )
         if record.get("state") == "done":
@@ -217,11 +220,11 @@ def run_once(
         if records.take_over(record_id=record["_id"]):
             break
         if time.monotonic() >= deadline:
-            abort(
+            raise Problem(
                 409,
-                message="A request with this Idempotency-Key is still in progress. Retry later.",
+                "A request with this Idempotency-Key is still in progress. Retry later.",
                 code="idempotency_key_in_progress",
-                headers={"Retry-After": "1"},
+                retry_after=1,
             )
         time.sleep(0.05)
         current = records.get(record_id=record["_id"])

@@ -109,17 +109,6 @@ def to_document(owner: str, fields: Mapping[str, Any], *, now: datetime) -> Docu
     return _with_derived(document)
 
 
-def to_public(document: Mapping[str, Any]) -> Document:
-    """A stored todo as TodoSchema serializes it."""
-    public = {
-        key: value
-        for key, value in document.items()
-        if key not in ("_id", "owner", "priority_rank")
-    }
-    public["id"] = str(document["_id"])
-    return public
-
-
 def _with_derived(fields: Document) -> Document:
     if "priority" in fields:
         fields["priority_rank"] = PRIORITY_RANK[fields["priority"]]
@@ -271,3 +260,7 @@ class TodoRepository:
             pattern = {"$regex": literal_pattern(filters.q), "$options": "i"}
             query["$or"] = [{"title": pattern}, {"notes": pattern}]
         return query
+
+
+#: The todos collection, for every view of the service.
+todos = TodoRepository()

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 
 from bson import ObjectId
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_jwt_extended import jwt_required
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from factory_core import BEARER_SCHEME, PAGE_HEADERS, pagination_headers
-from todo_service.auth import current_owner
+from factory_core import PAGE_HEADERS, Problem, authenticated, current_subject, pagination_headers
 from todo_service.conditional import etag_for, if_match_versions, not_modified
 from todo_service.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
-    IdempotencyRepository,
     StoredResponse,
+    idempotency_records,
     request_fingerprint,
     run_once,
     validate_key,
@@ -28,10 +25,9 @@ from todo_service.repository import (
     Document,
     TodoFilter,
     TodoLimitReachedError,
-    TodoRepository,
     parse_id,
     to_document,
-    to_public,
+    todos,
     utc_now,
 )
 from todo_service.schemas import (
@@ -44,12 +40,9 @@ from todo_service.schemas import (
 
 blp = Blueprint("todos", __name__, url_prefix="/todos", description="The caller's own todos.")
 
-_todos = TodoRepository()
 # Schema instances, built once: a class would make webargs build one on every request.
 _TODO_SCHEMA = TodoSchema()
-_idempotency = IdempotencyRepository()
 
-_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 _ETAG = {"ETag": "ETAG"}
 _IF_MATCH = {
     "name": "If-Match",
@@ -74,34 +67,25 @@ _IDEMPOTENCY_KEY = {
 }
 
 
-def _authenticated(func: Any) -> Any:
-    """Document the bearer token and the failures every authenticated operation can have."""
-    func = blp.doc(security=_SECURITY)(func)
-    func = blp.alt_response(401, response="UNAUTHORIZED")(func)
-    return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(func)
-
-
 @blp.route("")
 class Todos(MethodView):
-    decorators: ClassVar[list[Callable[..., Any]]] = [jwt_required()]
-
-    @_authenticated
+    @authenticated(blp)
     @blp.arguments(TodoQueryArgsSchema(), location="query", unknown=RAISE)
     @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
         page, page_size = args.pop("page"), args.pop("page_size")
-        todos, total = _todos.find_for_owner(
-            owner=current_owner(),
+        found, total = todos.find_for_owner(
+            owner=current_subject(),
             filters=TodoFilter(**{k: v for k, v in args.items() if k != "sort"}),
             sort=args["sort"],
             skip=(page - 1) * page_size,
             limit=page_size,
         )
         headers = pagination_headers(page=page, page_size=page_size, total=total)
-        return [to_public(todo) for todo in todos], headers
+        return found, headers
 
-    @_authenticated
+    @authenticated(blp)
     @blp.arguments(TodoCreateSchema())
     @blp.response(201, TodoSchema(), headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
     @blp.alt_response(409, response="CONFLICT")
@@ -109,7 +93,7 @@ class Todos(MethodView):
     @blp.doc(parameters=[_IDEMPOTENCY_KEY])
     def post(self, fields: dict[str, Any]) -> Response:
         """Create a todo (once per Idempotency-Key)"""
-        owner = current_owner()
+        owner = current_subject()
         key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
         if key is None:
             return _send(_create(owner, fields))
@@ -122,7 +106,7 @@ class Todos(MethodView):
             wait_seconds=float(config["IDEMPOTENCY_WAIT_SECONDS"]),
             keys_per_day=int(config["MAX_IDEMPOTENCY_KEYS_PER_USER_PER_DAY"]),
             create=lambda todo_id: _create(owner, {**fields, "_id": todo_id}),
-            records=_idempotency,
+            records=idempotency_records,
         )
         response = _send(stored)
         if replayed:
@@ -132,9 +116,7 @@ class Todos(MethodView):
 
 @blp.route("/<todo_id>")
 class TodoById(MethodView):
-    decorators: ClassVar[list[Callable[..., Any]]] = [jwt_required()]
-
-    @_authenticated
+    @authenticated(blp)
     @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(304, response="NOT_MODIFIED")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -145,9 +127,9 @@ class TodoById(MethodView):
         etag = etag_for(todo)
         if not_modified(etag):
             return Response(status=304, headers={"ETag": etag})
-        return to_public(todo), {"ETag": etag}
+        return todo, {"ETag": etag}
 
-    @_authenticated
+    @authenticated(blp)
     @blp.arguments(TodoUpdateSchema())
     @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -158,7 +140,7 @@ class TodoById(MethodView):
         """Change some fields of a todo (If-Match required)"""
         return _update(todo_id, changes)
 
-    @_authenticated
+    @authenticated(blp)
     @blp.arguments(TodoReplaceSchema())
     @blp.response(200, TodoSchema(), headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -169,7 +151,7 @@ class TodoById(MethodView):
         """Replace a todo; fields left out get their defaults (If-Match required)"""
         return _update(todo_id, fields)
 
-    @_authenticated
+    @authenticated(blp)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
@@ -178,25 +160,25 @@ class TodoById(MethodView):
         """Delete a todo (If-Match honoured when sent)"""
         object_id = _object_id(todo_id)
         versions = if_match_versions(todo_id, required=False)
-        owner = current_owner()
-        if not _todos.delete_if_version(owner=owner, todo_id=object_id, versions=versions):
+        owner = current_subject()
+        if not todos.delete_if_version(owner=owner, todo_id=object_id, versions=versions):
             _not_found_or_stale(owner, object_id)
         return "", 204
 
 
 def _create(owner: str, fields: dict[str, Any]) -> StoredResponse:
     try:
-        todo = _todos.create(
+        todo = todos.create(
             document=to_document(owner, fields, now=utc_now()),
             limit=int(current_app.config["MAX_TODOS_PER_USER"]),
         )
     except TodoLimitReachedError as reached:
-        abort(
+        raise Problem(
             409,
-            message=f"You have {reached.limit} todos, as many as one may have. Delete some first.",
+            f"You have {reached.limit} todos, as many as one may have. Delete some first.",
             code="todo_limit_reached",
-        )
-    body = current_app.json.dumps(_TODO_SCHEMA.dump(to_public(todo)))
+        ) from None
+    body = current_app.json.dumps(_TODO_SCHEMA.dump(todo))
     location = url_for("todos.TodoById", todo_id=str(todo["_id"]))
     return StoredResponse(status=201, body=body, headers={"Location": location, **_etag(todo)})
 
@@ -210,13 +192,13 @@ def _send(stored: StoredResponse) -> Response:
 def _update(todo_id: str, changes: dict[str, Any]) -> Any:
     object_id = _object_id(todo_id)
     versions = if_match_versions(todo_id, required=True)
-    owner = current_owner()
-    todo = _todos.update_if_version(
+    owner = current_subject()
+    todo = todos.update_if_version(
         owner=owner, todo_id=object_id, versions=versions, changes=changes
     )
     if todo is None:
         _not_found_or_stale(owner, object_id)
-    return to_public(todo), _etag(todo)
+    return todo, _etag(todo)
 
 
 def _etag(todo: Document) -> dict[str, str]:
@@ -231,24 +213,22 @@ def _object_id(todo_id: str) -> ObjectId:
 
 
 def _owned(todo_id: str) -> Document:
-    todo = _todos.get_for_owner(owner=current_owner(), todo_id=_object_id(todo_id))
+    todo = todos.get_for_owner(owner=current_subject(), todo_id=_object_id(todo_id))
     if todo is None:
         _not_found()
     return todo
 
 
 def _not_found_or_stale(owner: str, object_id: ObjectId) -> NoReturn:
-    if _todos.get_for_owner(owner=owner, todo_id=object_id) is None:
+    if todos.get_for_owner(owner=owner, todo_id=object_id) is None:
         _not_found()
-    abort(
+    raise Problem(
         412,
-        message="The todo changed since the ETag in If-Match; read it again and retry.",
+        "The todo changed since the ETag in If-Match; read it again and retry.",
         code="precondition_failed",
     )
-    raise AssertionError("abort() returned")
 
 
 def _not_found() -> NoReturn:
     # The same answer for another user's todo, a deleted one and a malformed id (no oracle).
-    abort(404, message="No todo with this id.", code="todo_not_found")
-    raise AssertionError("abort() returned")  # for type checkers: flask_smorest is untyped
+    raise Problem(404, "No todo with this id.", code="todo_not_found")

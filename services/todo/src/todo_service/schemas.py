@@ -130,7 +130,9 @@ class TodoUpdateSchema(_TodoInput):
 class TodoSchema(ma.Schema):
     """A todo as clients see it (the owner is implied by the token and never shown)."""
 
-    id = ma.fields.String(required=True, metadata={"example": "665f1c2e9b1e8a3d4c5b6a79"})
+    id = ma.fields.String(
+        attribute="_id", required=True, metadata={"example": "665f1c2e9b1e8a3d4c5b6a79"}
+    )
     title = ma.fields.String(required=True)
     notes = ma.fields.String(required=True)
     done = ma.fields.Boolean(required=True)

@@ -1,12 +1,19 @@
-"""Repositories: every pymongo call of the auth service, behind typed keyword-only methods."""
+"""Repositories: every pymongo call of the auth service, behind typed keyword-only methods.
 
-from auth_service.repositories.refresh_tokens import RefreshTokenRepository
-from auth_service.repositories.revocations import RevocationRepository
-from auth_service.repositories.users import UsernameTakenError, UserRepository
+Each is one instance per process (``users``, ``revocations``, ``refresh_tokens``) that reaches
+the current app's database through factory_core's ``mongo``.
+"""
+
+from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
+from auth_service.repositories.revocations import RevocationRepository, revocations
+from auth_service.repositories.users import UsernameTakenError, UserRepository, users
 
 __all__ = [
     "RefreshTokenRepository",
     "RevocationRepository",
     "UserRepository",
     "UsernameTakenError",
+    "refresh_tokens",
+    "revocations",
+    "users",
 ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from pymongo.database import Database
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from factory_core import mongo
@@ -21,9 +21,13 @@ Document = dict[str, Any]
 class RefreshTokenRepository:
     """The refresh tokens already used, keyed by jti, and their successors for a while."""
 
-    def __init__(self, database: Database[Document]) -> None:
-        self._uses = database[COLLECTION]
-        self._successors = database[SUCCESSORS]
+    @property
+    def _uses(self) -> Collection[Document]:
+        return mongo.collection(COLLECTION)
+
+    @property
+    def _successors(self) -> Collection[Document]:
+        return mongo.collection(SUCCESSORS)
 
     @staticmethod
     def declare_indexes(app: Flask) -> None:
@@ -89,3 +93,7 @@ class RefreshTokenRepository:
         """The rotation's successor, while the grace window lasts."""
         found = self._successors.find_one({"_id": jti, "expires_at": {"$gt": datetime.now(UTC)}})
         return None if found is None else bytes(found["successor"])
+
+
+#: The refresh-token uses and successors.
+refresh_tokens = RefreshTokenRepository()

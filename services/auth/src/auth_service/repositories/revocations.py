@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from flask import Flask
 from pymongo import ASCENDING, IndexModel
-from pymongo.database import Database
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from factory_core import mongo
@@ -21,8 +21,9 @@ Kind = Literal["token", "family", "subject"]
 class RevocationRepository:
     """One record per revoked (kind, value); ``expires_at`` is when no matching token lives."""
 
-    def __init__(self, database: Database[Document]) -> None:
-        self._revocations = database[COLLECTION]
+    @property
+    def _revocations(self) -> Collection[Document]:
+        return mongo.collection(COLLECTION)
 
     @staticmethod
     def declare_indexes(app: Flask) -> None:
@@ -93,3 +94,7 @@ class RevocationRepository:
             .limit(limit + 1)
         )
         return found[:limit], len(found) > limit
+
+
+#: The revocations collection.
+revocations = RevocationRepository()

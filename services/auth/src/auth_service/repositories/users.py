@@ -11,7 +11,7 @@ from typing import Any
 from bson import ObjectId
 from flask import Flask
 from pymongo import IndexModel, ReturnDocument
-from pymongo.database import Database
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from factory_core import mongo
@@ -49,8 +49,9 @@ class UsernameTakenError(Exception):
 class UserRepository:
     """Accounts: credentials, roles, the disabled flag and the token cut-off time."""
 
-    def __init__(self, database: Database[Document]) -> None:
-        self._users = database[COLLECTION]
+    @property
+    def _users(self) -> Collection[Document]:
+        return mongo.collection(COLLECTION)
 
     @staticmethod
     def declare_indexes(app: Flask) -> None:
@@ -133,3 +134,7 @@ class UserRepository:
     def list_page(self, *, skip: int, limit: int) -> list[Document]:
         """Accounts in creation order (ObjectIds grow with time)."""
         return list(self._users.find({}).sort("_id", 1).skip(skip).limit(limit))
+
+
+#: The users collection, for every view and command of the service.
+users = UserRepository()

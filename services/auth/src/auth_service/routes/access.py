@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from flask import request
 from flask_jwt_extended import current_user
-from flask_smorest import abort
 
-from factory_core import BEARER_SCHEME
+from factory_core import Problem
 
-#: OpenAPI security requirement of the operations that need an access token.
-BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 #: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-
-def fail(status: int, message: str, *, code: str) -> NoReturn:
-    """Abort with a problem response: flask_smorest.abort, typed as never returning."""
-    abort(status, message=message, code=code)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def client_address() -> str:
@@ -37,7 +28,7 @@ def admin_required(view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if "admin" not in current_user["roles"]:
-            fail(403, "This operation is for administrators.", code="admin_required")
+            raise Problem(403, "This operation is for administrators.", code="admin_required")
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -4,31 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories import UsernameTakenError, UserRepository
+from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
-from auth_service.routes.access import BEARER, NO_STORE, client_address, fail
+from auth_service.routes.access import NO_STORE, client_address
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
-from auth_service.tokens import (
-    issue_tokens,
-    revoke_family,
-    revoke_token,
-    rotate_refresh_token,
-    token_version,
-)
-from factory_core import mongo, unauthorized
+from auth_service.sessions import rotate_refresh_token
+from auth_service.tokens import issue_tokens, revoke_family, revoke_token, token_version
+from factory_core import Problem, authenticated, unauthorized
 
 blp = Blueprint(
     "accounts", __name__, url_prefix="/auth", description="Register, log in, refresh, log out."
 )
 
 Document = dict[str, Any]
+TokenAnswer = tuple[Document, int, dict[str, str]]
 
 
 @blp.route("/register")
@@ -40,18 +36,18 @@ class Register(MethodView):
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> Document:
         """Create an account (role "user")"""
-        rate_limits().hit(
+        rate_limits.hit(
             "register", address=client_address(), username=username_key(data["username"])
         )
         try:
-            return UserRepository(mongo.db).create(
+            return users.create(
                 username=data["username"],
-                password_hash=passwords().hash(data["password"]),
+                password_hash=passwords.hash(data["password"]),
                 email=data.get("email"),
                 roles=["user"],
             )
         except UsernameTakenError:
-            fail(409, "This username is taken.", code="username_taken")
+            raise Problem(409, "This username is taken.", code="username_taken") from None
 
 
 @blp.route("/login")
@@ -61,28 +57,26 @@ class Login(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
-    def post(self, data: Document) -> tuple[Document, int, dict[str, str]] | Response:
+    def post(self, data: Document) -> TokenAnswer:
         """Log in: exchange a username and password for an access and a refresh token"""
-        limits, address, key = rate_limits(), client_address(), username_key(data["username"])
-        limits.hit("login", address=address)
-        users = UserRepository(mongo.db)
+        address, key = client_address(), username_key(data["username"])
+        rate_limits.hit("login", address=address)
         user = users.find_by_username(username=data["username"])
         # The per-username limit slows guessing down; an address this account has logged in
         # from is exempt, so a stranger exhausting it cannot lock the owner out.
-        if not limits.trusted.is_trusted(username_key=key, address=address, user=user):
-            limits.hit("login", username=key)
-        hasher = passwords()
+        if not rate_limits.trusted.is_trusted(username_key=key, address=address, user=user):
+            rate_limits.hit("login", username=key)
         # Unknown users are checked against a dummy hash: same answer, about the same time.
-        valid = hasher.verify(user["password_hash"] if user else None, data["password"])
+        valid = passwords.verify(user["password_hash"] if user else None, data["password"])
         if user is None or not valid or user["disabled"]:
-            return unauthorized(
+            raise unauthorized(
                 "Invalid username or password.", code="invalid_credentials", error=None
             )
-        if hasher.needs_rehash(user["password_hash"]):
+        if passwords.needs_rehash(user["password_hash"]):
             users.set_password_hash(
-                user_id=user["_id"], password_hash=hasher.hash(data["password"])
+                user_id=user["_id"], password_hash=passwords.hash(data["password"])
             )
-        limits.trusted.remember(
+        rate_limits.trusted.remember(
             username_key=key,
             address=address,
             user_id=user["_id"],
@@ -93,13 +87,10 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @jwt_required(refresh=True)
-    @blp.doc(security=BEARER)
+    @authenticated(blp, refresh=True)
     @blp.response(200, TokenPairSchema())
-    @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(409, response="CONFLICT")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
-    def post(self) -> tuple[Document, int, dict[str, str]] | Response:
+    def post(self) -> TokenAnswer:
         """Rotate a refresh token (sent as the bearer token) into a new token pair"""
         claims = get_jwt()
         presented = request.headers["Authorization"].split(None, 1)[1]
@@ -107,7 +98,7 @@ class Refresh(MethodView):
         if pair is None:
             # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
             revoke_family(claims["fid"])
-            return unauthorized(
+            raise unauthorized(
                 "The refresh token was already used; the session is revoked.",
                 code="refresh_token_reused",
             )
@@ -116,11 +107,8 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @jwt_required()
-    @blp.doc(security=BEARER)
+    @authenticated(blp)
     @blp.response(204)
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self) -> None:
         """Log out: revoke this access token and every token of its session"""
         claims = get_jwt()

@@ -12,10 +12,10 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auth_service.repositories import RevocationRepository
+from auth_service.repositories import revocations
 from auth_service.schemas import JWKSetSchema, RevocationFeedSchema, RevocationQuerySchema
 from auth_service.tokens import key_ring
-from factory_core import mongo, unauthorized
+from factory_core import unauthorized
 
 blp = Blueprint("keys", __name__, description="Public keys and revocations, for other services.")
 
@@ -33,7 +33,7 @@ def feed_token_required(view: Any) -> Any:
         expected = "Bearer " + str(current_app.config["REVOCATION_FEED_TOKEN"])
         sent = request.headers.get("Authorization", "")
         if not hmac.compare_digest(sent.encode(), expected.encode()):
-            return unauthorized(
+            raise unauthorized(
                 "The revocation feed needs the service token (Authorization: Bearer <token>).",
                 code="invalid_feed_token",
             )
@@ -65,7 +65,5 @@ class Revocations(MethodView):
         # Taken before the query: a consumer asking again from `now` misses nothing written
         # during it (and asks with a 60 s overlap anyway).
         now = datetime.now(UTC)
-        items, has_more = RevocationRepository(mongo.db).since(
-            since=args.get("since"), limit=args["limit"]
-        )
+        items, has_more = revocations.since(since=args.get("since"), limit=args["limit"])
         return {"now": now, "has_more": has_more, "items": items}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories import UserRepository
-from auth_service.routes.access import BEARER, fail
+from auth_service.repositories import users
 from auth_service.schemas import (
     AccountDeletionSchema,
     PasswordChangeSchema,
@@ -19,7 +18,7 @@ from auth_service.schemas import (
     UserUpdateSchema,
 )
 from auth_service.tokens import revoke_all
-from factory_core import mongo
+from factory_core import Problem, authenticated
 
 blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
 
@@ -28,64 +27,50 @@ Document = dict[str, Any]
 
 @blp.route("")
 class Me(MethodView):
-    @jwt_required()
-    @blp.doc(security=BEARER)
+    @authenticated(blp)
     @blp.response(200, UserSchema())
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> Document:
         """Read the signed-in account"""
         user: Document = current_user
         return user
 
-    @jwt_required()
-    @blp.doc(security=BEARER)
+    @authenticated(blp)
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema())
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def patch(self, data: Document) -> Document:
         """Change the account's email address (null removes it)"""
-        user = UserRepository(mongo.db).update_email(
-            user_id=current_user["_id"], email=data["email"]
-        )
+        user = users.update_email(user_id=current_user["_id"], email=data["email"])
         if user is None:  # deleted since the token was checked
-            fail(404, "The account no longer exists.", code="not_found")
+            raise Problem(404, "The account no longer exists.", code="not_found")
         return user
 
-    @jwt_required(fresh=True)
-    @blp.doc(security=BEARER)
+    @authenticated(blp, fresh=True)
     @blp.arguments(AccountDeletionSchema())
     @blp.response(204)
-    @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def delete(self, data: Document) -> None:
         """Delete the account (needs a fresh token and the password); revokes every token"""
         user: Document = current_user
         _check_password(user, data["password"])
         # Revoke first: should the deletion fail halfway, no token outlives it.
         revoke_all(user)
-        UserRepository(mongo.db).delete(user_id=user["_id"])
+        users.delete(user_id=user["_id"])
 
 
 @blp.route("/password")
 class MyPassword(MethodView):
-    @jwt_required(fresh=True)
-    @blp.doc(security=BEARER)
+    @authenticated(blp, fresh=True)
     @blp.arguments(PasswordChangeSchema())
     @blp.response(204)
-    @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
         user: Document = current_user
         _check_password(user, data["current_password"])
-        new_hash = passwords().hash(data["new_password"])
-        UserRepository(mongo.db).set_password_hash(
+        new_hash = passwords.hash(data["new_password"])
+        users.set_password_hash(
             user_id=user["_id"], password_hash=new_hash, token_version=revoke_all(user)
         )
 
@@ -96,6 +81,6 @@ def _check_password(user: Document, password: str) -> None:
     A stolen fresh token must not allow guessing the password at full speed; counting per
     session (not per account) means it cannot lock the owner's own sessions out either.
     """
-    rate_limits().hit("password_check", session=get_jwt()["fid"])
-    if not passwords().verify(user["password_hash"], password):
-        fail(403, "The password is wrong.", code="wrong_password")
+    rate_limits.hit("password_check", session=get_jwt()["fid"])
+    if not passwords.verify(user["password_hash"], password):
+        raise Problem(403, "The password is wrong.", code="wrong_password")

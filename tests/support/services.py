@@ -1,0 +1,128 @@
+"""auth and todo as real gunicorn processes on loopback, configured as operators would.
+
+Shared by the contract, end-to-end, browser and resilience tests and by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tests.support.gunicorn import GunicornServer
+from tests.support.keys import write_private_key
+
+#: The shared revocation-feed secret both services are configured with in these tests.
+FEED_TOKEN = "contract-" + "f" * 40
+
+
+def service_env(prefix: str, settings: Mapping[str, Any]) -> dict[str, str]:
+    """<PREFIX>_<NAME> variables; non-strings JSON-encoded (the settings loader parses JSON)."""
+    return {
+        f"{prefix}_{name}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in settings.items()
+    }
+
+
+def production_settings(directory: Path) -> dict[str, Any]:
+    """What production requires of both services (real secrets; nothing else relaxed)."""
+    return {
+        "ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "LOG_LEVEL": "WARNING",
+        "INSTANCE_PATH": str(directory),
+    }
+
+
+def testing_settings(directory: Path) -> dict[str, Any]:
+    """Settings of a service run with ENV=testing (dev keys, placeholders accepted)."""
+    return {
+        "ENV": "testing",
+        "INSTANCE_PATH": str(directory),
+        "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+#: Where auth_server() writes the signing key in its directory (the baseline reads it too).
+SIGNING_KEY_FILE = "jwt-signing-key.pem"
+
+
+def auth_server(
+    *,
+    mongo_uri: str,
+    db_name: str,
+    directory: Path,
+    production: bool = True,
+    workers: int = 2,
+    environment: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> GunicornServer:
+    """auth_service under gunicorn (not started); production settings unless ``production``
+    is False. ``settings`` override any of them (as AUTH_<NAME>); ``environment`` adds raw
+    variables (gunicorn's own, for one)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    base: dict[str, Any] = (
+        {
+            **production_settings(directory),
+            "JWT_PRIVATE_KEY_FILE": str(write_private_key(directory / SIGNING_KEY_FILE)),
+        }
+        if production
+        else testing_settings(directory)
+    )
+    env = service_env(
+        "AUTH", {**base, "MONGO_URI": mongo_uri, "MONGO_DB_NAME": db_name, **settings}
+    )
+    env.update(environment or {})
+    return GunicornServer(
+        "auth_service.wsgi:app", env, workers=workers, log_path=directory / "auth.log"
+    )
+
+
+def todo_server(
+    *,
+    mongo_uri: str,
+    db_name: str,
+    directory: Path,
+    auth_url: str,
+    production: bool = True,
+    workers: int = 2,
+    environment: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> GunicornServer:
+    """todo_service under gunicorn (not started), trusting the auth service at ``auth_url``;
+    settings and environment as for auth_server."""
+    directory.mkdir(parents=True, exist_ok=True)
+    base: dict[str, Any] = (
+        production_settings(directory) if production else testing_settings(directory)
+    )
+    env = service_env(
+        "TODO",
+        {
+            **base,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DB_NAME": db_name,
+            "JWKS_URL": f"{auth_url}/.well-known/jwks.json",
+            "REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
+            "REVOCATION_POLL_SECONDS": 1,
+            **settings,
+        },
+    )
+    env.update(environment or {})
+    log_name = f"todo-{db_name}.log"
+    return GunicornServer(
+        "todo_service.wsgi:app", env, workers=workers, log_path=directory / log_name
+    )
+
+
+def start_auth(**options: Any) -> GunicornServer:
+    """auth_server(...), started."""
+    return auth_server(**options).start()
+
+
+def start_todo(**options: Any) -> GunicornServer:
+    """todo_server(...), started."""
+    return todo_server(**options).start()

@@ -1,0 +1,77 @@
+"""The Makefile's promises a new user relies on: dry runs act on nothing; make run's Procfile."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.devdb import ROOT
+
+
+def test_a_dry_run_of_make_run_prints_and_leaves_its_caller_alone() -> None:
+    # Run in a process group of its own: a recipe that kills its group would kill only that.
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        start_new_session=True,
+        timeout=60,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert "honcho --procfile Procfile start" in dry.stdout
+    assert "kill" not in dry.stdout
+
+
+def test_the_procfile_names_the_processes_of_make_run() -> None:
+    honcho = Path(sys.executable).parent / "honcho"
+    checked = subprocess.run(
+        [str(honcho), "--procfile", "Procfile", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "(devdb, auth, todo)" in checked.stderr + checked.stdout
+
+
+def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(
+    tmp_path: Path,
+) -> None:
+    # A PATH with bash and the basic tools but no Go.
+    for tool in ("bash", "sed", "uname", "dirname"):
+        (tmp_path / tool).symlink_to(
+            subprocess.run(
+                ["bash", "-c", f"command -v {tool}"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+    missing = subprocess.run(
+        [str(ROOT / "tools" / "require"), "go"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": str(tmp_path)},
+    )
+    assert missing.returncode == 1
+    lines = missing.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("missing prerequisite: Go 1.22+")
+    assert "go.dev/doc/install" in lines[0]
+
+
+def test_a_browser_named_but_absent_is_refused_with_what_to_do() -> None:
+    absent = subprocess.run(
+        [str(ROOT / "tools" / "ensure-browser"), "--no-install"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CHROMIUM_PATH": "/nonexistent/chromium"},
+    )
+    assert absent.returncode == 1
+    assert absent.stdout == ""
+    assert "CHROMIUM_PATH is /nonexistent/chromium" in absent.stderr
