@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tests.support import pytest_command
 from tests.support.devdb import DEVDB_BIN, ROOT
 
 BIN = Path(sys.executable).parent
@@ -102,18 +103,5 @@ def test_its_own_tests_pass_revoked_token_included(workspace: Path) -> None:
     assert (
         "def test_a_token_revoked_at_auth_is_refused" in (tests / "test_notes_api.py").read_text()
     )
-    ran = _run(
-        workspace,
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:cov",
-            "-q",
-            str(tests),
-        ],
-    )
+    ran = _run(workspace, pytest_command(str(tests)))
     assert "5 passed" in ran.stdout

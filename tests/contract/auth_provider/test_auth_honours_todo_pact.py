@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import requests
 from pact import Verifier
 from pymongo import MongoClient
 from tests.contract import pacts
+from tests.support import pytest_command
 from tests.support.accounts import registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
@@ -38,17 +38,7 @@ def pact_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh pact, written by todo's consumer tests."""
     directory = tmp_path_factory.mktemp("pacts")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:cov",
-            "-q",
-            "tests/contract/todo_consumer",
-        ],
+        pytest_command("tests/contract/todo_consumer"),
         cwd=ROOT,
         env={**os.environ, "PACT_DIR": str(directory)},
         capture_output=True,
