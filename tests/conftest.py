@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from pymongo import MongoClient
 
-from factory_core import mongo
+from factory_core import shutdown
 from tests.support import AppFactory
 from tests.support.devdb import DevDB
 
@@ -73,4 +73,4 @@ def make_app(mongo_uri: str, db_name: str, instance_path: Path) -> Iterator[AppF
 
     yield make
     for app in apps:
-        mongo.close(app)
+        shutdown(app)  # its background threads (revocation poller, event consumer) end with it

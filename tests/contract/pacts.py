@@ -16,7 +16,7 @@ FEED_TOKEN = "pact-feed-token-0123456789abcdef0123456789"
 # Provider states: what must be true of auth before an interaction is replayed.
 HAS_SIGNING_KEY = "auth publishes its signing keys"
 USER_LOGGED_OUT = "a user logged out (a token and its family are revoked)"
-ACCOUNT_DELETED = "an account was deleted (its subject is revoked)"
+ACCOUNT_DELETED = "an account was deleted (its subject is revoked, account.deleted published)"
 
 
 def pact_dir() -> Path:

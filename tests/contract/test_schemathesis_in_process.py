@@ -29,7 +29,7 @@ from tests.support.gunicorn import GunicornServer
 from tests.support.services import FEED_TOKEN, start_auth
 
 from auth_service import create_app as create_auth
-from factory_core import mongo, revocation_feed
+from factory_core import shutdown
 from todo_service import create_app as create_todo
 
 
@@ -74,7 +74,7 @@ def auth_app(
         }
     )
     yield app
-    mongo.close(app)
+    shutdown(app)
 
 
 AUTH_API, AUTH_LOGINS = published_schema("auth")
@@ -128,14 +128,13 @@ def todo_app(mongo_uri: str, todo_db: str, live_auth: GunicornServer) -> Iterato
             "REVOCATION_FEED_URL": f"{live_auth.url}/auth/revocations",
             "REVOCATION_FEED_TOKEN": FEED_TOKEN,
             "REVOCATION_POLL_SECONDS": 1,
+            "EVENT_FEED_URL": f"{live_auth.url}/auth/events",
+            "EVENT_FEED_TOKEN": FEED_TOKEN,
             "LOG_LEVEL": "WARNING",
         }
     )
     yield app
-    feed = revocation_feed(app)
-    if feed is not None:
-        feed.stop()
-    mongo.close(app)
+    shutdown(app)
 
 
 @pytest.fixture

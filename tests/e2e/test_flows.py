@@ -6,6 +6,7 @@ refused by both services; and two users who cannot see or touch each other's tod
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ REVOCATION_BOUND_SECONDS = 10.0
 class Stack:
     auth: GunicornServer
     todo: GunicornServer
+    todo_db: str
 
     def todos(self, account: Account, token: str | None = None, **kwargs: Any) -> Any:
         return requests.get(
@@ -53,7 +55,7 @@ def stack(
     except BaseException:
         auth.stop()
         raise
-    yield Stack(auth, todo)
+    yield Stack(auth, todo, todo_db)
     todo.stop()
     auth.stop()
     for name in (auth_db, todo_db):
@@ -239,3 +241,40 @@ def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:
     )
     _problem(refused, 401, "token_revoked")
     assert stack.todos(alice).status_code == 200
+
+
+#: What the README promises: an account's data is erased at todo within this, both services up.
+ERASURE_BOUND_SECONDS = 10.0
+
+
+def test_deleting_an_account_erases_its_todos_at_todo(
+    stack: Stack, mongo_client: MongoClient[dict[str, object]]
+) -> None:
+    alice, bob = registered(stack.auth.url), registered(stack.auth.url)
+    for account in (alice, bob):
+        for title in ("one", "two"):
+            created = requests.post(
+                f"{stack.todo.url}/todos",
+                json={"title": title},
+                headers=account.headers(),
+                timeout=10,
+            )
+            assert created.status_code == 201, created.text
+    todos = mongo_client[stack.todo_db]["todos"]
+    assert todos.count_documents({"owner": alice.user_id}) == 2
+
+    deleted = requests.delete(
+        f"{stack.auth.url}/auth/me",
+        json={"password": alice.password},
+        headers=alice.headers(),
+        timeout=10,
+    )
+    assert deleted.status_code == 204, deleted.text
+    started = time.monotonic()
+    while todos.count_documents({"owner": alice.user_id}) and (
+        time.monotonic() - started < ERASURE_BOUND_SECONDS
+    ):
+        time.sleep(0.2)
+    assert todos.count_documents({"owner": alice.user_id}) == 0, "not erased within the bound"
+    assert todos.count_documents({"owner": bob.user_id}) == 2
+    assert [todo["title"] for todo in stack.todos(bob).json()] == ["one", "two"]

@@ -108,6 +108,8 @@ def todo_server(
             "JWKS_URL": f"{auth_url}/.well-known/jwks.json",
             "REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
             "REVOCATION_POLL_SECONDS": 1,
+            "EVENT_FEED_URL": f"{auth_url}/auth/events",
+            "EVENT_FEED_TOKEN": FEED_TOKEN,
             **settings,
         },
     )

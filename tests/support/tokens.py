@@ -31,6 +31,7 @@ ISSUER = "auth-service"
 AUDIENCE = "flask-factory"
 JWKS_PATH = "/.well-known/jwks.json"
 FEED_PATH = "/auth/revocations"
+EVENTS_PATH = "/auth/events"
 
 
 def b64url(data: bytes) -> str:
@@ -169,7 +170,12 @@ class IssuerServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.jwks_url = self.url + JWKS_PATH
         self.feed_url = self.url + FEED_PATH
+        self.events_url = self.url + EVENTS_PATH
         self.revocations: list[dict[str, str]] = []
+        #: The account events, in order: their sequence is their place in this list, from 1.
+        self.events: list[dict[str, Any]] = []
+        #: When set, the event feed answers this instead (a broken or hostile feed).
+        self.events_answer: Any = None
         self.jwks_hits = 0
         self.feed_hits = 0
         self.lock = threading.Lock()
@@ -236,6 +242,30 @@ class IssuerServer:
             extra["version"] = version
         self._revoke("subject", sub, lifetime, None, **extra)
 
+    def publish(self, event_type: str, subject: str) -> dict[str, Any]:
+        """Append an account event, as auth's event feed would show it."""
+        with self.lock:
+            event = {
+                "sequence": len(self.events) + 1,
+                "id": uuid.uuid4().hex,
+                "type": event_type,
+                "subject": subject,
+                "occurred_at": rfc3339(datetime.now(UTC)),
+            }
+            self.events.append(event)
+        return event
+
+    def events_page(self, after: int, limit: int) -> dict[str, Any]:
+        with self.lock:
+            page = self.events[after : after + limit]
+            head = len(self.events)
+        return {
+            "events": page,
+            "has_more": after + len(page) < head,
+            "head": head,
+            "oldest": 1 if head else None,
+        }
+
     def feed_page(self, since: datetime | None, limit: int) -> dict[str, Any]:
         now = datetime.now(UTC)
         with self.lock:
@@ -255,7 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: Any) -> None:
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -270,6 +300,15 @@ class _Handler(BaseHTTPRequestHandler):
             with server.lock:
                 server.jwks_hits += 1
             self._send(200, server.issuer.jwks())
+        elif url.path == EVENTS_PATH:
+            if self.headers.get("Authorization") != f"Bearer {server.feed_token}":
+                self._send(401, {"status": 401, "code": "invalid_feed_token"})
+                return
+            query = parse_qs(url.query)
+            after = int(query.get("after", ["0"])[0])
+            limit = int(query.get("limit", ["100"])[0])
+            answer = server.events_answer
+            self._send(200, server.events_page(after, limit) if answer is None else answer)
         elif url.path == FEED_PATH:
             with server.lock:
                 server.feed_hits += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auth_service.settings import AuthSettings
-from factory_core import Settings, TrustedIssuerSettings
+from factory_core import EventConsumerSettings, Settings, TrustedIssuerSettings
 from todo_service.settings import TodoSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +39,7 @@ def _documented() -> set[str]:
     [
         (Settings, False),
         (TrustedIssuerSettings, True),
+        (EventConsumerSettings, True),
         (AuthSettings, True),
         (TodoSettings, True),
     ],

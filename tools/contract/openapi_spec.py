@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from factory_core import shutdown
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,7 +76,10 @@ def live_spec(service: Service) -> dict[str, Any]:
                 "LOG_LEVEL": "WARNING",
             }
         )
-        response = app.test_client().get("/openapi.json")
+        try:
+            response = app.test_client().get("/openapi.json")
+        finally:
+            shutdown(app)  # a request starts the app's background threads (event consumer)
         if response.status_code != 200:
             raise RuntimeError(f"{service.name}: GET /openapi.json -> {response.status_code}")
         spec: dict[str, Any] = response.get_json()

@@ -128,5 +128,5 @@ def test_the_pact_covers_every_auth_endpoint_todo_calls(pact_directory: Path) ->
     """A request todo makes that the pact does not describe is a request nobody verifies."""
     pact = json.loads(pacts.pact_file(pact_directory).read_text())
     paths = {interaction["request"]["path"] for interaction in pact["interactions"]}
-    assert paths == {"/.well-known/jwks.json", "/auth/revocations"}
+    assert paths == {"/.well-known/jwks.json", "/auth/revocations", "/auth/events"}
     assert (pact["consumer"]["name"], pact["provider"]["name"]) == ("todo", "auth")

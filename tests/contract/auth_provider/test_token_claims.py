@@ -21,7 +21,7 @@ from tests.support.accounts import Account, registered
 from tests.support.gunicorn import GunicornServer
 from tests.support.services import FEED_TOKEN, start_auth
 
-from factory_core import jwk_thumbprint, mongo, revocation_feed
+from factory_core import jwk_thumbprint, shutdown
 from todo_service import create_app as create_todo
 
 pytestmark = pytest.mark.gunicorn
@@ -109,6 +109,8 @@ def test_todo_s_verifier_accepts_auth_s_access_token_only(
             "JWKS_URL": f"{auth.url}/.well-known/jwks.json",
             "REVOCATION_FEED_URL": f"{auth.url}/auth/revocations",
             "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+            "EVENT_FEED_URL": f"{auth.url}/auth/events",
+            "EVENT_FEED_TOKEN": FEED_TOKEN,
         }
     )
     try:
@@ -120,7 +122,4 @@ def test_todo_s_verifier_accepts_auth_s_access_token_only(
         assert refused.status_code == 401, refused.get_json()
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
     finally:
-        feed = revocation_feed(todo)
-        if feed is not None:
-            feed.stop()
-        mongo.close(todo)
+        shutdown(todo)

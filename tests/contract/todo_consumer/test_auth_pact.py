@@ -1,7 +1,8 @@
-"""todo's expectations of auth, as a pact: the JWKS document and the revocation feed.
+"""todo's expectations of auth, as a pact: the JWKS document, the revocation and event feeds.
 
 Each interaction is exercised by todo's own client code (factory_core.RemoteJWKS, which todo
-uses for JWKS_URL, and factory_core.revocations.RevocationFeed) against pact's mock server;
+uses for JWKS_URL, factory_core.revocations.RevocationFeed and factory_core.events' consumer)
+against pact's mock server;
 the pact file this writes is what tests/contract/auth_provider verifies against a real auth.
 Token claims travel inside a signed JWT, which pact cannot look into: the provider side
 checks them on tokens a real auth issues (test_token_claims.py).
@@ -23,15 +24,18 @@ from tests.contract.pacts import (
     USER_LOGGED_OUT,
     pact_dir,
 )
+from tests.support import AppFactory
 from tests.support.tokens import SigningKey
 
-from factory_core import Problem, RemoteJWKS, UnknownKeyError
+from factory_core import Problem, RemoteJWKS, UnknownKeyError, events
 from factory_core.revocations import FeedError, RevocationFeed
+from todo_service import create_app as create_todo
 
 B64URL_43 = r"^[A-Za-z0-9_-]{43}$"
 # RFC 3339 with a timezone, as todo's parser requires (fractional seconds optional).
 RFC3339 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 JWKS_PATH = "/.well-known/jwks.json"
+EVENTS_PATH = "/auth/events"
 FEED_PATH = "/auth/revocations"
 # Example times from long ago: auth replays `since` literally, and must return what the
 # states created just before (revoked_at >= since).
@@ -136,6 +140,33 @@ def pact(signing_key: SigningKey) -> Pact:
         )
     )
     (
+        pact.upon_receiving("a first read of the account events")
+        .given(ACCOUNT_DELETED)
+        .with_request("GET", EVENTS_PATH)
+        .with_query_parameter("after", "0")
+        .with_query_parameter("limit", "100")
+        .with_header("Authorization", f"Bearer {FEED_TOKEN}")
+        .will_respond_with(200)
+        .with_body(
+            {
+                "events": match.each_like(
+                    {
+                        "sequence": match.int(1),
+                        "id": match.regex("0" * 32, regex=r"^[0-9a-f]{32}$"),
+                        "type": "account.deleted",
+                        "subject": match.regex("665f1c2e9b1e8a3d4c5b6a79", regex=r"^[0-9a-f]{24}$"),
+                        "occurred_at": rfc3339("2001-01-01T00:00:30Z"),
+                    },
+                    min=1,
+                ),
+                "has_more": match.bool(False),
+                "head": match.int(1),
+                "oldest": match.int(1),
+            },
+            content_type="application/json",
+        )
+    )
+    (
         pact.upon_receiving("a read of the revocation feed with a wrong service token")
         .with_request("GET", FEED_PATH)
         .with_query_parameter("limit", "1000")
@@ -151,7 +182,9 @@ def pact(signing_key: SigningKey) -> Pact:
     return pact
 
 
-def test_todo_s_clients_honour_the_pact_with_auth(pact: Pact, signing_key: SigningKey) -> None:
+def test_todo_s_clients_honour_the_pact_with_auth(
+    pact: Pact, signing_key: SigningKey, make_app: AppFactory
+) -> None:
     """One mock auth for every interaction (pact wants them all exercised in one session);
     only when each was met exactly as recorded is the pact file written."""
     with pact.serve(raises=False) as server:
@@ -159,6 +192,7 @@ def test_todo_s_clients_honour_the_pact_with_auth(pact: Pact, signing_key: Signi
         finds_a_key_by_kid(auth, signing_key)
         reads_revocations_then_asks_since_its_last_read(auth)
         treats_a_refused_feed_token_as_a_feed_error(auth)
+        consumes_the_account_events(auth, make_app)
         mismatches = server.mismatches
     assert not mismatches, "\n".join(str(mismatch) for mismatch in mismatches)
     pact.write_file(pact_dir(), overwrite=True)
@@ -204,6 +238,22 @@ def treats_a_refused_feed_token_as_a_feed_error(auth: str) -> None:
     )
     with pytest.raises(FeedError):
         feed.poll()
+
+
+def consumes_the_account_events(auth: str, make_app: AppFactory) -> None:
+    """todo's own consumer (factory_core.events, with todo's handlers) reads the feed once."""
+    app = make_app(
+        create_todo,
+        JWKS_URL=f"{auth}{JWKS_PATH}",
+        REVOCATION_FEED_URL="",
+        EVENT_FEED_URL=f"{auth}{EVENTS_PATH}",
+        EVENT_FEED_TOKEN=FEED_TOKEN,
+    )
+    consumer = events.consumer(app)
+    assert consumer is not None
+    consumer.stop()  # no thread: this one round is driven here
+    consumer.step()
+    assert consumer.lag() == (0, 0.0)  # read and handled up to the feed's head
 
 
 def test_an_unreachable_jwks_is_a_503_not_a_crash() -> None:

@@ -13,7 +13,6 @@ from tests.support import AppFactory
 from tests.support.tokens import IssuerServer, TokenIssuer
 from werkzeug.test import TestResponse
 
-from factory_core import revocation_feed
 from todo_service import create_app
 
 
@@ -64,26 +63,21 @@ def auth_server(issuer: TokenIssuer) -> Iterator[IssuerServer]:
 
 
 @pytest.fixture
-def todo_factory(make_app: AppFactory, auth_server: IssuerServer) -> Iterator[AppFactory]:
-    """Todo apps trusting ``auth_server``; their revocation pollers stop afterwards."""
-    apps: list[Flask] = []
+def todo_factory(make_app: AppFactory, auth_server: IssuerServer) -> AppFactory:
+    """Todo apps trusting ``auth_server`` (keys, revocations, account events)."""
 
     def make(**overrides: Any) -> Flask:
         config = {
             "JWKS_URL": auth_server.jwks_url,
             "REVOCATION_FEED_URL": auth_server.feed_url,
             "REVOCATION_POLL_SECONDS": 0.2,
+            "EVENT_FEED_URL": auth_server.events_url,
+            "EVENT_POLL_SECONDS": 0.2,
             **overrides,
         }
-        app = make_app(create_app, **config)
-        apps.append(app)
-        return app
+        return make_app(create_app, **config)
 
-    yield make
-    for app in apps:
-        feed = revocation_feed(app)
-        if feed is not None:
-            feed.stop()
+    return make
 
 
 @pytest.fixture

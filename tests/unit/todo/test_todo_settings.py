@@ -15,6 +15,7 @@ SAFE = {
     "ENV": "production",
     "SECRET_KEY": "s" * 40,
     "REVOCATION_FEED_TOKEN": "f" * 32,
+    "EVENT_FEED_TOKEN": "f" * 32,
 }
 
 
@@ -64,3 +65,11 @@ def test_development_accepts_the_placeholders(tmp_path: Path) -> None:
     assert app.config["REVOCATION_FEED_TOKEN"] == PLACEHOLDER
     assert app.config["REVOCATION_POLL_SECONDS"] == 5.0
     assert app.config["REVOCATION_MAX_STALENESS_SECONDS"] == 30.0
+
+
+def test_the_placeholder_event_feed_token_is_refused() -> None:
+    assert _problems(EVENT_FEED_TOKEN=PLACEHOLDER) == [
+        "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
+        "(at least 16 characters), or EVENT_FEED_URL emptied"
+    ]
+    assert _problems(EVENT_FEED_URL="", EVENT_FEED_TOKEN=PLACEHOLDER) == []

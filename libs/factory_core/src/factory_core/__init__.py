@@ -4,6 +4,8 @@ from factory_core.api import BEARER_SCHEME, Api, authenticated
 from factory_core.app import build_app
 from factory_core.config import PLACEHOLDER, ConfigurationError, Settings
 from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, problem
+from factory_core.events import EventConsumer, EventConsumerSettings, events
+from factory_core.lifecycle import on_shutdown, shutdown
 from factory_core.mongo import Mongo, mongo
 from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
@@ -31,6 +33,8 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "Api",
     "ConfigurationError",
+    "EventConsumer",
+    "EventConsumerSettings",
     "KeySource",
     "Mongo",
     "PageArgsSchema",
@@ -46,12 +50,15 @@ __all__ = [
     "build_app",
     "configure_jwt",
     "current_subject",
+    "events",
     "jwk_thumbprint",
     "mongo",
+    "on_shutdown",
     "pagination_headers",
     "problem",
     "public_jwk",
     "revocation_feed",
+    "shutdown",
     "trust_issuer",
     "unauthorized",
 ]

@@ -56,6 +56,13 @@ def on_starting(server: Any) -> None:
         server.cfg.env_orig_prometheus = path  # removed on exit
 
 
+def post_worker_init(worker: Any) -> None:
+    """Start the app's background consumers as the worker boots, not at its first request."""
+    from factory_core.events import start_consumers  # noqa: PLC0415 (the worker has the app)
+
+    start_consumers(worker.wsgi)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges so /metrics reports only running workers."""
     # Imported here, never at the top: prometheus_client fixes its storage class at import,

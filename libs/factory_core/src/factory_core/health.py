@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
-from flask import current_app
+from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from factory_core.mongo import mongo
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
+
+DETAILS_KEY = "factory_core.readiness_details"
 
 
 class HealthSchema(ma.Schema):
@@ -38,4 +41,15 @@ class Readiness(MethodView):
         # Within a budget of its own, well below a probe's timeout, however the database
         # fails (down, or hanging): a failed or late ping is a 503 problem with Retry-After.
         mongo.ping(timeout=float(current_app.config["READINESS_TIMEOUT_SECONDS"]))
-        return {"status": "ok", "checks": {"mongo": "ok"}}
+        checks = {"mongo": "ok"}
+        for name, describe in current_app.extensions.get(DETAILS_KEY, {}).items():
+            try:
+                checks[name] = describe()
+            except Exception:  # a detail never fails readiness
+                checks[name] = "unknown"
+        return {"status": "ok", "checks": checks}
+
+
+def add_readiness_detail(app: Flask, name: str, describe: Callable[[], str]) -> None:
+    """Show ``describe()`` in /readyz's checks as ``name``; it never fails readiness."""
+    app.extensions.setdefault(DETAILS_KEY, {})[name] = describe

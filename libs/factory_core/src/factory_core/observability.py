@@ -9,9 +9,10 @@ import re
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import get_jwt
 from pythonjsonlogger.json import JsonFormatter
 
@@ -27,6 +28,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 access_log = logging.getLogger("factory_core.access")
+logger = logging.getLogger(__name__)
+SOURCES_KEY = "factory_core.metrics_sources"
 
 
 @functools.cache
@@ -124,7 +127,32 @@ def metrics_response() -> Response:
         payload = generate_latest(registry)
     else:
         payload = generate_latest(REGISTRY)
+    # Metrics read when scraped (from the database, for one), the same from any worker.
+    sources = current_app.extensions.get(SOURCES_KEY, [])
+    if sources:
+        extra = CollectorRegistry()
+        extra.register(_Sources(sources))
+        payload += generate_latest(extra)
     return Response(payload, content_type=CONTENT_TYPE_LATEST)
+
+
+def add_metrics_source(app: Flask, collect: Callable[[], Iterable[Any]]) -> None:
+    """Add the metric families ``collect()`` returns to every /metrics answer."""
+    app.extensions.setdefault(SOURCES_KEY, []).append(collect)
+
+
+class _Sources:
+    """A prometheus_client collector of the app's metrics sources."""
+
+    def __init__(self, sources: list[Callable[[], Iterable[Any]]]) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterable[Any]:
+        for collect in self.sources:
+            try:
+                yield from collect()
+            except Exception:  # a source that cannot answer now leaves its metrics out
+                logger.warning("a metrics source failed", exc_info=True)
 
 
 def init_observability(app: Flask) -> None:

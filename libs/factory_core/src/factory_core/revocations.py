@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
-import urllib.parse
-import urllib.request
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from factory_core.feeds import FeedError, fetch_json, parse_time
+
+__all__ = ["OVERLAP", "FeedError", "RevocationFeed", "Revocations"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +25,6 @@ PAGE_LIMIT = 1000
 #: One poll reads at most this many pages, then yields the lock and goes on at once: a long
 #: catch-up keeps its place (the cursor never moves past an unread item) and stays stale.
 MAX_PAGES_PER_POLL = 100
-
-
-class FeedError(Exception):
-    """The feed could not be read, or its answer is not what the contract says."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +64,14 @@ class Revocations:
         kind, value = item.get("kind"), item.get("value")
         if not isinstance(value, str) or not value:
             raise FeedError("feed item without a value")
-        revoked_at = _parse_time(item.get("revoked_at"))
-        keep_until = min(_parse_time(item.get("expires_at")), revoked_at + self.window + OVERLAP)
+        revoked_at = parse_time(item.get("revoked_at"))
+        keep_until = min(parse_time(item.get("expires_at")), revoked_at + self.window + OVERLAP)
         if kind == "token":
             _keep_latest(self.tokens, value, keep_until)
         elif kind == "family":
             _keep_latest(self.families, value, keep_until)
         elif kind == "subject":
-            not_before = _parse_time(item.get("not_before"))
+            not_before = parse_time(item.get("not_before"))
             version = item.get("version", 0)
             if not isinstance(version, int) or isinstance(version, bool):
                 raise FeedError(f"subject version is not an integer: {version!r}")
@@ -165,9 +162,16 @@ class RevocationFeed:
                 )
                 self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the poller (tests and shutdown)."""
+    def stop(self, wait: float = 15.0) -> None:
+        """Stop the poller, waiting up to ``wait`` seconds for a read in progress to end."""
         self._stop.set()
+        thread = self._thread
+        if (
+            thread is not None
+            and self._pid == os.getpid()
+            and thread is not threading.current_thread()
+        ):
+            thread.join(wait)
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether the token is revoked; raise FeedError when the feed is too stale to tell."""
@@ -198,7 +202,7 @@ class RevocationFeed:
             # A worker's first read starts where revocations can still matter.
             since = self._since or datetime.now(UTC) - self.window - OVERLAP
             page = self._fetch(since)
-            server_now = _parse_time(page.get("now"))
+            server_now = parse_time(page.get("now"))
             items = page.get("items")
             if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                 raise FeedError("feed answer without a list of item objects")
@@ -206,7 +210,7 @@ class RevocationFeed:
             for item in items:
                 fresh.add(item)
             more = bool(page.get("has_more")) and bool(items)
-            last = _parse_time(items[-1].get("revoked_at")) if more else server_now
+            last = parse_time(items[-1].get("revoked_at")) if more else server_now
             if more and last <= since:
                 raise FeedError("the feed's has_more makes no progress")
             with self._lock:
@@ -220,22 +224,14 @@ class RevocationFeed:
         logger.warning("revocation feed: still catching up after %d pages", MAX_PAGES_PER_POLL)
         return False
 
-    def _fetch(self, since: datetime | None) -> dict[str, Any]:
-        query = {"limit": str(PAGE_LIMIT)}
-        if since is not None:
-            query["since"] = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
-        request = urllib.request.Request(  # noqa: S310 (the URL is a validated http(s) setting)
-            f"{self.url}?{urllib.parse.urlencode(query)}",
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json"},
+    def _fetch(self, since: datetime) -> dict[str, Any]:
+        query = {
+            "limit": str(PAGE_LIMIT),
+            "since": since.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        }
+        return fetch_json(
+            self.url, token=self.token, query=query, timeout=self.timeout, name="revocation feed"
         )
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                document = json.load(response)
-        except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
-            raise FeedError(f"cannot read the revocation feed: {error}") from error
-        if not isinstance(document, dict):
-            raise FeedError("feed answer is not an object")
-        return document
 
     def _attempt(self) -> bool:
         """One poll; whether it read the feed to its end (False: go on at once)."""
@@ -248,16 +244,6 @@ class RevocationFeed:
         finally:
             self._first_attempt.set()
         return True
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """The service secret goes to the configured URL only, never to where it redirects."""
-
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects())
 
 
 def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> None:
@@ -274,15 +260,3 @@ def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> No
 
 def _keep_latest(entries: dict[str, datetime], key: str, expires_at: datetime) -> None:
     entries[key] = max(expires_at, entries.get(key, expires_at))
-
-
-def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise FeedError(f"expected an RFC 3339 datetime, got {value!r}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise FeedError(f"expected an RFC 3339 datetime, got {value!r}") from None
-    if parsed.tzinfo is None:
-        raise FeedError(f"datetime without a timezone: {value!r}")
-    return parsed

@@ -20,6 +20,7 @@ from flask_jwt_extended import JWTManager, get_jwt
 
 from factory_core.config import PLACEHOLDER, Settings
 from factory_core.errors import Problem
+from factory_core.lifecycle import on_shutdown
 from factory_core.revocations import FeedError, RevocationFeed
 from factory_core.tokens import KeySource, RemoteJWKS, StaticKeys, configure_jwt
 
@@ -106,6 +107,8 @@ class TrustedIssuer:
                 ),
             )
         app.extensions[EXTENSION_KEY] = feed
+        if feed is not None:
+            on_shutdown(app, feed.stop)
         manager.token_verification_loader(_is_valid_access_token)
         manager.token_in_blocklist_loader(_is_revoked)
 

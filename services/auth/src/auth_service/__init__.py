@@ -10,7 +10,12 @@ from flask import Flask
 from auth_service.cli import create_admin
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories import RefreshTokenRepository, RevocationRepository, UserRepository
+from auth_service.repositories import (
+    EventRepository,
+    RefreshTokenRepository,
+    RevocationRepository,
+    UserRepository,
+)
 from auth_service.routes import blueprints
 from auth_service.routes.keys import FEED_SCHEME
 from auth_service.settings import AuthSettings
@@ -23,14 +28,19 @@ def _setup(app: Flask, api: Api) -> None:
     tokens.init_app(app)
     passwords.init_app(app)
     rate_limits.init_app(app)
-    for repository in (UserRepository, RefreshTokenRepository, RevocationRepository):
+    for repository in (
+        UserRepository,
+        RefreshTokenRepository,
+        RevocationRepository,
+        EventRepository,
+    ):
         repository.declare_indexes(app)
     api.spec.components.security_scheme(
         FEED_SCHEME,
         {
             "type": "http",
             "scheme": "bearer",
-            "description": "The shared service secret REVOCATION_FEED_TOKEN.",
+            "description": "The shared service secret REVOCATION_FEED_TOKEN (both feeds).",
         },
     )
     app.cli.add_command(create_admin)

@@ -184,3 +184,39 @@ class RevocationFeedSchema(ma.Schema):
     now = ma.fields.Function(lambda feed: _rfc3339(feed["now"]), required=True)
     has_more = ma.fields.Boolean(required=True)
     items = ma.fields.List(ma.fields.Nested(RevocationSchema), required=True)
+
+
+class EventQuerySchema(ma.Schema):
+    after = ma.fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**53),
+        metadata={"description": "The sequence of the last event already handled (0: none)."},
+    )
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class EventSchema(ma.Schema):
+    sequence = ma.fields.Integer(
+        attribute="_id",
+        required=True,
+        metadata={"description": "Its place in the feed: the cursor to ask `after` next."},
+    )
+    id = ma.fields.String(
+        required=True, metadata={"description": "Stable: a consumer may see an event twice."}
+    )
+    type = ma.fields.String(required=True, metadata={"example": "account.deleted"})
+    subject = ma.fields.String(required=True, metadata={"description": "The account's id."})
+    occurred_at = ma.fields.Function(lambda event: _rfc3339(event["occurred_at"]), required=True)
+
+
+class EventFeedSchema(ma.Schema):
+    events = ma.fields.List(ma.fields.Nested(EventSchema), required=True)
+    has_more = ma.fields.Boolean(required=True)
+    head = ma.fields.Integer(
+        required=True, metadata={"description": "The sequence of the newest event."}
+    )
+    oldest = ma.fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The oldest sequence still kept (null: none kept)."},
+    )

@@ -36,8 +36,11 @@ class AuthSettings(Settings):
     #: pair again (a retry whose answer was lost); later, it is reuse and ends the session.
     REFRESH_RETRY_GRACE_SECONDS = 10
 
-    #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations.
+    #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations
+    #: and GET /auth/events.
     REVOCATION_FEED_TOKEN = PLACEHOLDER
+    #: How long account events stay in the event feed: a consumer down for less catches up.
+    EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
     # argon2id parameters: argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum
     # (m=19456 KiB, t=2, p=1). Changing them rehashes each password at its next login.

@@ -127,7 +127,7 @@ def _load_user(_header: Document, claims: Document) -> Document | None:
     """The token's account; None (401) when it was deleted, disabled or the token is older
     than its last revoke-all."""
     user = users.find_by_id(user_id=str(claims.get("sub")))
-    if user is None or user["disabled"]:
+    if user is None or user["disabled"] or user.get("deleting"):
         return None
     version = claims.get("ver")
     if not isinstance(version, int) or version < token_version(user):

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from factory_core import Api, build_app, trust_issuer
+from factory_core import Api, build_app, events, trust_issuer
 from todo_service import idempotency, repository
+from todo_service.accounts import erase_account
 from todo_service.routes import blp as todos_blp
 from todo_service.settings import TodoSettings
 
@@ -26,7 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _setup(app: Flask, _api: Api) -> None:
-    """Trust auth's tokens (keys and revocations); declare this service's indexes."""
+    """Trust auth's tokens (keys and revocations), erase deleted accounts, declare indexes."""
     trust_issuer.init_app(app)
+    events.init_app(app, handlers={"account.deleted": erase_account})
     repository.declare_indexes(app)
     idempotency.declare_indexes(app)

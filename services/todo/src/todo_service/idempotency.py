@@ -160,6 +160,11 @@ class IdempotencyRepository:
             },
         )
 
+    def erase_owner(self, *, owner: str) -> None:
+        """Delete every record and daily count of ``owner``."""
+        self._records.delete_many({"owner": owner})
+        mongo.collection(QUOTAS).delete_many({"_id": {"$regex": f"^{re.escape(owner)}:"}})
+
     def end_lease(self, *, record_id: ObjectId) -> None:
         """Let a retry take over at once: this request failed, its work may be half done.
 

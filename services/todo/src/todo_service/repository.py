@@ -200,6 +200,12 @@ class TodoRepository:
     def _release_slot(self, *, owner: str) -> None:
         self._counts.update_one({"_id": owner}, {"$inc": {"count": -1}})
 
+    def erase_owner(self, *, owner: str) -> int:
+        """Delete every todo of ``owner`` and its count; how many todos there were."""
+        erased = self._todos.delete_many({"owner": owner}).deleted_count
+        self._counts.delete_one({"_id": owner})
+        return erased
+
     def update_if_version(
         self,
         *,

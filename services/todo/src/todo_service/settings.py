@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from factory_core import TrustedIssuerSettings
+from factory_core import EventConsumerSettings, TrustedIssuerSettings
 
 
-class TodoSettings(TrustedIssuerSettings):
-    """todo's own settings; those of trusting auth's tokens come from TrustedIssuerSettings."""
+class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
+    """todo's own settings; those of trusting auth's tokens and of consuming its account
+    events come from TrustedIssuerSettings and EventConsumerSettings."""
 
     SERVICE_NAME = "todo"
     API_TITLE = "Todo API"

@@ -4,15 +4,18 @@ Each is one instance per process (``users``, ``revocations``, ``refresh_tokens``
 the current app's database through factory_core's ``mongo``.
 """
 
+from auth_service.repositories.events import EventRepository, events
 from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
 from auth_service.repositories.revocations import RevocationRepository, revocations
 from auth_service.repositories.users import UsernameTakenError, UserRepository, users
 
 __all__ = [
+    "EventRepository",
     "RefreshTokenRepository",
     "RevocationRepository",
     "UserRepository",
     "UsernameTakenError",
+    "events",
     "refresh_tokens",
     "revocations",
     "users",

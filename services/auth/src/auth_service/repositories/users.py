@@ -56,7 +56,13 @@ class UserRepository:
     @staticmethod
     def declare_indexes(app: Flask) -> None:
         mongo.declare_indexes(
-            app, COLLECTION, [IndexModel([("username_key", 1)], unique=True, name="username_key")]
+            app,
+            COLLECTION,
+            [
+                IndexModel([("username_key", 1)], unique=True, name="username_key"),
+                # Only accounts whose deletion is being published have it.
+                IndexModel([("outbox_at", 1)], sparse=True, name="outbox_at"),
+            ],
         )
 
     def create(
@@ -125,8 +131,25 @@ class UserRepository:
             {"$addToSet": {"roles": role}, "$set": {"updated_at": datetime.now(UTC)}},
         )
 
-    def delete(self, *, user_id: ObjectId) -> bool:
-        return self._users.delete_one({"_id": user_id}).deleted_count == 1
+    def mark_deleting(self, *, user_id: ObjectId, token_version: int, event: Document) -> bool:
+        """In one update: the account is being deleted (no login, no token), and ``event`` is
+        recorded with it, to publish (the outbox: it survives a crash before publication)."""
+        marked = self._users.update_one(
+            {"_id": user_id},
+            {
+                "$set": {"deleting": True, "outbox": [event], "outbox_at": datetime.now(UTC)},
+                "$max": {"token_version": token_version},
+            },
+        )
+        return marked.matched_count == 1
+
+    def with_unpublished_events(self, *, older_than: datetime, limit: int) -> list[Document]:
+        """Accounts whose events were recorded before ``older_than`` and not published since."""
+        return list(self._users.find({"outbox_at": {"$lt": older_than}}).limit(limit))
+
+    def delete_published(self, *, user_id: ObjectId, event_id: str) -> None:
+        """Delete the account once its event ``event_id`` is published (idempotent)."""
+        self._users.delete_one({"_id": user_id, "outbox.id": event_id})
 
     def count(self) -> int:
         return self._users.count_documents({})

@@ -68,7 +68,7 @@ class Login(MethodView):
             rate_limits.hit("login", username=key)
         # Unknown users are checked against a dummy hash: same answer, about the same time.
         valid = passwords.verify(user["password_hash"] if user else None, data["password"])
-        if user is None or not valid or user["disabled"]:
+        if user is None or not valid or user["disabled"] or user.get("deleting"):
             raise unauthorized(
                 "Invalid username or password.", code="invalid_credentials", error=None
             )

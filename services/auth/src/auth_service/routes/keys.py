@@ -1,4 +1,4 @@
-"""What other services read: the public keys (JWKS) and the revocation feed."""
+"""What other services read: the public keys (JWKS), the revocation feed, the account events."""
 
 from __future__ import annotations
 
@@ -12,12 +12,21 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auth_service.repositories import revocations
-from auth_service.schemas import JWKSetSchema, RevocationFeedSchema, RevocationQuerySchema
+from auth_service.account_events import relay_unpublished
+from auth_service.repositories import events, revocations
+from auth_service.schemas import (
+    EventFeedSchema,
+    EventQuerySchema,
+    JWKSetSchema,
+    RevocationFeedSchema,
+    RevocationQuerySchema,
+)
 from auth_service.tokens import key_ring
 from factory_core import unauthorized
 
-blp = Blueprint("keys", __name__, description="Public keys and revocations, for other services.")
+blp = Blueprint(
+    "keys", __name__, description="Public keys, revocations and account events, for services."
+)
 
 #: OpenAPI security scheme of the revocation feed (a shared service secret, not a JWT).
 FEED_SCHEME = "revocationFeedToken"
@@ -67,3 +76,26 @@ class Revocations(MethodView):
         now = datetime.now(UTC)
         items, has_more = revocations.since(since=args.get("since"), limit=args["limit"])
         return {"now": now, "has_more": has_more, "items": items}
+
+
+@blp.route("/auth/events")
+class AccountEvents(MethodView):
+    @feed_token_required
+    @blp.doc(security=[{FEED_SCHEME: []}])
+    @blp.arguments(EventQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.response(200, EventFeedSchema())
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self, args: Document) -> Document:
+        """Account events after a sequence, in order, for services that act on them"""
+        # Deletions auth did not finish publishing (it died in between) are published first.
+        relay_unpublished()
+        found, has_more = events.after(cursor=args["after"], limit=args["limit"])
+        # After the read: every number on the page was given out by then.
+        return {
+            "events": found,
+            "has_more": has_more,
+            "head": events.head(),
+            "oldest": events.oldest(),
+        }

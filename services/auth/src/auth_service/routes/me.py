@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
+from auth_service.account_events import delete_account
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import users
@@ -53,9 +54,7 @@ class Me(MethodView):
         """Delete the account (needs a fresh token and the password); revokes every token"""
         user: Document = current_user
         _check_password(user, data["password"])
-        # Revoke first: should the deletion fail halfway, no token outlives it.
-        revoke_all(user)
-        users.delete(user_id=user["_id"])
+        delete_account(user)  # tokens revoked first; account.deleted published, never lost
 
 
 @blp.route("/password")

@@ -1,0 +1,357 @@
+"""A durable consumer of another service's event feed (auth's account events).
+
+    events.init_app(app, handlers={"account.deleted": erase_account})
+
+One thread per worker process polls the feed; one of them, across all workers and replicas,
+holds a lease (a document in this service's database) and is the one that consumes. Its cursor
+lives in that document too, so a restart, a deploy or a killed worker resumes where the last
+holder stopped. Each event's handler runs at least once, in feed order, before the cursor moves
+past it: handlers must be idempotent. A failing handler is retried with backoff, and the cursor
+waits. The lag (events and seconds behind the feed) is in /metrics and in /readyz's checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from factory_core.config import PLACEHOLDER, Settings
+from factory_core.feeds import FeedError, fetch_json, parse_time
+from factory_core.health import add_readiness_detail
+from factory_core.lifecycle import on_shutdown
+from factory_core.mongo import mongo
+from factory_core.observability import add_metrics_source
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "factory_core.events"
+#: One document per feed this service consumes: cursor, lease, what the feed said last.
+CONSUMERS = "event_consumers"
+PAGE_LIMIT = 100
+
+Event = Mapping[str, Any]
+Handler = Callable[[Event], None]
+
+
+class EventConsumerSettings(Settings):
+    """Settings of a service that consumes the issuer's (auth's) account events."""
+
+    #: auth's event feed; empty: this service consumes no events.
+    EVENT_FEED_URL = "http://127.0.0.1:5001/auth/events"
+    #: The shared secret auth expects on its feeds (auth's AUTH_REVOCATION_FEED_TOKEN).
+    EVENT_FEED_TOKEN = PLACEHOLDER
+    #: How often the consumer asks for new events (the erasure bound, while all is up).
+    EVENT_POLL_SECONDS = 2.0
+    #: How long a consumer's lease lasts without renewal: after its holder dies, another
+    #: worker or replica takes over within this.
+    EVENT_LEASE_SECONDS = 10.0
+    #: Timeout of one feed request.
+    EVENT_TIMEOUT_SECONDS = 2.0
+    #: The longest wait between retries of a failing handler (the backoff doubles up to it).
+    EVENT_RETRY_MAX_SECONDS = 60.0
+
+    @classmethod
+    def problems(cls, config: Mapping[str, Any]) -> list[str]:
+        found = super().problems(config)
+        if config.get("EVENT_FEED_URL"):
+            token = str(config.get("EVENT_FEED_TOKEN") or "")
+            if token == PLACEHOLDER or len(token) < 16:
+                found.append(
+                    "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
+                    "(at least 16 characters), or EVENT_FEED_URL emptied"
+                )
+        return found
+
+
+@dataclass
+class _Config:
+    url: str
+    token: str
+    poll_seconds: float
+    lease: timedelta
+    timeout: float
+    retry_max_seconds: float
+
+
+class Consumer:
+    """The consumer of one app: its polling thread (one per process), lease and cursor."""
+
+    def __init__(self, app: Flask, config: _Config, handlers: Mapping[str, Handler]) -> None:
+        self.app = app
+        self.config = config
+        self.handlers = dict(handlers)
+        self.name = config.url
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pid = os.getpid()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+
+    def ensure_started(self) -> None:
+        """Start this process's thread (once per process: a forked child starts its own)."""
+        if self._pid == os.getpid() and self._thread is not None:
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._reset()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=_consume_forever,
+                    args=(weakref.ref(self), self._stop),
+                    name="event-consumer",
+                    daemon=True,
+                )
+                self._thread.start()
+
+    def stop(self, wait: float = 15.0) -> None:
+        """Stop the thread, waiting up to ``wait`` seconds for a round in progress to end.
+
+        After it returns, the consumer no longer uses the database (its client can be closed).
+        The lease runs out for another worker or replica to take.
+        """
+        self._stop.set()
+        thread = self._thread
+        if (
+            thread is not None
+            and self._pid == os.getpid()
+            and thread is not threading.current_thread()
+        ):
+            thread.join(wait)
+
+    def step(self) -> float:
+        """One round: hold the lease, read a page, handle it; seconds until the next round."""
+        with self.app.app_context():
+            if not self._hold_lease():
+                return self.config.poll_seconds
+            try:
+                more = self._consume_page()
+            except _HandlerFailedError as failed:
+                self._failures += 1
+                delay = min(self.config.retry_max_seconds, 2.0 ** (self._failures - 1))
+                logger.warning(
+                    "event %s (%s): handler failed (attempt %d), retrying in %.0f s: %s",
+                    failed.event.get("id"),
+                    failed.event.get("type"),
+                    self._failures,
+                    delay,
+                    failed.error,
+                )
+                return delay
+            self._failures = 0
+            return 0.0 if more else self.config.poll_seconds
+
+    def _hold_lease(self) -> bool:
+        """Take (or renew) the lease: True for exactly one consumer at a time."""
+        now = datetime.now(UTC)
+        try:
+            mongo.db[CONSUMERS].find_one_and_update(
+                {"_id": self.name, "$or": [{"owner": self.owner}, {"lease_until": {"$lt": now}}]},
+                {
+                    "$set": {"owner": self.owner, "lease_until": now + self.config.lease},
+                    "$setOnInsert": {"cursor": 0},
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:  # the document exists and another holds a live lease
+            return False
+        return True
+
+    def _consume_page(self) -> bool:
+        """Handle the next page of events in order; whether the feed has more right away."""
+        state = mongo.db[CONSUMERS].find_one({"_id": self.name}) or {}
+        cursor = int(state.get("cursor", 0))
+        page = fetch_json(
+            self.config.url,
+            token=self.config.token,
+            query={"after": str(cursor), "limit": str(PAGE_LIMIT)},
+            timeout=self.config.timeout,
+            name="event feed",
+        )
+        events = list(_events(page))
+        head = page.get("head")
+        self._record_read(
+            head=head if isinstance(head, int) else cursor,
+            pending_since=parse_time(events[0]["occurred_at"]) if events else None,
+        )
+        oldest = page.get("oldest")
+        if isinstance(oldest, int) and cursor + 1 < oldest:
+            logger.error(
+                "event feed: events %d to %d expired before this service read them",
+                cursor + 1,
+                oldest - 1,
+            )
+        for event in events:
+            handler = self.handlers.get(str(event["type"]))
+            if handler is not None:
+                try:
+                    handler(event)
+                except Exception as error:  # retried: the cursor stays before this event
+                    raise _HandlerFailedError(event, error) from error
+            if not self._advance(int(event["sequence"]), event):
+                return False  # the lease was lost meanwhile: the new holder goes on
+        return bool(page.get("has_more")) and bool(events)
+
+    def _advance(self, sequence: int, event: Event) -> bool:
+        done = mongo.db[CONSUMERS].update_one(
+            {"_id": self.name, "owner": self.owner},
+            {
+                "$max": {"cursor": sequence},
+                "$set": {
+                    "last_event_at": parse_time(event["occurred_at"]),
+                    "lease_until": datetime.now(UTC) + self.config.lease,
+                },
+            },
+        )
+        return done.matched_count == 1
+
+    def _record_read(self, *, head: int, pending_since: datetime | None) -> None:
+        mongo.db[CONSUMERS].update_one(
+            {"_id": self.name, "owner": self.owner},
+            {"$set": {"head": head, "read_at": datetime.now(UTC), "pending_since": pending_since}},
+        )
+
+    def lag(self) -> tuple[int, float] | None:
+        """(events, seconds) this service is behind the feed, as its consumer last saw it.
+
+        Seconds: how old the oldest event not handled yet is; None before any read.
+        """
+        with self.app.app_context():
+            state = mongo.db[CONSUMERS].find_one({"_id": self.name})
+        if state is None or "read_at" not in state:
+            return None
+        behind = max(0, int(state.get("head", 0)) - int(state.get("cursor", 0)))
+        pending_since = state.get("pending_since")
+        seconds = (
+            (datetime.now(UTC) - pending_since).total_seconds() if behind and pending_since else 0.0
+        )
+        return behind, max(0.0, seconds)
+
+
+class _HandlerFailedError(Exception):
+    def __init__(self, event: Event, error: Exception) -> None:
+        super().__init__(str(error))
+        self.event = event
+        self.error = error
+
+
+def _events(page: Mapping[str, Any]) -> Iterator[Event]:
+    events = page.get("events")
+    if not isinstance(events, list):
+        raise FeedError("event feed answer without a list of events")
+    previous = None
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("sequence"), int):
+            raise FeedError("an event without a sequence")
+        if not isinstance(event.get("type"), str) or not isinstance(event.get("id"), str):
+            raise FeedError("an event without an id or a type")
+        parse_time(event.get("occurred_at"))
+        if previous is not None and event["sequence"] <= previous:
+            raise FeedError("events out of order")
+        previous = event["sequence"]
+        yield event
+
+
+def _describe_lag(consumer: Consumer) -> str:
+    lag = consumer.lag()
+    if lag is None:
+        return "not read yet"
+    behind, seconds = lag
+    return f"{behind} events behind ({seconds:.1f} s)" if behind else "up to date"
+
+
+def _lag_metrics(consumer: Consumer) -> list[Any]:
+    from prometheus_client.core import GaugeMetricFamily  # noqa: PLC0415 (see observability)
+
+    lag = consumer.lag()
+    behind, seconds = lag if lag is not None else (0, 0.0)
+    events_metric = GaugeMetricFamily(
+        "event_consumer_lag_events", "Events of the feed not handled yet.", labels=["feed"]
+    )
+    events_metric.add_metric([consumer.name], behind)
+    seconds_metric = GaugeMetricFamily(
+        "event_consumer_lag_seconds",
+        "Age of the oldest event not handled yet (0 when up to date).",
+        labels=["feed"],
+    )
+    seconds_metric.add_metric([consumer.name], seconds)
+    return [events_metric, seconds_metric]
+
+
+def _consume_forever(ref: weakref.ref[Consumer], stop: threading.Event) -> None:
+    # Only a weak reference: when the app (and its consumer) is gone, the thread ends.
+    while not stop.is_set():
+        consumer = ref()
+        if consumer is None:
+            return
+        try:
+            delay = consumer.step()
+        except (FeedError, PyMongoError) as error:
+            logger.warning("event feed: %s", error)
+            delay = consumer.config.poll_seconds
+        except Exception:  # the consumer must survive anything a broken feed sends
+            logger.exception("event feed: unexpected failure")
+            delay = consumer.config.poll_seconds
+        del consumer
+        stop.wait(delay)
+
+
+class EventConsumer:
+    """Flask extension: consume the event feed named by the settings, one handler per type."""
+
+    def init_app(self, app: Flask, *, handlers: Mapping[str, Handler]) -> None:
+        config = app.config
+        if not config.get("EVENT_FEED_URL"):
+            app.extensions[EXTENSION_KEY] = None
+            return
+        consumer = Consumer(
+            app,
+            _Config(
+                url=config["EVENT_FEED_URL"],
+                token=config["EVENT_FEED_TOKEN"],
+                poll_seconds=float(config["EVENT_POLL_SECONDS"]),
+                lease=timedelta(seconds=float(config["EVENT_LEASE_SECONDS"])),
+                timeout=float(config["EVENT_TIMEOUT_SECONDS"]),
+                retry_max_seconds=float(config["EVENT_RETRY_MAX_SECONDS"]),
+            ),
+            handlers,
+        )
+        app.extensions[EXTENSION_KEY] = consumer
+        on_shutdown(app, consumer.stop)
+        # Started with the first request; gunicorn's workers start it as they boot (see
+        # factory_core.gunicorn_config), so that events are consumed with no traffic at all.
+        app.before_request(consumer.ensure_started)
+        add_readiness_detail(app, "events", lambda: _describe_lag(consumer))
+        add_metrics_source(app, lambda: _lag_metrics(consumer))
+
+    @staticmethod
+    def consumer(app: Flask | None = None) -> Consumer | None:
+        found: Consumer | None = (app or current_app).extensions.get(EXTENSION_KEY)
+        return found
+
+
+events = EventConsumer()
+
+
+def start_consumers(app: Any) -> None:
+    """Start the app's event consumer, if it has one (gunicorn's post_worker_init)."""
+    extensions = getattr(app, "extensions", None)
+    consumer = extensions.get(EXTENSION_KEY) if isinstance(extensions, dict) else None
+    if isinstance(consumer, Consumer):
+        consumer.ensure_started()

@@ -1,0 +1,57 @@
+"""Account events other services act on: ``account.deleted`` (erase what the user left there).
+
+A deletion records its event in the account's own document, in the same update that makes the
+account unusable (MongoDB updates one document atomically: a transactional outbox without
+transactions), then publishes it to the event log and only then deletes the document. Should
+auth die in between, the next read of the event feed publishes what was recorded (relay), so
+the event is never lost; publishing is idempotent (by the event's id).
+
+Only deletion is published: a disabled account's tokens are already refused everywhere through
+the revocation feed, and its data must stay for when it is enabled again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from auth_service.repositories import events, users
+from auth_service.tokens import revoke_all
+
+ACCOUNT_DELETED = "account.deleted"
+#: An event recorded this long ago and still not published was cut short: relay it.
+RELAY_AFTER = timedelta(seconds=5)
+#: Accounts relayed per read of the feed, at the most.
+RELAY_LIMIT = 100
+
+Document = dict[str, Any]
+
+
+def delete_account(user: Document) -> None:
+    """Revoke every token, record ``account.deleted``, publish it, then delete the account."""
+    version = revoke_all(user)
+    event = {
+        "id": uuid.uuid4().hex,
+        "type": ACCOUNT_DELETED,
+        "subject": str(user["_id"]),
+        "occurred_at": datetime.now(UTC),
+    }
+    if users.mark_deleting(user_id=user["_id"], token_version=version, event=event):
+        _publish(user, event)
+
+
+def relay_unpublished() -> None:
+    """Publish the events of deletions that auth did not finish (it died in between)."""
+    older_than = datetime.now(UTC) - RELAY_AFTER
+    for user in users.with_unpublished_events(older_than=older_than, limit=RELAY_LIMIT):
+        for event in user["outbox"]:
+            _publish(user, event)
+
+
+def _publish(user: Document, event: Document) -> None:
+    retention = timedelta(seconds=int(current_app.config["EVENT_RETENTION_SECONDS"]))
+    events.publish(event, retention=retention)
+    users.delete_published(user_id=user["_id"], event_id=event["id"])

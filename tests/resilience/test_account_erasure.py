@@ -1,0 +1,151 @@
+"""Erasure across services when things break: todo down, its consumer killed, two todos, auth down.
+
+Accounts are deleted through auth's API; what todo holds of them is read from its database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from pymongo import MongoClient
+from tests.resilience.system import HANG, PASSWORD, TODO_DB, WORKERS, System, wait_until
+from tests.support.services import todo_server
+
+pytestmark = [pytest.mark.gunicorn, pytest.mark.resilience]
+
+#: The README's bound: erased within this, once both services run (plus a lease, after a kill).
+ERASURE_BOUND_SECONDS = 10.0
+LEASE_SECONDS = 10.0
+
+
+def _delete(system: System, username: str) -> None:
+    token = system.login(username)["access_token"]
+    answer = requests.delete(
+        f"{system.auth.url}/auth/me",
+        json={"password": PASSWORD},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HANG,
+    )
+    assert answer.status_code == 204, answer.text
+
+
+def _account_with_todos(system: System, db: Any, count: int) -> tuple[str, str]:
+    """A new account with ``count`` todos (written directly: the test's setup); its name, id."""
+    username = system.register()
+    claims = requests.get(
+        f"{system.auth.url}/auth/me", headers=system.bearer(username), timeout=HANG
+    ).json()
+    owner = claims["id"]
+    now = datetime.now(UTC)
+    db.todos.insert_many(
+        [{"owner": owner, "title": f"t{n}", "created_at": now, "version": 1} for n in range(count)]
+    )
+    return username, owner
+
+
+def _consumer(db: Any) -> dict[str, Any]:
+    state: dict[str, Any] = db.event_consumers.find_one() or {}
+    return state
+
+
+def test_todo_down_during_the_deletion_erases_when_it_is_back(system: System) -> None:
+    with MongoClient(system.db.uri) as client:
+        db = client[TODO_DB]
+        username, owner = _account_with_todos(system, db, 3)
+        _, other = _account_with_todos(system, db, 3)
+        system.todo.stop()
+        _delete(system, username)
+        system.todo.start()
+        wait_until(
+            lambda: db.todos.count_documents({"owner": owner}) == 0, seconds=ERASURE_BOUND_SECONDS
+        )
+        assert db.todos.count_documents({"owner": other}) == 3
+
+
+def test_a_consumer_killed_mid_batch_skips_nothing_and_repeats_no_effect(system: System) -> None:
+    with MongoClient(system.db.uri) as client:
+        db = client[TODO_DB]
+        accounts = [_account_with_todos(system, db, 300) for _ in range(8)]
+        survivor_username, survivor = _account_with_todos(system, db, 5)
+        wait_until(lambda: "owner" in _consumer(db))  # a worker holds the lease
+        for username, _owner in accounts:
+            _delete(system, username)
+        # Kill the holder once it has started on the batch (the first account erased).
+        wait_until(lambda: db.todos.count_documents({"owner": accounts[0][1]}) == 0)
+        holder = int(_consumer(db)["owner"].split(":")[1])
+        os.kill(holder, signal.SIGKILL)
+        wait_until(
+            lambda: all(db.todos.count_documents({"owner": owner}) == 0 for _, owner in accounts),
+            seconds=ERASURE_BOUND_SECONDS + LEASE_SECONDS,
+        )
+        state = _consumer(db)
+        assert state["cursor"] == state["head"] == len(accounts)  # every event, none skipped
+        assert int(state["owner"].split(":")[1]) != holder  # taken over
+        assert db.todos.count_documents({"owner": survivor}) == 5
+        assert (
+            requests.get(
+                f"{system.todo.url}/todos", headers=system.bearer(survivor_username), timeout=HANG
+            ).status_code
+            == 200
+        )
+
+
+def test_two_todo_instances_consume_each_event_once(system: System, tmp_path: Any) -> None:
+    second = todo_server(
+        mongo_uri=system.db.uri,
+        db_name=TODO_DB,
+        directory=tmp_path / "todo-2",
+        auth_url=system.auth.url,
+        workers=WORKERS,
+        LOG_LEVEL="INFO",
+    ).start()
+    try:
+        with MongoClient(system.db.uri) as client:
+            db = client[TODO_DB]
+            accounts = [_account_with_todos(system, db, 2) for _ in range(5)]
+            for username, _owner in accounts:
+                _delete(system, username)
+            wait_until(
+                lambda: all(db.todos.count_documents({"owner": o}) == 0 for _, o in accounts),
+                seconds=ERASURE_BOUND_SECONDS,
+            )
+    finally:
+        second.stop()
+    # Every account erased exactly once, by whichever of the four workers held the lease.
+    erased: Counter[str] = Counter()
+    for log in (system.todo_log, second.log_path):
+        assert log is not None
+        erased.update(re.findall(r"erased account ([0-9a-f]{24})", log.read_text()))
+    assert erased == Counter({owner: 1 for _, owner in accounts})
+
+
+def test_auth_down_todo_keeps_serving_and_catches_up(system: System) -> None:
+    with MongoClient(system.db.uri) as client:
+        db = client[TODO_DB]
+        username, owner = _account_with_todos(system, db, 2)
+        reader = system.register()
+        headers = system.bearer(reader)
+        _delete(system, username)
+        system.auth.stop()
+        # Without auth, todo serves the tokens it verified keys for (cached) ...
+        assert requests.get(f"{system.todo.url}/livez", timeout=HANG).status_code == 200
+        assert requests.get(f"{system.todo.url}/readyz", timeout=HANG).status_code == 200
+        assert requests.get(
+            f"{system.todo.url}/todos", headers=headers, timeout=HANG
+        ).status_code in (
+            200,
+            503,  # once the revocation feed is too stale: closed, by design
+        )
+        system.auth.start()
+        # ... and erases what was deleted meanwhile once auth answers again.
+        wait_until(
+            lambda: db.todos.count_documents({"owner": owner}) == 0,
+            seconds=ERASURE_BOUND_SECONDS + 5,
+        )
