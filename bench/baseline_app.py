@@ -8,6 +8,7 @@ config and worker count as the services and reports every figure as a ratio to i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -21,6 +22,7 @@ import jwt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerificationError
 from bson import ObjectId
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, Response, request
 from pymongo import ASCENDING, MongoClient, ReturnDocument
 from pymongo.database import Database
@@ -33,6 +35,8 @@ ISSUER, AUDIENCE, LEEWAY = "auth-service", "flask-factory", 5
 ACCESS_TTL, REFRESH_TTL = timedelta(minutes=15), timedelta(days=30)
 REQUIRED = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "fid"]
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
+MAX_TODOS = 10_000
+RETRY_GRACE, ROTATION_LEASE = timedelta(seconds=10), timedelta(seconds=10)
 
 
 class _State:
@@ -162,6 +166,18 @@ def create_todo(owner: str) -> Response:
         "version": 1,
         "priority_rank": PRIORITY_RANK[priority],
     }
+    # Like todo, one more todo counted against the user's cap, atomically, before the insert.
+    try:
+        counted = state.todo_db["todo_counts"].find_one_and_update(
+            {"_id": owner, "count": {"$lt": MAX_TODOS}}, {"$inc": {"count": 1}}, upsert=True
+        )
+    except DuplicateKeyError:  # at the cap
+        return _json({"status": 409}, 409)
+    if counted is None:
+        state.todo_db["todo_counts"].update_one(
+            {"_id": owner},
+            {"$inc": {"count": state.todo_db["todos"].count_documents({"owner": owner})}},
+        )
     state.todo_db["todos"].insert_one(todo)
     headers = {"ETag": _etag(todo), "Location": f"/todos/{todo['_id']}"}
     return _json(_todo_view(todo), 201, headers)
@@ -191,7 +207,7 @@ def update_todo(owner: str, todo_id: str) -> Response:
     return _json(_todo_view(todo), headers={"ETag": _etag(todo)})
 
 
-def _issue(user: Document, family_id: str) -> Response:
+def _issue(user: Document, family_id: str) -> Document:
     now = int(datetime.now(UTC).timestamp())
     base = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(user["_id"]), "iat": now, "nbf": now}
     base |= {"roles": list(user["roles"]), "fid": family_id}
@@ -200,13 +216,12 @@ def _issue(user: Document, family_id: str) -> Response:
     refresh = {**base, "exp": now + int(REFRESH_TTL.total_seconds()), "jti": str(uuid.uuid4())}
     refresh |= {"type": "refresh", "fresh": False}
     headers = {"kid": state.kid}
-    body = {
+    return {
         "access_token": jwt.encode(access, state.private_key, "ES256", headers),
         "refresh_token": jwt.encode(refresh, state.private_key, "ES256", headers),
         "token_type": "Bearer",
         "expires_in": int(ACCESS_TTL.total_seconds()),
     }
-    return _json(body, headers={"Cache-Control": "no-store"})
 
 
 def _count_attempt(key: str, window: timedelta) -> None:
@@ -230,7 +245,7 @@ def login() -> Response:
         valid = False
     if user is None or not valid or user["disabled"]:
         return _json({"status": 401}, 401)
-    return _issue(user, uuid.uuid4().hex)
+    return _json(_issue(user, uuid.uuid4().hex), headers={"Cache-Control": "no-store"})
 
 
 def refresh() -> Response:
@@ -264,12 +279,22 @@ def refresh() -> Response:
                 "family_id": claims["fid"],
                 "user_id": claims["sub"],
                 "used_at": now,
+                "lease_until": now + ROTATION_LEASE,
                 "expires_at": datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC),
             }
         )
     except DuplicateKeyError:
         return _json({"status": 401}, 401)
-    return _issue(user, claims["fid"])
+    pair = _issue(user, claims["fid"])
+    # Like auth, the successor pair is kept encrypted for a retry within the grace window.
+    presented = request.headers["Authorization"].partition(" ")[2]
+    key = hashlib.sha256(b"refresh-successor:" + presented.encode()).digest()
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(key).encrypt(nonce, json.dumps(pair).encode(), None)
+    state.auth_db["refresh_token_successors"].replace_one(
+        {"_id": claims["jti"]}, {"successor": sealed, "expires_at": now + RETRY_GRACE}, upsert=True
+    )
+    return _json(pair, headers={"Cache-Control": "no-store"})
 
 
 def create_app() -> Flask:

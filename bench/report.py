@@ -30,18 +30,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['database']}. Ratios are service / baseline, measured in the same run: "
         f"{_rounds(settings)}.",
         "",
-        "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
-        "| p99 ms (ratio) | targets met |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+        scenario_table(results["scenarios"]),
     ]
-    for row in results["scenarios"]:
-        result, baseline, ratios = row["result"], row["baseline"], row["ratios"]
-        lines.append(
-            f"| `{row['name']}` | {result['requests_per_second']:.0f} "
-            f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
-            f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
-            f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {_mark(row['meets_targets'])} |"
-        )
     targets = results["targets"]
     lines += [
         "",
@@ -88,13 +78,31 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scenario_table(scenarios: list[dict[str, Any]]) -> str:
+    """The service-beside-baseline table of ``scenarios`` (rows of bench.json)."""
+    lines = [
+        "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
+        "| p99 ms (ratio) | targets met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for row in scenarios:
+        result, baseline, ratios = row["result"], row["baseline"], row["ratios"]
+        lines.append(
+            f"| `{row['name']}` | {result['requests_per_second']:.0f} "
+            f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
+            f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
+            f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {_mark(row['meets_targets'])} |"
+        )
+    return "\n".join(lines)
+
+
 def _rounds(settings: dict[str, Any]) -> str:
     rounds = settings["rounds"]
     if rounds == 1:
         return "one run per side, the service first"
     return (
         f"{rounds} runs per side in alternating order (service first, then baseline first, ...), "
-        "each side reported by its median run"
+        "each side reported by the median of its runs (throughput, p50 and p99 each)"
     )
 
 

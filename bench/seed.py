@@ -31,6 +31,26 @@ def access_token(auth_url: str, username: str) -> str:
     return str(login(auth_url, username)["access_token"])
 
 
+def access_tokens(auth_url: str, username: str, count: int) -> list[str]:
+    """``count`` distinct access tokens of the account, as that many clients would hold.
+
+    One login, then a chain of refreshes (a login costs a password hash; a refresh does not).
+    """
+    pair = login(auth_url, username)
+    tokens = [str(pair["access_token"])]
+    with requests.Session() as session:
+        while len(tokens) < count:
+            answer = session.post(
+                f"{auth_url}/auth/refresh",
+                headers={"Authorization": f"Bearer {pair['refresh_token']}"},
+                timeout=_TIMEOUT,
+            )
+            answer.raise_for_status()
+            pair = answer.json()
+            tokens.append(str(pair["access_token"]))
+    return tokens
+
+
 def refresh_tokens(auth_url: str, username: str, count: int) -> list[str]:
     """``count`` sessions' refresh tokens (each good for one rotation chain)."""
     with ThreadPoolExecutor(max_workers=4) as pool:

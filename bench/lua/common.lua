@@ -2,8 +2,23 @@
 -- and a done() that prints wrk's latency distribution as one JSON line for bench/run.py.
 local M = {}
 
-M.token = os.getenv("BENCH_TOKEN") or ""
 M.threads = tonumber(os.getenv("BENCH_THREADS") or "1")
+
+-- The access tokens in $BENCH_TOKENS (one per line: many clients), used in turn; each thread
+-- starts at its own offset.
+local tokens, token_index = {}, 0
+
+function M.load_tokens(index)
+  for line in io.lines(os.getenv("BENCH_TOKENS")) do
+    if line ~= "" then tokens[#tokens + 1] = line end
+  end
+  token_index = (index * 7) % #tokens
+end
+
+function M.bearer()
+  token_index = token_index % #tokens + 1
+  return "Bearer " .. tokens[token_index]
+end
 
 -- This thread's share of the lines of a file (line i goes to thread i mod threads).
 function M.lines_for_thread(path, index)

@@ -5,10 +5,7 @@ package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local common = require("common")
 
 local pool = {}
-local headers = {
-  ["Authorization"] = "Bearer " .. common.token,
-  ["Content-Type"] = "application/json",
-}
+local headers = { ["Content-Type"] = "application/json" }
 local flip = false
 
 setup = common.setup
@@ -19,6 +16,7 @@ function init(args)
     local id, etag = line:match("^(%S+) (.+)$")
     pool[#pool + 1] = { id = id, etag = etag }
   end
+  common.load_tokens(thread_index)
 end
 
 function request()
@@ -27,6 +25,7 @@ function request()
     error("PATCH pool exhausted: a response carried no new ETag")
   end
   headers["If-Match"] = todo.etag
+  headers["Authorization"] = common.bearer()
   flip = not flip
   local body = flip and '{"done": true, "title": "Patched by wrk"}' or '{"done": false}'
   return wrk.format("PATCH", "/todos/" .. todo.id, headers, body)

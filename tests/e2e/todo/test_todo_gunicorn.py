@@ -137,3 +137,31 @@ def test_without_auth_the_service_starts_and_refuses_tokens_with_503(
         assert response.headers["Content-Type"] == "application/problem+json"
         assert response.headers["Retry-After"] == "2"
         assert response.json()["status"] == 503
+
+
+def test_a_worker_is_ready_before_its_first_request(
+    mongo_uri: str, issuer: TokenIssuer, tmp_path: Path
+) -> None:
+    """Keys, revocations, the database and its indexes: fetched as the worker boots.
+
+    No client pays for a worker's warm-up, not even the first after a recycle.
+    """
+    db_name = f"test_{uuid.uuid4().hex[:12]}"
+    with IssuerServer(issuer) as auth:
+        env = {
+            "TODO_ENV": "testing",
+            "TODO_MONGO_URI": mongo_uri,
+            "TODO_MONGO_DB_NAME": db_name,
+            "TODO_JWKS_URL": auth.jwks_url,
+            "TODO_REVOCATION_FEED_URL": auth.feed_url,
+            "TODO_EVENT_FEED_URL": "",
+            "TODO_LOG_LEVEL": "WARNING",
+        }
+        log = tmp_path / "todo.log"
+        with GunicornServer("todo_service.wsgi:app", env, workers=1, log_path=log):
+            # Only /livez has been asked, which needs none of it.
+            assert (auth.jwks_hits, auth.feed_hits) >= (1, 1)
+            with MongoClient(mongo_uri) as client:
+                indexes = client[db_name]["todos"].index_information()
+                client.drop_database(db_name)
+    assert "owner_created_at" in indexes, sorted(indexes)

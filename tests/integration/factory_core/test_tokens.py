@@ -18,6 +18,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
 from tests.support.devdb import free_port
 from tests.support.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 
@@ -25,6 +26,7 @@ from factory_core import (
     PROBLEM_CONTENT_TYPE,
     Problem,
     RemoteJWKS,
+    StaticKeys,
     UnknownKeyError,
     public_jwk,
 )
@@ -276,3 +278,86 @@ def test_remote_jwks_connection_reset_is_503_or_last_good(
     jwks_server.reset = reset
     time.sleep(0.2)  # the cached set expires; the next fetch is reset
     assert keys.verification_key("k1") is not None
+
+
+class _CountingKey(ec.EllipticCurvePublicKey):
+    """A public key that counts the signatures it checks (delegating the math)."""
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self.key = key
+        self.verifications = 0
+
+    def verify(self, signature: Any, data: Any, signature_algorithm: Any) -> None:
+        self.verifications += 1
+        self.key.verify(signature, data, signature_algorithm)
+
+    curve = property(lambda self: self.key.curve)
+    key_size = property(lambda self: self.key.key_size)
+
+    def public_numbers(self) -> Any:
+        return self.key.public_numbers()
+
+    def public_bytes(self, encoding: Any, format: Any) -> bytes:
+        return self.key.public_bytes(encoding, format)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self
+
+
+@pytest.fixture
+def counting_key(sample_app: Flask) -> _CountingKey:
+    key = _CountingKey(PRIVATE_KEY.public_key())
+    sample_app.extensions["factory_core.keys"] = StaticKeys({KID: key})
+    return key
+
+
+def _get(client: Any, token: str) -> Any:
+    return client.get("/items/mine", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_token_s_signature_is_checked_once_and_its_claims_on_every_use(
+    client: Any, counting_key: _CountingKey
+) -> None:
+    token = make_token()
+    assert [_get(client, token).status_code for _ in range(3)] == [200, 200, 200]
+    assert counting_key.verifications == 1
+    # Another token is another signature.
+    assert _get(client, make_token(jti="another")).status_code == 200
+    assert counting_key.verifications == 2
+    # Claims are not remembered: a token accepted a moment ago is refused once it expires.
+    leeway = 5
+    expiring = make_token(exp=int(time.time()) - leeway + 1)
+    assert _get(client, expiring).status_code == 200
+    time.sleep(2.1)
+    _assert_401(_get(client, expiring), "token_expired")
+
+
+def test_a_remembered_signature_does_not_vouch_for_anything_else(
+    client: Any, counting_key: _CountingKey
+) -> None:
+    token = make_token()
+    assert _get(client, token).status_code == 200
+    header, payload, signature = token.split(".")
+    claims = _claims(token) | {"sub": "admin"}
+    forged_payload = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
+    raw[-1] ^= 1
+    forged_signature = f"{header}.{payload}.{_b64(bytes(raw))}"
+    for forged in (forged_payload, forged_signature):
+        _assert_401(_get(client, forged), "invalid_token")
+    assert _get(client, token).status_code == 200
+
+
+def test_a_new_key_under_the_same_kid_is_checked_afresh(sample_app: Flask, client: Any) -> None:
+    token = make_token()
+    assert _get(client, token).status_code == 200
+    sample_app.extensions["factory_core.keys"] = StaticKeys({KID: OTHER_KEY.public_key()})
+    _assert_401(_get(client, token), "invalid_token")  # not the key that signed it

@@ -13,6 +13,7 @@ from factory_core.api import Api
 from factory_core.config import Settings
 from factory_core.errors import register_error_handlers
 from factory_core.health import blp as health_blp
+from factory_core.lifecycle import on_start
 from factory_core.mongo import mongo
 from factory_core.observability import init_observability
 from factory_core.web import init_web
@@ -47,6 +48,7 @@ def build_app(
     init_observability(app)
     init_web(app)
     mongo.init_app(app)
+    on_start(app, mongo.database)  # the client connected and the indexes made before a request
     api = Api(app)
     api.register_core_components()
     register_error_handlers(app)

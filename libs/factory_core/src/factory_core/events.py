@@ -30,7 +30,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from factory_core.config import PLACEHOLDER, Settings
 from factory_core.feeds import FeedError, fetch_json, parse_time
 from factory_core.health import add_readiness_detail
-from factory_core.lifecycle import on_shutdown
+from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.mongo import mongo
 from factory_core.observability import add_metrics_source
 
@@ -333,9 +333,10 @@ class EventConsumer:
             handlers,
         )
         app.extensions[EXTENSION_KEY] = consumer
+        on_start(app, consumer.ensure_started)
         on_shutdown(app, consumer.stop)
-        # Started with the first request; gunicorn's workers start it as they boot (see
-        # factory_core.gunicorn_config), so that events are consumed with no traffic at all.
+        # Started as each gunicorn worker boots (factory_core.lifecycle), so that events are
+        # consumed with no traffic at all; else with the first request.
         app.before_request(consumer.ensure_started)
         add_readiness_detail(app, "events", lambda: _describe_lag(consumer))
         add_metrics_source(app, lambda: _lag_metrics(consumer))
@@ -347,11 +348,3 @@ class EventConsumer:
 
 
 events = EventConsumer()
-
-
-def start_consumers(app: Any) -> None:
-    """Start the app's event consumer, if it has one (gunicorn's post_worker_init)."""
-    extensions = getattr(app, "extensions", None)
-    consumer = extensions.get(EXTENSION_KEY) if isinstance(extensions, dict) else None
-    if isinstance(consumer, Consumer):
-        consumer.ensure_started()

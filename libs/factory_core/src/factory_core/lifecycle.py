@@ -1,30 +1,64 @@
-"""What an app runs besides its requests, and how it all stops.
+"""What an app runs besides its requests: how it gets ready, and how it all stops.
 
-Extensions that start a background thread (the revocation poller, the event consumer) register
-its stop here; :func:`shutdown` stops them all and closes the app's database client. Tests call
-it for every app they build; gunicorn calls it as a worker exits.
+Extensions register here what a worker process does before its first request (connect to the
+database and create its indexes, fetch the issuer's keys, read the revocation feed, start the
+event consumer) and how their background threads stop. gunicorn calls :func:`start` as each
+worker boots (factory_core.gunicorn_config), so that no client waits for a worker's warm-up,
+even after a recycle; without it, each piece starts lazily at the first request that needs it.
+Tests call :func:`shutdown` for every app they build.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
 from factory_core.mongo import EXTENSION_KEY as MONGO_KEY
 from factory_core.mongo import mongo
 
-EXTENSION_KEY = "factory_core.lifecycle"
+logger = logging.getLogger(__name__)
+
+STARTERS_KEY = "factory_core.lifecycle.start"
+STOPPERS_KEY = "factory_core.lifecycle.stop"
+
+
+def on_start(app: Flask, start: Callable[[], object]) -> None:
+    """Call ``start`` as a worker process boots (see :func:`start`)."""
+    app.extensions.setdefault(STARTERS_KEY, []).append(start)
 
 
 def on_shutdown(app: Flask, stop: Callable[[], None]) -> None:
     """Call ``stop`` when the app shuts down (see :func:`shutdown`)."""
-    app.extensions.setdefault(EXTENSION_KEY, []).append(stop)
+    app.extensions.setdefault(STOPPERS_KEY, []).append(stop)
+
+
+def start(app: Any) -> None:
+    """Get this process ready to serve: each starter in turn, none allowed to stop the others.
+
+    A starter that fails (the database is down) leaves that piece to start at the first
+    request that needs it, as it would without this.
+    """
+    extensions = getattr(app, "extensions", None)
+    if not isinstance(extensions, dict):
+        return  # not a factory_core app (a WSGI middleware, another framework)
+    with app.app_context():
+        for starter in extensions.get(STARTERS_KEY, ()):
+            try:
+                starter()
+            except Exception as error:  # e.g. a database or issuer that is not up yet
+                logger.warning("warm-up step %s failed: %s", _name(starter), error)
 
 
 def shutdown(app: Flask) -> None:
     """Stop the app's background threads, then close its database client."""
-    for stop in app.extensions.get(EXTENSION_KEY, ()):
+    for stop in app.extensions.get(STOPPERS_KEY, ()):
         stop()
     if MONGO_KEY in app.extensions:
         mongo.close(app)
+
+
+def _name(function: Callable[[], object]) -> str:
+    return str(getattr(function, "__qualname__", function))

@@ -173,12 +173,16 @@ class RevocationFeed:
         ):
             thread.join(wait)
 
+    def wait_for_first_read(self) -> None:
+        """Start the poller and wait (briefly: one read's timeout) for its first read."""
+        self.ensure_started()
+        self._first_attempt.wait(self.timeout + 0.5)
+
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether the token is revoked; raise FeedError when the feed is too stale to tell."""
-        self.ensure_started()
         # A worker's first request waits (briefly) for the first read, so a revoked token is
         # refused from the start and not only after the first poll.
-        self._first_attempt.wait(self.timeout + 0.5)
+        self.wait_for_first_read()
         with self._lock:
             if self.is_stale():
                 raise FeedError("the revocation feed has not been read recently")

@@ -8,11 +8,14 @@ import json
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask, Response, current_app
 from flask_jwt_extended import JWTManager
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "factory_core.keys"
 REQUIRED_CLAIMS_KEY = "factory_core.required_claims"
+REMEMBERING_KEY = "factory_core.remembered_signatures"
 
 # Headers that would let a token choose its own verification key (RFC 8725 section 3.10).
 _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
@@ -112,6 +116,10 @@ class RemoteJWKS:
             url, cache_jwk_set=True, lifespan=lifespan, timeout=timeout, cooldown_duration=cooldown
         )
 
+    def prefetch(self) -> None:
+        """Fetch the key set now (a worker's warm-up), not at the first token."""
+        self._client.get_signing_keys()
+
     def verification_key(self, kid: str) -> Any:
         try:
             signing_key: PyJWK = self._client.get_signing_key(kid)
@@ -169,6 +177,159 @@ def _unauthorized_response(
     return problem(401, detail, code=code, headers=_challenge(error, detail))
 
 
+class _VerifiedSignatures:
+    """Fingerprints of the last ``size`` signatures a public key verified (an LRU).
+
+    Only successes are kept, so a forger cannot fill it; a token's claims (expiry, audience,
+    issuer, type) are still checked on every use, and its revocation too.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def fingerprint(*parts: bytes) -> bytes:
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(len(part).to_bytes(4, "big"))
+            digest.update(part)
+        return digest.digest()
+
+    def __contains__(self, fingerprint: bytes) -> bool:
+        with self._lock:
+            if fingerprint not in self._seen:
+                return False
+            self._seen.move_to_end(fingerprint)
+            return True
+
+    def add(self, fingerprint: bytes) -> None:
+        with self._lock:
+            self._seen[fingerprint] = None
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+
+def _name(algorithm: Any) -> bytes:
+    return str(getattr(algorithm, "name", type(algorithm).__name__)).encode()
+
+
+class _RememberingECKey(ec.EllipticCurvePublicKey):
+    """An EC public key that does the signature math once per token, not once per request.
+
+    A client sends the same access token for its whole lifetime; verifying its signature is
+    most of the cost of a request's token check (PyJWT calls ``verify`` on the key it is
+    given, through Flask-JWT-Extended's public decode_key_loader).
+    """
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self.wrapped = key
+        self._verified = _VerifiedSignatures()
+
+    def verify(
+        self, signature: Any, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm
+    ) -> None:
+        seen = self._verified.fingerprint(
+            bytes(signature), bytes(data), _name(signature_algorithm.algorithm)
+        )
+        if seen in self._verified:
+            return
+        self.wrapped.verify(signature, data, signature_algorithm)  # InvalidSignature if not
+        self._verified.add(seen)
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self.wrapped.curve
+
+    @property
+    def key_size(self) -> int:
+        return self.wrapped.key_size
+
+    def public_numbers(self) -> ec.EllipticCurvePublicNumbers:
+        return self.wrapped.public_numbers()
+
+    def public_bytes(self, encoding: Any, format: Any) -> bytes:
+        return self.wrapped.public_bytes(encoding, format)
+
+    def __eq__(self, other: object) -> bool:
+        return self.wrapped == getattr(other, "wrapped", other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> _RememberingECKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _RememberingECKey:
+        return self
+
+
+class _RememberingRSAKey(rsa.RSAPublicKey):
+    """An RSA public key that does the signature math once per token (see the EC one)."""
+
+    def __init__(self, key: rsa.RSAPublicKey) -> None:
+        self.wrapped = key
+        self._verified = _VerifiedSignatures()
+
+    def verify(self, signature: Any, data: Any, padding: AsymmetricPadding, algorithm: Any) -> None:
+        seen = self._verified.fingerprint(
+            bytes(signature), bytes(data), padding.name.encode(), _name(algorithm)
+        )
+        if seen in self._verified:
+            return
+        self.wrapped.verify(signature, data, padding, algorithm)  # InvalidSignature if not
+        self._verified.add(seen)
+
+    def encrypt(self, plaintext: bytes, padding: AsymmetricPadding) -> bytes:
+        return self.wrapped.encrypt(plaintext, padding)
+
+    def recover_data_from_signature(
+        self, signature: bytes, padding: AsymmetricPadding, algorithm: Any
+    ) -> bytes:
+        return self.wrapped.recover_data_from_signature(signature, padding, algorithm)
+
+    @property
+    def key_size(self) -> int:
+        return self.wrapped.key_size
+
+    def public_numbers(self) -> rsa.RSAPublicNumbers:
+        return self.wrapped.public_numbers()
+
+    def public_bytes(self, encoding: Any, format: Any) -> bytes:
+        return self.wrapped.public_bytes(encoding, format)
+
+    def __eq__(self, other: object) -> bool:
+        return self.wrapped == getattr(other, "wrapped", other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> _RememberingRSAKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _RememberingRSAKey:
+        return self
+
+
+class _RememberingKeys:
+    """One remembering wrapper per key id, replaced when the source's key for it changes."""
+
+    def __init__(self) -> None:
+        self._by_kid: dict[str, Any] = {}
+
+    def __call__(self, kid: str, key: Any) -> Any:
+        known = self._by_kid.get(kid)
+        if known is not None and (known.wrapped is key or known.wrapped == key):
+            return known
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            remembering: Any = _RememberingECKey(key)
+        elif isinstance(key, rsa.RSAPublicKey):
+            remembering = _RememberingRSAKey(key)
+        else:  # anything else PyJWT accepts (a PEM string): verified every time
+            return key
+        self._by_kid[kid] = remembering
+        return remembering
+
+
 def _decode_key(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
     forbidden = [name for name in _FORBIDDEN_HEADERS if name in header]
     if forbidden:
@@ -182,7 +343,8 @@ def _decode_key(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
     if not isinstance(kid, str) or not _KID.fullmatch(kid):
         raise UnknownKeyError("missing or malformed key id")
     source: KeySource = current_app.extensions[EXTENSION_KEY]
-    return source.verification_key(kid)
+    remembering: _RememberingKeys = current_app.extensions[REMEMBERING_KEY]
+    return remembering(kid, source.verification_key(kid))
 
 
 def configure_jwt(
@@ -203,6 +365,7 @@ def configure_jwt(
     config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
     config.setdefault("JWT_ENCODE_NBF", True)
     app.extensions[EXTENSION_KEY] = keys
+    app.extensions[REMEMBERING_KEY] = _RememberingKeys()
     app.extensions[REQUIRED_CLAIMS_KEY] = tuple(required_claims)
 
     manager.decode_key_loader(_decode_key)

@@ -20,7 +20,7 @@ from flask_jwt_extended import JWTManager, get_jwt
 
 from factory_core.config import PLACEHOLDER, Settings
 from factory_core.errors import Problem
-from factory_core.lifecycle import on_shutdown
+from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.revocations import FeedError, RevocationFeed
 from factory_core.tokens import KeySource, RemoteJWKS, StaticKeys, configure_jwt
 
@@ -92,7 +92,8 @@ class TrustedIssuer:
     def init_app(self, app: Flask) -> None:
         config = app.config
         manager = JWTManager()
-        configure_jwt(app, manager, key_source(config), required_claims=REQUIRED_CLAIMS)
+        keys = key_source(config)
+        configure_jwt(app, manager, keys, required_claims=REQUIRED_CLAIMS)
         feed = None
         if config["REVOCATION_FEED_URL"]:
             feed = RevocationFeed(
@@ -107,7 +108,10 @@ class TrustedIssuer:
                 ),
             )
         app.extensions[EXTENSION_KEY] = feed
+        if isinstance(keys, RemoteJWKS):
+            on_start(app, keys.prefetch)
         if feed is not None:
+            on_start(app, feed.wait_for_first_read)
             on_shutdown(app, feed.stop)
         manager.token_verification_loader(_is_valid_access_token)
         manager.token_in_blocklist_loader(_is_revoked)

@@ -45,9 +45,9 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
     while not owned:
         if datetime.now(UTC) - record["used_at"] > grace:
             return None
-        if record["state"] == "done":
-            sealed = uses.successor(jti=jti)
-            return None if sealed is None else _open(sealed, presented)
+        sealed = uses.successor(jti=jti)
+        if sealed is not None:  # the rotation is done
+            return _open(sealed, presented)
         if uses.take_over(jti=jti, lease=_ROTATION_LEASE):
             break  # the first attempt failed: finish its rotation
         if time.monotonic() >= deadline:

@@ -49,7 +49,6 @@ class RefreshTokenRepository:
             "family_id": family_id,
             "user_id": user_id,
             "used_at": now,
-            "state": "pending",
             "lease_until": now + lease,
             "expires_at": expires_at,
         }
@@ -68,26 +67,27 @@ class RefreshTokenRepository:
         return self._uses.find_one({"_id": jti})
 
     def take_over(self, *, jti: str, lease: timedelta) -> bool:
-        """Claim a pending rotation whose request failed or died (its lease ran out)."""
+        """Claim a rotation whose request failed or died (its lease ran out, no successor)."""
         now = datetime.now(UTC)
         taken = self._uses.find_one_and_update(
-            {"_id": jti, "state": "pending", "lease_until": {"$lt": now}},
+            {"_id": jti, "lease_until": {"$lt": now}},
             {"$set": {"lease_until": now + lease}},
         )
         return taken is not None
 
     def end_lease(self, *, jti: str) -> None:
         """This rotation failed: let a retry take it over at once."""
-        self._uses.update_one(
-            {"_id": jti, "state": "pending"}, {"$set": {"lease_until": datetime.now(UTC)}}
-        )
+        self._uses.update_one({"_id": jti}, {"$set": {"lease_until": datetime.now(UTC)}})
 
     def complete(self, *, jti: str, successor: bytes, keep_until: datetime) -> None:
-        """Record the rotation's successor (encrypted) until ``keep_until``, then mark it done."""
+        """Record the rotation's successor (encrypted) until ``keep_until``: the rotation is done.
+
+        One write: a use with a successor is done, one without is in progress (or failed, once
+        its lease runs out).
+        """
         self._successors.replace_one(
             {"_id": jti}, {"successor": successor, "expires_at": keep_until}, upsert=True
         )
-        self._uses.update_one({"_id": jti}, {"$set": {"state": "done"}})
 
     def successor(self, *, jti: str) -> bytes | None:
         """The rotation's successor, while the grace window lasts."""
