@@ -79,8 +79,22 @@ create-admin: install devdb-start ## Create (or promote) an admin: make create-a
 # The dev database joins them unless MONGO_URI is set or a server already answers on
 # DEVDB_LISTEN (127.0.0.1:27017): then the services use that one.
 .PHONY: run
-run: install $(DEVDB) ## Run the dev database and both services (Ctrl-C stops what it started)
-	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) $(SERVICES)
+run: install $(DEVDB) $(if $(TRACING),trace-viewer) ## Run the dev database and both services; TRACING=1 adds traces (Ctrl-C stops all)
+	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) \
+		$(if $(TRACING),traces) $(SERVICES)
+
+# make run TRACING=1 (or run-<service>): the services trace every request, with the standard
+# OTEL_* variables, into the local trace viewer (Zipkin: http://127.0.0.1:9411/zipkin/).
+ifneq ($(TRACING),)
+export TRACING
+export OTEL_TRACES_EXPORTER ?= zipkin_json
+export OTEL_EXPORTER_ZIPKIN_ENDPOINT ?= http://127.0.0.1:9411/api/v2/spans
+export OTEL_BSP_SCHEDULE_DELAY ?= 1000
+endif
+
+.PHONY: trace-viewer
+trace-viewer: ## Fetch (once per machine) the local trace viewer, Zipkin (needs Java 17+ and Maven)
+	tools/trace-viewer install
 
 # What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff)
 # and a browser (installed from Debian's packages when run as root on Debian or Ubuntu).

@@ -54,6 +54,16 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {label}, {size:,} todos | {_ms(measured, 'p50_ms')} "
                 f"| {_ms(measured, 'p99_ms')} | {ratio} | {ratio99} | {met} |"
             )
+    traced = results.get("tracing")
+    if traced:
+        lines += [
+            "",
+            f"Tracing (`{traced['scenario']}`, {traced['exporter']}): "
+            f"{traced['on']['requests_per_second']:.0f} req/s on against "
+            f"{traced['off']['requests_per_second']:.0f} off, "
+            f"{_x(traced['ratios']['throughput'])}; p99 {_ms(traced['on'], 'p99_ms')} ms "
+            f"against {_ms(traced['off'], 'p99_ms')} ms, {_x(traced['ratios']['p99'])}.",
+        ]
     login, memory = results["login"], results["memory"]
     argon2 = login["argon2"]
     soak = memory["soak"]

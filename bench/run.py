@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
+from tests.support.otlp import OtlpReceiver
 
 from auth_service.ratelimit import WINDOWS as RATE_LIMIT_WINDOWS
 from auth_service.repositories.refresh_tokens import COLLECTION as REFRESH_TOKEN_USES
@@ -51,6 +52,8 @@ MAX_GROWTH_RATIO = 1.3
 MAX_MEMORY_GROWTH = 0.10
 #: Distinct access tokens per run (clients), used in turn by every request of the run.
 TOKENS_PER_RUN = 256
+#: The scenario measured with tracing on and off (tracing()).
+TRACED_SCENARIO = "GET /todos/{id}"
 ARGON2 = {"type": "argon2id", "time_cost": 3, "memory_cost_kib": 65536, "parallelism": 4}
 
 
@@ -252,6 +255,36 @@ def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any
     return rows
 
 
+def tracing(bench: Bench, *, workers: int, rounds: int) -> dict[str, Any]:
+    """What turning tracing on costs: ``GET /todos/{id}`` on a todo server exporting every
+    span over OTLP/HTTP (to a sink here) against the run's todo server (tracing off), in
+    alternating rounds on the same database."""
+    [scenario] = bench.scenarios([TRACED_SCENARIO])
+    traced_env = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_TRACES_SAMPLER": "always_on"}
+    runs: dict[str, list[wrk.Result]] = {"off": [], "on": []}
+    print(f"{scenario.name}, tracing off and on:", end="", flush=True)
+    with OtlpReceiver(keep=False) as sink:
+        traced_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
+        with bench.stack.todo_server(TODO_DB, workers=workers, environment=traced_env) as traced:
+            urls = {"off": bench.stack.todo.url, "on": traced.url}
+            for round_number in range(rounds):
+                for side in ("off", "on") if round_number % 2 == 0 else ("on", "off"):
+                    result = bench.measure(urls[side], scenario.script, scenario.env)
+                    runs[side].append(result)
+                    print(f" {side} {result.requests_per_second:.0f}", end="", flush=True)
+        print(f" req/s ({sink.exports} exports received)", flush=True)
+    off, on = _median(runs["off"]), _median(runs["on"])
+    return {
+        "scenario": scenario.name,
+        "exporter": "otlp (http/protobuf), batch span processor, every request sampled",
+        "off": off.as_dict(),
+        "on": on.as_dict(),
+        "rounds": {side: [r.requests_per_second for r in rs] for side, rs in runs.items()},
+        "ratios": _ratios(on, off),
+        "exports": sink.exports,
+    }
+
+
 def growth(bench: Bench, *, workers: int, big_todos: int) -> dict[str, Any]:
     """List and get latency for one user with 1,000 todos, then with ``big_todos``.
 
@@ -420,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
             "todo": workers_rss_kib(stack.todo),
             "baseline": workers_rss_kib(stack.baseline),
         }
+        traced = tracing(bench, workers=args.workers, rounds=args.rounds)
         # The soak runs before the growth check, on a database that 100,000 todos do not fill.
         soak = memory(bench, workers=args.workers, requests=args.memory_requests)
         grown = growth(bench, workers=args.workers, big_todos=args.big_todos)
@@ -450,6 +484,7 @@ def main(argv: list[str] | None = None) -> int:
                 "max_memory_growth": MAX_MEMORY_GROWTH,
             },
             "scenarios": scenarios,
+            "tracing": traced,
             "growth": {"small_todos": 1000, "big_todos": args.big_todos, **grown},
             "login": {
                 "requests_per_second": login["result"]["requests_per_second"],

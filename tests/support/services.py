@@ -58,12 +58,13 @@ def auth_server(
     directory: Path,
     production: bool = True,
     workers: int = 2,
+    port: int | None = None,
     environment: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> GunicornServer:
-    """auth_service under gunicorn (not started); production settings unless ``production``
-    is False. ``settings`` override any of them (as AUTH_<NAME>); ``environment`` adds raw
-    variables (gunicorn's own, for one)."""
+    """auth_service under gunicorn (not started), on ``port`` or a free one; production
+    settings unless ``production`` is False. ``settings`` override any of them (as
+    AUTH_<NAME>); ``environment`` adds raw variables (gunicorn's own, for one)."""
     directory.mkdir(parents=True, exist_ok=True)
     base: dict[str, Any] = (
         {
@@ -78,7 +79,7 @@ def auth_server(
     )
     env.update(environment or {})
     return GunicornServer(
-        "auth_service.wsgi:app", env, workers=workers, log_path=directory / "auth.log"
+        "auth_service.wsgi:app", env, workers=workers, log_path=directory / "auth.log", port=port
     )
 
 

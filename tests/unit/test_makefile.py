@@ -26,6 +26,47 @@ def test_a_dry_run_of_make_run_prints_and_leaves_its_caller_alone() -> None:
     assert "kill" not in dry.stdout
 
 
+def test_make_run_with_tracing_adds_the_viewer_and_points_the_services_at_it() -> None:
+    dry = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run", "TRACING=1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        start_new_session=True,
+        timeout=60,
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert "tools/trace-viewer install" in dry.stdout
+    assert "traces auth todo" in dry.stdout.replace("\\\n\t", "")
+    assert _tracing_environment("TRACING=1") == [
+        "zipkin_json",
+        "http://127.0.0.1:9411/api/v2/spans",
+    ]
+    assert _tracing_environment() == []  # make run alone: tracing stays off
+
+
+def _tracing_environment(*arguments: str) -> list[str]:
+    """What make exports to the services' processes for tracing."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACING"))}
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "--eval",
+            "show-tracing: ; @echo $$OTEL_TRACES_EXPORTER $$OTEL_EXPORTER_ZIPKIN_ENDPOINT",
+            "show-tracing",
+            *arguments,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
+        timeout=60,
+    ).stdout.split()
+
+
 def test_the_procfile_names_the_processes_of_make_run() -> None:
     honcho = Path(sys.executable).parent / "honcho"
     checked = subprocess.run(
@@ -37,7 +78,7 @@ def test_the_procfile_names_the_processes_of_make_run() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert checked.returncode == 0, checked.stderr
-    assert "(devdb, auth, todo)" in checked.stderr + checked.stdout
+    assert "(devdb, traces, auth, todo)" in checked.stderr + checked.stdout
 
 
 def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(

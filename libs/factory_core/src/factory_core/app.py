@@ -16,6 +16,7 @@ from factory_core.health import blp as health_blp
 from factory_core.lifecycle import on_start
 from factory_core.mongo import mongo
 from factory_core.observability import init_observability
+from factory_core.tracing import init_tracing
 from factory_core.web import init_web
 
 Setup = Callable[[Flask, Api], None]
@@ -33,7 +34,7 @@ def build_app(
     """Compose a service in one fixed order.
 
     config (defaults, instance ``config.py``, ``<PREFIX>_*`` environment, ``overrides``) →
-    extensions (observability, HTTP hygiene, MongoDB) → a new ``Api`` for this app →
+    extensions (observability, tracing, HTTP hygiene, MongoDB) → a new ``Api`` for this app →
     error handlers → the service's ``setup`` (its own extensions, JWT) → health and the
     service's blueprints.
     """
@@ -46,6 +47,7 @@ def build_app(
     config_module.refuse_unsafe_production(app, settings, env_prefix)
 
     init_observability(app)
+    init_tracing(app)  # before init_web: its ProxyFix then wraps the traced app
     init_web(app)
     mongo.init_app(app)
     on_start(app, mongo.database)  # the client connected and the indexes made before a request

@@ -10,6 +10,8 @@ import shutil
 import tempfile
 from typing import Any
 
+from factory_core import lifecycle
+
 
 def available_cpus() -> int:
     """CPUs this process may use: the cgroup v2 quota (containers), else the affinity mask."""
@@ -65,6 +67,9 @@ def _prometheus_directory() -> str | None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     return path
 
+
+# Each worker starts what must not cross the fork (tracing's exporter) in post_worker_init.
+lifecycle.defer_to_workers()
 
 #: Removed on exit when this configuration made it.
 _own_prometheus_directory = _prometheus_directory()

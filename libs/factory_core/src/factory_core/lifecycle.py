@@ -24,6 +24,21 @@ logger = logging.getLogger(__name__)
 STARTERS_KEY = "factory_core.lifecycle.start"
 STOPPERS_KEY = "factory_core.lifecycle.stop"
 
+# Set when a server loads apps in a process it then forks into workers, and calls start() in
+# each (factory_core.gunicorn_config). What must not cross a fork then waits for start().
+_deferred = False
+
+
+def defer_to_workers() -> None:
+    """Declare that this process's apps are served by forked workers that each call start()."""
+    global _deferred  # noqa: PLW0603 (a fact about the process)
+    _deferred = True
+
+
+def deferred_to_workers() -> bool:
+    """Whether per-process resources wait for start() (see defer_to_workers), else start now."""
+    return _deferred
+
 
 def on_start(app: Flask, start: Callable[[], object]) -> None:
     """Call ``start`` as a worker process boots (see :func:`start`)."""

@@ -1,4 +1,4 @@
-"""Request ids, one structured log line per request, and Prometheus metrics."""
+"""Request ids, one structured log line per request (joined to traces), and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import get_jwt
+from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
+
+from factory_core.tracing import TraceIds, caller_trace_id
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
@@ -58,6 +61,7 @@ def configure_logging(level: str, *, json_lines: bool) -> None:
     if handler is None:
         handler = logging.StreamHandler(sys.stderr)
         handler._factory_core = True  # type: ignore[attr-defined]
+        handler.addFilter(TraceIds())
         root.addHandler(handler)
     if json_lines:
         handler.setFormatter(
@@ -76,6 +80,10 @@ def _start_request() -> None:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
+    # Tracing off, the request's log line still joins the caller's trace (tracing on, the
+    # server span continues it, and every line gets its ids from there).
+    if "traceparent" in request.headers and not trace.get_current_span().is_recording():
+        g.caller_trace_id = caller_trace_id(request.headers)
 
 
 def _user_id() -> str | None:
@@ -106,6 +114,7 @@ def _finish_request(response: Response, service: str) -> Response:
             "duration_ms": round(duration * 1000, 2),
             "user_id": _user_id(),
             "remote_addr": request.remote_addr,
+            **({"trace_id": g.caller_trace_id} if g.get("caller_trace_id") else {}),
         },
     )
     return response

@@ -1,0 +1,148 @@
+"""OpenTelemetry tracing, configured only by the standard ``OTEL_*`` environment variables.
+
+Off unless ``OTEL_TRACES_EXPORTER`` names an exporter (``otlp``, ``console``, or any installed
+one, comma-separated), and off whenever ``OTEL_SDK_DISABLED=true``. Off, nothing is
+instrumented: the only cost left is the log filter below, which finds no span.
+
+On, every request gets a server span named after its route template (the Flask
+instrumentation, which also accepts the caller's W3C ``traceparent``/``tracestate``), every
+MongoDB command and every outgoing HTTP call (urllib: the issuer's keys and feeds) a client
+span, and the outgoing calls carry ``traceparent`` on. The instrumentations record no document
+contents (pymongo's statement capture is off), no headers and no bodies, so no token or
+password reaches a span. The probes (/livez, /readyz, /metrics) are not traced unless
+``OTEL_PYTHON_FLASK_EXCLUDED_URLS`` says otherwise.
+
+The tracer provider and its exporting thread belong to one process: under gunicorn each
+worker sets up its own after the fork (factory_core.lifecycle), never the master.
+Everything else is read by the SDK itself: ``OTEL_SERVICE_NAME`` (default: the service's
+SERVICE_NAME), ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_SAMPLER`` and its argument,
+``OTEL_EXPORTER_OTLP_*`` (endpoint, headers, timeout) and ``OTEL_BSP_*`` (batching).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from flask import Flask
+from opentelemetry import trace
+from werkzeug.datastructures import Headers
+
+from factory_core.config import ConfigurationError
+from factory_core.lifecycle import deferred_to_workers, on_start
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+logger = logging.getLogger(__name__)
+
+#: Probes and scrapes: many a minute, and never what someone follows a trace for.
+DEFAULT_EXCLUDED_URLS = r"/livez(\?|$),/readyz(\?|$),/metrics(\?|$)"
+_EXPORTER_ENTRY_POINTS = "opentelemetry_traces_exporter"
+# The OTLP exporter this package installs; "otlp" means it unless the protocol says grpc.
+_OTLP_BY_PROTOCOL = {"http/protobuf": "otlp_proto_http", "grpc": "otlp_proto_grpc"}
+
+#: The process whose tracer provider is set (a forked worker has to set its own).
+_started_in: int | None = None
+
+
+def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The exporters the environment asks for; none means tracing is off."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return []
+    names = [name.strip() for name in environ.get("OTEL_TRACES_EXPORTER", "").split(",")]
+    names = [name for name in names if name and name.lower() != "none"]
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    if "otlp" in names and protocol not in _OTLP_BY_PROTOCOL:
+        raise ConfigurationError(f"OTEL_EXPORTER_OTLP_PROTOCOL: {protocol!r} is not OTLP")
+    return [_OTLP_BY_PROTOCOL[protocol] if name == "otlp" else name for name in names]
+
+
+def init_tracing(app: Flask) -> None:
+    """Instrument ``app`` when the environment turns tracing on (see the module's docstring)."""
+    names = exporter_names()
+    if not names:
+        return
+    # Fail at startup, not in a worker: every named exporter must be installed.
+    exporters = [_exporter_class(name) for name in names]
+    from opentelemetry.instrumentation.flask import FlaskInstrumentor  # noqa: PLC0415
+    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor  # noqa: PLC0415
+    from opentelemetry.instrumentation.urllib import URLLibInstrumentor  # noqa: PLC0415
+
+    # The stable HTTP and database conventions (url.full, http.response.status_code,
+    # db.system.name, ...), not the instrumentations' older default names; read at instrument.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
+    excluded = os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS", DEFAULT_EXCLUDED_URLS)
+    FlaskInstrumentor().instrument_app(app, excluded_urls=excluded)  # type: ignore[no-untyped-call]
+    # Process-wide: a listener for MongoClients created from now on (each worker creates its
+    # own after the fork), and urllib's opener.
+    for instrumentor in (PymongoInstrumentor(), URLLibInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+
+    service = app.config["SERVICE_NAME"]
+
+    def start() -> None:
+        start_tracing(service, exporters)
+
+    on_start(app, start)
+    if not deferred_to_workers():
+        start()
+
+
+def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
+    """Set this process's tracer provider, exporting in batches; once per process."""
+    global _started_in  # noqa: PLW0603 (one provider per process, as OpenTelemetry's API has it)
+    if _started_in == os.getpid():
+        return
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: PLC0415
+    from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
+
+    resource = Resource.create()  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: service}))
+    provider = TracerProvider(resource=resource)  # the sampler from OTEL_TRACES_SAMPLER
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter()))
+    trace.set_tracer_provider(provider)
+    _started_in = os.getpid()
+    logger.info("tracing on: %s", ", ".join(exporter.__name__ for exporter in exporters))
+
+
+def _exporter_class(name: str) -> type[SpanExporter]:
+    found = entry_points(group=_EXPORTER_ENTRY_POINTS, name=name)
+    if not found:
+        installed = sorted(point.name for point in entry_points(group=_EXPORTER_ENTRY_POINTS))
+        raise ConfigurationError(
+            f"OTEL_TRACES_EXPORTER names {name!r}, and no installed package provides it "
+            f"(installed: {', '.join(installed)})"
+        )
+    exporter: type[SpanExporter] = next(iter(found)).load()
+    return exporter
+
+
+class TraceIds(logging.Filter):
+    """Adds the active span's ``trace_id`` and ``span_id`` (W3C hex) to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = trace.format_trace_id(context.trace_id)
+            record.span_id = trace.format_span_id(context.span_id)
+        return True
+
+
+def caller_trace_id(headers: Headers) -> str | None:
+    """The trace id of the caller's ``traceparent``, if it sent a valid one."""
+    from opentelemetry.propagate import extract  # noqa: PLC0415
+
+    context = trace.get_current_span(extract(headers)).get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid else None

@@ -1,0 +1,92 @@
+"""Tracing's configuration and its joins to the logs, in process (tests/e2e/test_tracing.py
+runs the services under gunicorn with tracing on)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from tests.support import AppFactory
+from tests.support.sample import create_sample
+
+from factory_core import ConfigurationError
+from factory_core.tracing import TraceIds, exporter_names
+
+
+@pytest.mark.parametrize(
+    ("environ", "names"),
+    [
+        ({}, []),
+        ({"OTEL_TRACES_EXPORTER": "none"}, []),
+        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "true"}, []),
+        ({"OTEL_TRACES_EXPORTER": "otlp"}, ["otlp_proto_http"]),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            ["otlp_proto_grpc"],
+        ),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"},
+            ["otlp_proto_grpc"],
+        ),
+        ({"OTEL_TRACES_EXPORTER": "console, otlp"}, ["console", "otlp_proto_http"]),
+    ],
+)
+def test_tracing_is_off_unless_an_exporter_is_named(
+    environ: dict[str, str], names: list[str]
+) -> None:
+    assert exporter_names(environ) == names
+
+
+def test_an_unknown_otlp_protocol_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="OTEL_EXPORTER_OTLP_PROTOCOL"):
+        exporter_names({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "udp"})
+
+
+def test_an_exporter_that_is_not_installed_stops_the_start(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "jaeger_thrift")
+    with pytest.raises(ConfigurationError, match=r"'jaeger_thrift'.*installed: .*otlp_proto_http"):
+        make_app(create_sample)
+
+
+def test_log_records_carry_the_active_span_ids() -> None:
+    tracer = TracerProvider().get_tracer(__name__)  # not the global provider
+    logger = logging.getLogger("tests.tracing")
+    outside = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
+    assert TraceIds().filter(outside)
+    assert not hasattr(outside, "trace_id")
+    with tracer.start_as_current_span("work") as span:
+        record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
+        assert TraceIds().filter(record)
+    context = span.get_span_context()
+    assert record.trace_id == f"{context.trace_id:032x}"
+    assert record.span_id == f"{context.span_id:016x}"
+
+
+def _access_record(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
+    [record] = [r for r in caplog.records if r.name == "factory_core.access"]
+    return record
+
+
+def test_tracing_off_the_request_line_still_joins_the_callers_trace(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client: Any = make_app(create_sample).test_client()
+    caplog.set_level(logging.INFO, logger="factory_core.access")
+    trace_id = secrets.token_hex(16)
+    client.get("/livez", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    assert _access_record(caplog).trace_id == trace_id
+
+
+@pytest.mark.parametrize("traceparent", ["", "00-bad-value-01", f"00-{'0' * 32}-{'1' * 16}-01"])
+def test_an_invalid_traceparent_is_left_out_of_the_log(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture, traceparent: str
+) -> None:
+    client: Any = make_app(create_sample).test_client()
+    caplog.set_level(logging.INFO, logger="factory_core.access")
+    client.get("/livez", headers={"traceparent": traceparent})
+    assert not hasattr(_access_record(caplog), "trace_id")
