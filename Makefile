@@ -96,13 +96,15 @@ endif
 trace-viewer: ## Fetch (once per machine) the local trace viewer, Zipkin (needs Java 17+ and Maven)
 	tools/trace-viewer install
 
-# What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff)
-# and a browser (installed from Debian's packages when run as root on Debian or Ubuntu).
+# What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff),
+# a browser and the trace viewer (Java and Maven; both installed from Debian's packages when run
+# as root on Debian or Ubuntu).
 .PHONY: test-prerequisites
 test-prerequisites:
 	@PYTHON=$(PYTHON) tools/require python
 	@tools/require go
 	@mkdir -p build && tools/ensure-browser >build/chromium-path
+	@tools/trace-viewer install
 
 .PHONY: test
 test: test-prerequisites install devdb ## Run lint, type checks and the whole test suite

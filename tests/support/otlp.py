@@ -7,6 +7,7 @@ It decodes what exporters POST to ``/v1/traces`` (protobuf, as OpenTelemetry's
 from __future__ import annotations
 
 import gzip
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+
+
+def new_traceparent() -> tuple[str, str, str]:
+    """A caller's W3C ``traceparent`` (sampled), with its trace id and span id."""
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    return f"00-{trace_id}-{span_id}-01", trace_id, span_id
 
 
 @dataclass(frozen=True)

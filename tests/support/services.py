@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.devdb import free_port
 from tests.support.gunicorn import GunicornServer
 from tests.support.keys import write_private_key
 
@@ -129,3 +131,34 @@ def start_auth(**options: Any) -> GunicornServer:
 def start_todo(**options: Any) -> GunicornServer:
     """todo_server(...), started."""
     return todo_server(**options).start()
+
+
+@contextmanager
+def todo_then_auth(
+    *, mongo_uri: str, db_name: str, directory: Path, environment: Mapping[str, str]
+) -> Iterator[tuple[GunicornServer, GunicornServer]]:
+    """(auth, todo), both with ``environment``, todo started first and auth then on the port
+    todo trusts: todo's first token makes it fetch auth's keys inside a client's request."""
+    auth_port = free_port()
+    todo = start_todo(
+        mongo_uri=mongo_uri,
+        db_name=f"{db_name}_todo",
+        directory=directory / "todo",
+        auth_url=f"http://127.0.0.1:{auth_port}",
+        LOG_LEVEL="INFO",
+        environment=environment,
+    )
+    try:
+        auth = start_auth(
+            mongo_uri=mongo_uri,
+            db_name=f"{db_name}_auth",
+            directory=directory / "auth",
+            port=auth_port,
+            environment=environment,
+        )
+        try:
+            yield auth, todo
+        finally:
+            auth.stop()
+    finally:
+        todo.stop()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.support.devdb import ROOT
 
 
@@ -81,10 +82,17 @@ def test_the_procfile_names_the_processes_of_make_run() -> None:
     assert "(devdb, traces, auth, todo)" in checked.stderr + checked.stdout
 
 
+@pytest.mark.parametrize(
+    ("prerequisite", "named", "how"),
+    [
+        ("go", "Go 1.22+", "go.dev/doc/install"),
+        ("java", "Java 17+", "apt-get install default-jre-headless maven"),
+    ],
+)
 def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(
-    tmp_path: Path,
+    tmp_path: Path, prerequisite: str, named: str, how: str
 ) -> None:
-    # A PATH with bash and the basic tools but no Go.
+    # A PATH with bash and the basic tools but neither Go nor Java.
     for tool in ("bash", "sed", "uname", "dirname"):
         (tmp_path / tool).symlink_to(
             subprocess.run(
@@ -92,7 +100,7 @@ def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(
             ).stdout.strip()
         )
     missing = subprocess.run(
-        [str(ROOT / "tools" / "require"), "go"],
+        [str(ROOT / "tools" / "require"), prerequisite],
         capture_output=True,
         text=True,
         check=False,
@@ -101,8 +109,8 @@ def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(
     assert missing.returncode == 1
     lines = missing.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("missing prerequisite: Go 1.22+")
-    assert "go.dev/doc/install" in lines[0]
+    assert lines[0].startswith(f"missing prerequisite: {named}")
+    assert how in lines[0]
 
 
 def test_a_browser_named_but_absent_is_refused_with_what_to_do() -> None:

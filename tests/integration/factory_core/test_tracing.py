@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from tests.support import AppFactory
 from tests.support.sample import create_sample
 
 from factory_core import ConfigurationError
-from factory_core.tracing import TraceIds, exporter_names
+from factory_core.tracing import TraceIds, exporter_names, in_background
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,25 @@ def test_an_invalid_traceparent_is_left_out_of_the_log(
     caplog.set_level(logging.INFO, logger="factory_core.access")
     client.get("/livez", headers={"traceparent": traceparent})
     assert not hasattr(_access_record(caplog), "trace_id")
+
+
+def test_background_work_is_not_sampled_nor_logged_as_a_trace() -> None:
+    tracer = TracerProvider().get_tracer(__name__)  # the default sampler: parent-based
+    logger = logging.getLogger("tests.tracing")
+    seen: dict[str, Any] = {}
+
+    def poll() -> None:
+        in_background()
+        with tracer.start_as_current_span("poll") as span:
+            seen["recording"] = span.is_recording()
+            seen["flags"] = span.get_span_context().trace_flags
+            record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
+            TraceIds().filter(record)
+            seen["logged"] = hasattr(record, "trace_id")
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join()
+    assert seen == {"recording": False, "flags": 0, "logged": False}
+    with tracer.start_as_current_span("request") as span:  # other threads are untouched
+        assert span.is_recording()

@@ -33,6 +33,7 @@ from factory_core.health import add_readiness_detail
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.mongo import mongo
 from factory_core.observability import add_metrics_source
+from factory_core.tracing import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +297,7 @@ def _lag_metrics(consumer: Consumer) -> list[Any]:
 
 def _consume_forever(ref: weakref.ref[Consumer], stop: threading.Event) -> None:
     # Only a weak reference: when the app (and its consumer) is gone, the thread ends.
+    in_background()  # polls are not sampled (factory_core.tracing)
     while not stop.is_set():
         consumer = ref()
         if consumer is None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from factory_core.feeds import FeedError, fetch_json, parse_time
+from factory_core.tracing import in_background
 
 __all__ = ["OVERLAP", "FeedError", "RevocationFeed", "Revocations"]
 
@@ -252,6 +253,7 @@ class RevocationFeed:
 
 def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> None:
     # Only a weak reference: when the app (and its feed) is gone, the thread ends.
+    in_background()  # polls are not sampled (factory_core.tracing)
     while not stop.is_set():
         feed = ref()
         if feed is None:
