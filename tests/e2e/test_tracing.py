@@ -90,6 +90,8 @@ def test_one_trace_follows_a_request_from_todo_to_auth_and_back(traced: Traced) 
     mine = [s for s in spans if s.trace_id == trace_id]
     server = _one(mine, service="todo", kind="SERVER", parent_span_id=client_span_id)
     assert server.name == "GET /todos"
+    # Each worker set up its own exporter after the fork: the spans come from a worker.
+    assert server.resource["process.pid"] in traced.todo.worker_pids()
     todo_ids = {s.span_id for s in mine if s.service == "todo"}
     fetch = _one(mine, service="todo", kind="CLIENT", name="GET")
     assert fetch.parent_span_id in todo_ids

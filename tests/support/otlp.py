@@ -38,6 +38,7 @@ class Span:
     span_id: str
     parent_span_id: str
     attributes: dict[str, Any] = field(hash=False)
+    resource: dict[str, Any] = field(hash=False)
 
 
 def _value(value: AnyValue) -> Any:
@@ -100,6 +101,7 @@ class OtlpReceiver:
                         span_id=span.span_id.hex(),
                         parent_span_id=span.parent_span_id.hex(),
                         attributes={a.key: _value(a.value) for a in span.attributes},
+                        resource=resource,
                     )
                     for span in scope_spans.spans
                 )

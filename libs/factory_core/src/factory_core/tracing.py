@@ -103,11 +103,12 @@ def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
     global _started_in  # noqa: PLW0603 (one provider per process, as OpenTelemetry's API has it)
     if _started_in == os.getpid():
         return
-    from opentelemetry.sdk.resources import SERVICE_NAME, Resource  # noqa: PLC0415
+    from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
     from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: PLC0415
 
-    resource = Resource.create()  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+    # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, and which worker sent the spans.
+    resource = Resource.create({PROCESS_PID: os.getpid()})
     if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
         resource = resource.merge(Resource({SERVICE_NAME: service}))
     provider = TracerProvider(resource=resource)  # the sampler from OTEL_TRACES_SAMPLER
