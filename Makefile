@@ -79,8 +79,8 @@ create-admin: install devdb-start ## Create (or promote) an admin: make create-a
 # The dev database joins them unless MONGO_URI is set or a server already answers on
 # DEVDB_LISTEN (127.0.0.1:27017): then the services use that one.
 .PHONY: run
-run: install $(DEVDB) $(if $(TRACING),trace-viewer) ## Run the dev database and both services; TRACING=1 adds traces (Ctrl-C stops all)
-	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) \
+run: install $(DEVDB) mail-catcher $(if $(TRACING),trace-viewer) ## Run the dev database, the mail catcher and both services; TRACING=1 adds traces
+	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) mail \
 		$(if $(TRACING),traces) $(SERVICES)
 
 # make run TRACING=1 (or run-<service>): the services trace every request, with the standard
@@ -92,19 +92,24 @@ export OTEL_EXPORTER_ZIPKIN_ENDPOINT ?= http://127.0.0.1:9411/api/v2/spans
 export OTEL_BSP_SCHEDULE_DELAY ?= 1000
 endif
 
+.PHONY: mail-catcher
+mail-catcher: ## Build (once per machine) the mail catcher, Mailpit (needs Go and npm)
+	tools/mail-catcher install
+
 .PHONY: trace-viewer
 trace-viewer: ## Fetch (once per machine) the local trace viewer, Zipkin (needs Java 17+ and Maven)
 	tools/trace-viewer install
 
 # What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff),
-# a browser and the trace viewer (Java and Maven; both installed from Debian's packages when run
-# as root on Debian or Ubuntu).
+# a browser, the trace viewer (Java and Maven; both installed from Debian's packages when run as
+# root on Debian or Ubuntu) and the mail catcher (Go and npm).
 .PHONY: test-prerequisites
 test-prerequisites:
 	@PYTHON=$(PYTHON) tools/require python
 	@tools/require go
 	@mkdir -p build && tools/ensure-browser >build/chromium-path
 	@tools/trace-viewer install
+	@tools/mail-catcher install
 
 .PHONY: test
 test: test-prerequisites install devdb ## Run lint, type checks and the whole test suite

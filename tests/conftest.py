@@ -15,6 +15,7 @@ from pymongo import MongoClient
 from factory_core import shutdown
 from tests.support import AppFactory
 from tests.support.devdb import DevDB
+from tests.support.mailcatcher import MailCatcher, mail_catcher
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +29,13 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield devdb.uri
     finally:
         devdb.stop()
+
+
+@pytest.fixture(scope="session")
+def mails() -> Iterator[MailCatcher]:
+    """A real SMTP server with an inbox (Mailpit) per test session/xdist worker."""
+    with mail_catcher() as catcher:
+        yield catcher
 
 
 @pytest.fixture(scope="session")

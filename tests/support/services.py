@@ -72,6 +72,10 @@ def auth_server(
         {
             **production_settings(directory),
             "JWT_PRIVATE_KEY_FILE": str(write_private_key(directory / SIGNING_KEY_FILE)),
+            # Production needs a mail server; none listens here unless a test gives one.
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": free_port(),
+            "MAIL_SENDER": "no-reply@example.org",
         }
         if production
         else testing_settings(directory)

@@ -79,7 +79,7 @@ def test_the_procfile_names_the_processes_of_make_run() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert checked.returncode == 0, checked.stderr
-    assert "(devdb, traces, auth, todo)" in checked.stderr + checked.stdout
+    assert "(devdb, traces, mail, auth, todo)" in checked.stderr + checked.stdout
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ def test_register_returns_the_public_user(client: FlaskClient) -> None:
     )
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"id", "username", "email", "roles", "created_at"}
+    assert set(body) == {"id", "username", "email", "email_verified", "roles", "created_at"}
     assert body["username"] == "Alice"
     assert body["roles"] == ["user"]
     assert len(body["id"]) == 24

@@ -63,7 +63,15 @@ def test_users_list_is_paginated(app: Flask, client: FlaskClient) -> None:
     response = client.get("/auth/users?page=1&page_size=2", headers=headers)
     assert response.status_code == 200
     assert [user["username"] for user in response.json] == ["anna", "bert"]
-    assert set(response.json[0]) == {"id", "username", "email", "roles", "created_at", "disabled"}
+    assert set(response.json[0]) == {
+        "id",
+        "username",
+        "email",
+        "email_verified",
+        "roles",
+        "created_at",
+        "disabled",
+    }
     assert '"total": 4' in response.headers["X-Pagination"]
     second = client.get("/auth/users?page=2&page_size=2", headers=headers).json
     assert [user["username"] for user in second] == ["carl", "root"]

@@ -17,6 +17,8 @@ SAFE = {
     "ENV": "production",
     "SECRET_KEY": "s" * 40,
     "REVOCATION_FEED_TOKEN": "f" * 40,
+    "MAIL_SERVER": "smtp.example.org",
+    "MAIL_SENDER": "no-reply@example.org",
 }
 
 

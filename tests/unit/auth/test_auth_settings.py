@@ -25,11 +25,29 @@ def test_a_complete_configuration_passes() -> None:
         "SECRET_KEY": "s" * 40,
         "JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt.pem",
         "REVOCATION_FEED_TOKEN": "f" * 40,
+        "MAIL_SERVER": "smtp.example.org",
+        "MAIL_SENDER": "no-reply@example.org",
     }
     assert AuthSettings.problems(config) == []
     assert AuthSettings.problems({**config, "RATE_LIMITS_ENABLED": False}) == [
         "RATE_LIMITS_ENABLED must be on in production"
     ]
+
+
+def test_account_recovery_needs_a_mail_server_and_sender_in_production() -> None:
+    config = {
+        **defaults(),
+        "SECRET_KEY": "s" * 40,
+        "JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt.pem",
+        "REVOCATION_FEED_TOKEN": "f" * 40,
+    }
+    assert AuthSettings.problems(config) == [
+        "MAIL_SERVER must name the SMTP server that delivers the service's mail "
+        "(or ACCOUNT_RECOVERY_ENABLED off)",
+        "MAIL_SENDER must be set: the From address of the service's mail "
+        "(or ACCOUNT_RECOVERY_ENABLED off)",
+    ]
+    assert AuthSettings.problems({**config, "ACCOUNT_RECOVERY_ENABLED": False}) == []
 
 
 def test_token_lifetime_defaults() -> None:

@@ -6,6 +6,7 @@ from factory_core.config import PLACEHOLDER, ConfigurationError, Settings
 from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, problem
 from factory_core.events import EventConsumer, EventConsumerSettings, events
 from factory_core.lifecycle import on_shutdown, shutdown
+from factory_core.mail import Mail, MailSettings, mail
 from factory_core.mongo import Mongo, mongo
 from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
@@ -36,6 +37,8 @@ __all__ = [
     "EventConsumer",
     "EventConsumerSettings",
     "KeySource",
+    "Mail",
+    "MailSettings",
     "Mongo",
     "PageArgsSchema",
     "Problem",
@@ -52,6 +55,7 @@ __all__ = [
     "current_subject",
     "events",
     "jwk_thumbprint",
+    "mail",
     "mongo",
     "on_shutdown",
     "pagination_headers",

@@ -10,8 +10,10 @@ from flask import Flask
 from auth_service.cli import create_admin
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
+from auth_service.recovery import RENDERERS
 from auth_service.repositories import (
     EventRepository,
+    RecoveryTokenRepository,
     RefreshTokenRepository,
     RevocationRepository,
     UserRepository,
@@ -20,19 +22,21 @@ from auth_service.routes import blueprints
 from auth_service.routes.keys import FEED_SCHEME
 from auth_service.settings import AuthSettings
 from auth_service.tokens import tokens
-from factory_core import Api, build_app
+from factory_core import Api, build_app, mail
 
 
 def _setup(app: Flask, api: Api) -> None:
-    """Bind this service's own extensions: keys and JWT, password hashing, rate limits."""
+    """Bind this service's own extensions: keys and JWT, password hashing, rate limits, mail."""
     tokens.init_app(app)
     passwords.init_app(app)
     rate_limits.init_app(app)
+    mail.init_app(app, renderers=RENDERERS)
     for repository in (
         UserRepository,
         RefreshTokenRepository,
         RevocationRepository,
         EventRepository,
+        RecoveryTokenRepository,
     ):
         repository.declare_indexes(app)
     api.spec.components.security_scheme(

@@ -115,6 +115,15 @@ class UserSchema(ma.Schema):
     id = ma.fields.String(attribute="_id", dump_only=True)
     username = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True, allow_none=True)
+    email_verified = ma.fields.Function(
+        lambda user: user.get("email_verified_at") is not None,
+        dump_only=True,
+        metadata={
+            "type": "boolean",
+            "description": "Whether the owner followed the link mailed to `email`; only a "
+            "verified address is used to reset the password.",
+        },
+    )
     roles = ma.fields.List(ma.fields.String(), dump_only=True)
     created_at = ma.fields.AwareDateTime(dump_only=True, default_timezone=UTC)
 
@@ -219,4 +228,54 @@ class EventFeedSchema(ma.Schema):
         allow_none=True,
         required=True,
         metadata={"description": "The oldest sequence still kept (null: none kept)."},
+    )
+
+
+TOKEN_MAX = 128
+
+
+def _token(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=TOKEN_MAX),
+        metadata={"description": "The token of the link the mail carried."},
+        **kwargs,
+    )
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    identifier = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=EMAIL_MAX),
+        metadata={
+            "description": "The account's username, or its verified e-mail address.",
+            "example": "alice@example.org",
+        },
+    )
+
+
+class AcceptedSchema(ma.Schema):
+    detail = ma.fields.String(required=True)
+
+
+class TokenQuerySchema(ma.Schema):
+    token = _token()
+
+
+class PasswordResetSchema(ma.Schema):
+    token = _token()
+    new_password = _password(validate=_validate_new_password)
+
+
+class ResetTokenStatusSchema(ma.Schema):
+    valid = ma.fields.Boolean(required=True)
+    expires_at = ma.fields.Function(lambda status: _rfc3339(status["expires_at"]), required=True)
+
+
+class EmailVerifiedSchema(ma.Schema):
+    email = ma.fields.String(required=True)
+    email_verified = ma.fields.Function(
+        lambda user: user.get("email_verified_at") is not None,
+        required=True,
+        metadata={"type": "boolean"},
     )

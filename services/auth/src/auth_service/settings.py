@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from factory_core import PLACEHOLDER, Settings
+from factory_core import PLACEHOLDER
+from factory_core.mail import MailSettings, mail_problems
 
 
-class AuthSettings(Settings):
+class AuthSettings(MailSettings):
+    """auth's own settings; those of its mail (MAIL_*) come from MailSettings."""
+
     SERVICE_NAME = "auth"
     API_TITLE = "Auth API"
     # 1.0.0: DELETE /auth/me needs a fresh token and the password (a breaking change).
-    API_VERSION = "1.0.0"
+    # 1.1.0: e-mail verification and password reset (additions only).
+    API_VERSION = "1.1.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).
@@ -69,6 +73,26 @@ class AuthSettings(Settings):
     #: Turn rate limiting off entirely (never in production).
     RATE_LIMITS_ENABLED = True
 
+    # Account recovery: e-mail verification and password reset, by mail (MAIL_* settings).
+    #: Off, the recovery endpoints answer 404 and no mail is sent; on, production needs a
+    #: mail server and sender.
+    ACCOUNT_RECOVERY_ENABLED = True
+    #: Where clients reach this service: the base of the links in its mail (never taken from
+    #: a request's Host header).
+    PUBLIC_URL = "http://127.0.0.1:5001"
+    #: The link of a verification mail; {public_url} and {token} are filled in.
+    EMAIL_VERIFICATION_URL = "{public_url}/auth/email/verify?token={token}"
+    #: The link of a reset mail: point it at the page of your app that asks for the new
+    #: password and POSTs it with the token to /auth/password-reset/confirm.
+    PASSWORD_RESET_URL = "{public_url}/auth/password-reset/confirm?token={token}"  # noqa: S105
+    EMAIL_VERIFICATION_TTL_SECONDS = 24 * 3600
+    PASSWORD_RESET_TTL_SECONDS = 30 * 60
+    #: Reset requests per client address, and per account (the username or e-mail asked for).
+    PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = "5 per minute;50 per day"  # noqa: S105
+    PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT = "3 per hour;10 per day"  # noqa: S105
+    #: Uses of a reset or verification token (valid or not) per client address.
+    RECOVERY_TOKEN_RATE_LIMIT_PER_ADDRESS = "20 per minute;200 per day"  # noqa: S105
+
     @classmethod
     def problems(cls, config: Mapping[str, Any]) -> list[str]:
         found = super().problems(config)
@@ -84,4 +108,7 @@ class AuthSettings(Settings):
             )
         if not config.get("RATE_LIMITS_ENABLED"):
             found.append("RATE_LIMITS_ENABLED must be on in production")
+        if config.get("ACCOUNT_RECOVERY_ENABLED"):
+            for problem in mail_problems(config):
+                found.append(f"{problem} (or ACCOUNT_RECOVERY_ENABLED off)")
         return found

@@ -5,17 +5,20 @@ the current app's database through factory_core's ``mongo``.
 """
 
 from auth_service.repositories.events import EventRepository, events
+from auth_service.repositories.recovery_tokens import RecoveryTokenRepository, recovery_tokens
 from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
 from auth_service.repositories.revocations import RevocationRepository, revocations
 from auth_service.repositories.users import UsernameTakenError, UserRepository, users
 
 __all__ = [
     "EventRepository",
+    "RecoveryTokenRepository",
     "RefreshTokenRepository",
     "RevocationRepository",
     "UserRepository",
     "UsernameTakenError",
     "events",
+    "recovery_tokens",
     "refresh_tokens",
     "revocations",
     "users",

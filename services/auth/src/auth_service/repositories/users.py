@@ -37,6 +37,11 @@ def username_key(raw: str) -> str:
     return unicodedata.normalize("NFKC", display_username(raw).casefold())
 
 
+def email_key(raw: str) -> str:
+    """The form e-mail addresses are compared in (case-insensitive)."""
+    return raw.strip().casefold()
+
+
 def parse_user_id(value: str) -> ObjectId | None:
     """The ObjectId a token's ``sub`` names, or None for anything malformed."""
     return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.fullmatch(value) else None
@@ -62,6 +67,8 @@ class UserRepository:
                 IndexModel([("username_key", 1)], unique=True, name="username_key"),
                 # Only accounts whose deletion is being published have it.
                 IndexModel([("outbox_at", 1)], sparse=True, name="outbox_at"),
+                # Password reset by e-mail address (not unique: accounts may share one).
+                IndexModel([("email_key", 1)], sparse=True, name="email_key"),
             ],
         )
 
@@ -74,6 +81,8 @@ class UserRepository:
             "username": display_username(username),
             "username_key": username_key(username),
             "email": email,
+            "email_key": email_key(email) if email else None,
+            "email_verified_at": None,
             "password_hash": password_hash,
             "roles": list(roles),
             "disabled": False,
@@ -108,11 +117,41 @@ class UserRepository:
         self._users.update_one({"_id": user_id}, update)
 
     def update_email(self, *, user_id: ObjectId, email: str | None) -> Document | None:
-        return self._users.find_one_and_update(
-            {"_id": user_id},
-            {"$set": {"email": email, "updated_at": datetime.now(UTC)}},
+        """Set the address; a new one is unverified until its owner follows the link (the
+        same one again keeps its verification)."""
+        changed = self._users.find_one_and_update(
+            {"_id": user_id, "email": {"$ne": email}},
+            {
+                "$set": {
+                    "email": email,
+                    "email_key": email_key(email) if email else None,
+                    "email_verified_at": None,
+                    "updated_at": datetime.now(UTC),
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
+        return changed or self._users.find_one({"_id": user_id})
+
+    def mark_email_verified(self, *, user_id: ObjectId, email: str) -> Document | None:
+        """Verified, if the account still has this address (not one changed since)."""
+        return self._users.find_one_and_update(
+            {"_id": user_id, "email": email},
+            {"$set": {"email_verified_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def find_for_recovery(self, *, identifier: str) -> list[Document]:
+        """The accounts a reset request names (a username, or an address) whose address is
+        verified, and that can log in."""
+        if "@" in identifier:
+            query: Document = {"email_key": email_key(identifier)}
+        else:
+            query = {"username_key": username_key(identifier)}
+        query.update(
+            {"email_verified_at": {"$ne": None}, "disabled": False, "deleting": {"$exists": False}}
+        )
+        return list(self._users.find(query).limit(10))
 
     def disable(self, *, user_id: ObjectId, token_version: int) -> Document | None:
         """Mark the account disabled, raising its token version (tokens below it are void)."""

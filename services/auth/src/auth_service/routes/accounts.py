@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
+from auth_service.recovery import request_verification
 from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
 from auth_service.routes.access import NO_STORE, client_address
@@ -40,7 +41,7 @@ class Register(MethodView):
             "register", address=client_address(), username=username_key(data["username"])
         )
         try:
-            return users.create(
+            user = users.create(
                 username=data["username"],
                 password_hash=passwords.hash(data["password"]),
                 email=data.get("email"),
@@ -48,6 +49,8 @@ class Register(MethodView):
             )
         except UsernameTakenError:
             raise Problem(409, "This username is taken.", code="username_taken") from None
+        request_verification(user)  # a link to the address given, if any
+        return user
 
 
 @blp.route("/login")

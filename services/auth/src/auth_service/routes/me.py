@@ -8,11 +8,14 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
+from auth_service import recovery
 from auth_service.account_events import delete_account
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
+from auth_service.recovery import request_verification
 from auth_service.repositories import users
 from auth_service.schemas import (
+    AcceptedSchema,
     AccountDeletionSchema,
     PasswordChangeSchema,
     UserSchema,
@@ -39,10 +42,12 @@ class Me(MethodView):
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema())
     def patch(self, data: Document) -> Document:
-        """Change the account's email address (null removes it)"""
+        """Change the account's email address (null removes it); a new one gets a
+        verification link"""
         user = users.update_email(user_id=current_user["_id"], email=data["email"])
         if user is None:  # deleted since the token was checked
             raise Problem(404, "The account no longer exists.", code="not_found")
+        request_verification(user)
         return user
 
     @authenticated(blp, fresh=True)
@@ -55,6 +60,27 @@ class Me(MethodView):
         user: Document = current_user
         _check_password(user, data["password"])
         delete_account(user)  # tokens revoked first; account.deleted published, never lost
+
+
+@blp.route("/email/verification")
+class MyEmailVerification(MethodView):
+    @authenticated(blp)
+    @blp.response(202, AcceptedSchema())
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def post(self) -> Document:
+        """Send the verification link again (the earlier links stop working)"""
+        recovery.enabled()
+        user: Document = current_user
+        if not user.get("email"):
+            raise Problem(409, "The account has no e-mail address.", code="no_email")
+        if user.get("email_verified_at"):
+            raise Problem(409, "The address is already verified.", code="already_verified")
+        rate_limits.hit("password_reset", account=str(user["_id"]))
+        recovery.request_verification(user)
+        return {"detail": f"A verification link is on its way to {user['email']}."}
 
 
 @blp.route("/password")

@@ -1,0 +1,295 @@
+"""Mail sent outside the request path: a durable outbox in MongoDB and a sender per process.
+
+A request records what is to be sent (:meth:`Mail.send_later`: one insert, whatever it is)
+and answers; each worker's sender thread claims due entries (a lease, so that one worker
+sends each), renders them with the service's renderer for their kind (run then, not in the
+request: a reset link's token is made there and never stored in clear) and delivers them over
+SMTP. A slow or down mail server never slows or fails a request: a failed delivery is retried
+with a doubling delay until MAIL_GIVE_UP_SECONDS have passed, then dropped with an error in
+the log. Delivery is at least once (a crash after a delivery and before the entry is removed
+sends it again), and a renderer may return no message at all (an unknown account).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import PyMongoError
+
+from factory_core.config import Settings
+from factory_core.lifecycle import on_shutdown, on_start
+from factory_core.mongo import mongo
+from factory_core.tracing import in_background
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "factory_core.mail"
+OUTBOX = "mail_outbox"
+SECURITY_MODES = ("starttls", "tls", "none")
+
+#: What a renderer gets (the entry's payload) and gives (the messages to send, maybe none).
+Renderer = Callable[[Mapping[str, Any]], Iterable[EmailMessage]]
+
+
+class MailSettings(Settings):
+    """SMTP delivery (factory_core.mail). A service that sends mail requires these in
+    production (see :func:`mail_problems`)."""
+
+    #: The SMTP server's host; empty: no mail server (nothing is delivered).
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    #: starttls (upgrade a plain connection, port 587), tls (implicit TLS, port 465) or none
+    #: (a mail catcher on the same host; never across a network).
+    MAIL_SECURITY = "starttls"
+    MAIL_USERNAME = ""
+    #: The SMTP password, or MAIL_PASSWORD_FILE: a file holding it (a mounted secret).
+    MAIL_PASSWORD = ""
+    MAIL_PASSWORD_FILE = ""
+    #: The From address, e.g. "Example <no-reply@example.com>".
+    MAIL_SENDER = ""
+    #: Timeout of one SMTP conversation.
+    MAIL_TIMEOUT_SECONDS = 10.0
+    #: The first retry's delay after a failed delivery; it doubles up to 10 minutes.
+    MAIL_RETRY_SECONDS = 5.0
+    #: An entry still undelivered after this long is dropped (and logged as an error).
+    MAIL_GIVE_UP_SECONDS = 24 * 3600
+    #: How often each worker's sender looks for entries other workers recorded.
+    MAIL_POLL_SECONDS = 2.0
+
+
+def mail_problems(config: Mapping[str, Any]) -> list[str]:
+    """What a production service that sends mail is missing (its Settings.problems calls it)."""
+    found = []
+    if not config.get("MAIL_SERVER"):
+        found.append("MAIL_SERVER must name the SMTP server that delivers the service's mail")
+    if not config.get("MAIL_SENDER"):
+        found.append("MAIL_SENDER must be set: the From address of the service's mail")
+    if config.get("MAIL_SECURITY") not in SECURITY_MODES:
+        found.append(f"MAIL_SECURITY must be one of {', '.join(SECURITY_MODES)}")
+    return found
+
+
+@dataclass(frozen=True)
+class _Smtp:
+    server: str
+    port: int
+    security: str
+    username: str
+    password: str
+    timeout: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> _Smtp:
+        password = str(config.get("MAIL_PASSWORD") or "")
+        if not password and config.get("MAIL_PASSWORD_FILE"):
+            password = Path(config["MAIL_PASSWORD_FILE"]).read_text().strip()
+        return cls(
+            server=str(config["MAIL_SERVER"]),
+            port=int(config["MAIL_PORT"]),
+            security=str(config["MAIL_SECURITY"]),
+            username=str(config.get("MAIL_USERNAME") or ""),
+            password=password,
+            timeout=float(config["MAIL_TIMEOUT_SECONDS"]),
+        )
+
+    def deliver(self, messages: list[EmailMessage]) -> None:
+        """Send ``messages`` in one SMTP session; any failure raises (the entry is retried)."""
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.security == "tls":
+            smtp = smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
+        with smtp:
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+            if self.username:
+                smtp.login(self.username, self.password)
+            for message in messages:
+                smtp.send_message(message)
+
+
+def message(*, to: str, subject: str, text: str) -> EmailMessage:
+    """A plain-text message from the app's MAIL_SENDER (for renderers)."""
+    sender = str(current_app.config["MAIL_SENDER"])
+    built = EmailMessage()
+    built["From"] = sender
+    built["To"] = to
+    built["Subject"] = subject
+    domain = sender.rpartition("@")[2].rstrip(">") or None
+    built["Message-ID"] = make_msgid(domain=domain)
+    built.set_content(text)
+    return built
+
+
+class Outbox:
+    """The outbox of one app and its sender thread (one per process)."""
+
+    def __init__(self, app: Flask, renderers: Mapping[str, Renderer]) -> None:
+        self.app = app
+        self.renderers = dict(renderers)
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._pid = os.getpid()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send_later(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Record one entry (the request's only work) and wake this process's sender."""
+        if kind not in self.renderers:
+            raise KeyError(f"no renderer for mail of kind {kind!r}")
+        now = datetime.now(UTC)
+        mongo.collection(OUTBOX).insert_one(
+            {
+                "kind": kind,
+                "payload": dict(payload),
+                "created_at": now,
+                "due_at": now,
+                "lease_until": now,
+                "attempts": 0,
+            }
+        )
+        self.ensure_started()
+        self._wake.set()
+
+    def ensure_started(self) -> None:
+        """Start this process's sender (once per process: a forked child starts its own)."""
+        if self._pid == os.getpid() and self._thread is not None:
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                self._reset()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=_send_forever,
+                    args=(weakref.ref(self), self._stop, self._wake),
+                    name="mail-sender",
+                    daemon=True,
+                )
+                self._thread.start()
+
+    def stop(self, wait: float = 15.0) -> None:
+        """Stop the sender, waiting up to ``wait`` seconds for a delivery in progress."""
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if (
+            thread is not None
+            and self._pid == os.getpid()
+            and thread is not threading.current_thread()
+        ):
+            thread.join(wait)
+
+    def step(self) -> bool:
+        """Deliver one due entry, if any; whether one was found (then look again at once)."""
+        with self.app.app_context():
+            config = self.app.config
+            now = datetime.now(UTC)
+            entry = mongo.collection(OUTBOX).find_one_and_update(
+                {"due_at": {"$lte": now}, "lease_until": {"$lte": now}},
+                {"$set": {"lease_until": now + timedelta(seconds=60), "owner": self.owner}},
+                sort=[("due_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
+            if entry is None:
+                return False
+            if not config["MAIL_SERVER"]:
+                logger.warning("mail: no MAIL_SERVER; a %s message was not sent", entry["kind"])
+                mongo.collection(OUTBOX).delete_one({"_id": entry["_id"]})
+                return True
+            try:
+                messages = list(self.renderers[entry["kind"]](entry["payload"]))
+                if messages:
+                    _Smtp.from_config(config).deliver(messages)
+            except (OSError, smtplib.SMTPException) as error:
+                self._retry_or_drop(entry, now, error)
+            except Exception:  # a renderer's bug: keep it, retried later like a failure
+                logger.exception("mail: rendering a %s message failed", entry["kind"])
+                self._retry_or_drop(entry, now, None)
+            else:
+                mongo.collection(OUTBOX).delete_one({"_id": entry["_id"], "owner": self.owner})
+            return True
+
+    def _retry_or_drop(
+        self, entry: Mapping[str, Any], now: datetime, error: Exception | None
+    ) -> None:
+        config = self.app.config
+        created = entry["created_at"].replace(tzinfo=UTC)
+        if now - created > timedelta(seconds=float(config["MAIL_GIVE_UP_SECONDS"])):
+            logger.error(
+                "mail: gave up on a %s message after %s attempts",
+                entry["kind"],
+                entry["attempts"] + 1,
+            )
+            mongo.collection(OUTBOX).delete_one({"_id": entry["_id"]})
+            return
+        delay = min(600.0, float(config["MAIL_RETRY_SECONDS"]) * 2 ** entry["attempts"])
+        logger.warning("mail: delivery failed (%s); retrying in %.0f s", error, delay)
+        mongo.collection(OUTBOX).update_one(
+            {"_id": entry["_id"]},
+            {
+                "$set": {"due_at": now + timedelta(seconds=delay), "lease_until": now},
+                "$inc": {"attempts": 1},
+            },
+        )
+
+
+def _send_forever(ref: weakref.ref[Outbox], stop: threading.Event, wake: threading.Event) -> None:
+    # Only a weak reference: when the app (and its outbox) is gone, the thread ends.
+    in_background()  # deliveries are not sampled (factory_core.tracing)
+    while not stop.is_set():
+        outbox = ref()
+        if outbox is None:
+            return
+        try:
+            found = outbox.step()
+        except PyMongoError as error:
+            logger.warning("mail: outbox unavailable: %s", error)
+            found = False
+        poll = float(outbox.app.config["MAIL_POLL_SECONDS"])
+        del outbox
+        if not found:
+            wake.wait(poll)
+            wake.clear()
+
+
+class Mail:
+    """Flask extension: ``mail.init_app(app, renderers={kind: render})``, then
+    ``mail.send_later(kind, **payload)`` in a request."""
+
+    def init_app(self, app: Flask, *, renderers: Mapping[str, Renderer]) -> None:
+        outbox = Outbox(app, renderers)
+        app.extensions[EXTENSION_KEY] = outbox
+        mongo.declare_indexes(app, OUTBOX, [IndexModel([("due_at", ASCENDING)], name="due_at")])
+        on_start(app, outbox.ensure_started)
+        on_shutdown(app, outbox.stop)
+
+    @staticmethod
+    def outbox(app: Flask | None = None) -> Outbox:
+        found: Outbox = (app or current_app).extensions[EXTENSION_KEY]
+        return found
+
+    def send_later(self, kind: str, **payload: Any) -> None:
+        self.outbox().send_later(kind, payload)
+
+
+mail = Mail()

@@ -1,0 +1,163 @@
+"""Account recovery: the mail it sends (rendered by factory_core.mail's sender, outside any
+request) and what its tokens do.
+
+A reset request records only what was asked (the same insert for an account that exists and
+for one that does not); the sender then looks the account up and, if its address is verified,
+makes a reset token and mails the link. The token is bound to the account's password hash at
+that moment: a password change since voids it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app
+
+from auth_service.passwords import passwords
+from auth_service.repositories import users
+from auth_service.repositories.recovery_tokens import (
+    RESET,
+    VERIFY_EMAIL,
+    credential_binding,
+    recovery_tokens,
+)
+from auth_service.tokens import revoke_all
+from factory_core import Problem
+from factory_core.mail import mail, message
+
+Document = dict[str, Any]
+
+
+def enabled() -> None:
+    """404 unless account recovery is on (ACCOUNT_RECOVERY_ENABLED)."""
+    if not current_app.config["ACCOUNT_RECOVERY_ENABLED"]:
+        raise Problem(404, "Account recovery is not enabled here.", code="not_enabled")
+
+
+def request_verification(user: Document) -> None:
+    """Mail a verification link to the account's address (if it has one, not yet verified)."""
+    config = current_app.config
+    if (
+        config["ACCOUNT_RECOVERY_ENABLED"]
+        and user.get("email")
+        and not user.get("email_verified_at")
+    ):
+        mail.send_later(VERIFY_EMAIL, user_id=str(user["_id"]), email=user["email"])
+
+
+def request_reset(identifier: str) -> None:
+    mail.send_later(RESET, identifier=identifier)
+
+
+def reset_password(token: str, new_password: str) -> None:
+    """Set the password of the token's account and end every session of it; 400 if the
+    token is unknown, used, expired, or older than the account's last password change."""
+    record = recovery_tokens.consume(purpose=RESET, token=token)
+    user = users.find_by_id(user_id=str(record["user_id"])) if record else None
+    if (
+        record is None
+        or user is None
+        or user["disabled"]
+        or user.get("deleting")
+        or record["binding"] != credential_binding(user["password_hash"])
+    ):
+        raise _invalid_token()
+    users.set_password_hash(
+        user_id=user["_id"],
+        password_hash=passwords.hash(new_password),
+        token_version=revoke_all(user),
+    )
+    recovery_tokens.revoke(purpose=RESET, user_id=user["_id"])
+
+
+def check_reset_token(token: str) -> Document:
+    """The token's expiry if it would work now (it stays usable); else 400."""
+    record = recovery_tokens.peek(purpose=RESET, token=token)
+    if record is None:
+        raise _invalid_token()
+    return {"valid": True, "expires_at": record["expires_at"]}
+
+
+def verify_email(token: str) -> Document:
+    """Mark the address the token was sent to as verified; 400 if the token does not work or
+    the account has another address since."""
+    record = recovery_tokens.consume(purpose=VERIFY_EMAIL, token=token)
+    user = (
+        users.mark_email_verified(user_id=record["user_id"], email=record["binding"])
+        if record
+        else None
+    )
+    if user is None:
+        raise _invalid_token()
+    return user
+
+
+def _invalid_token() -> Problem:
+    return Problem(
+        400,
+        "This link is invalid, used or expired. Ask for a new one.",
+        code="invalid_token",
+    )
+
+
+def _link(setting: str, token: str) -> str:
+    config = current_app.config
+    return str(config[setting]).format(public_url=config["PUBLIC_URL"].rstrip("/"), token=token)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{round(minutes / 60)} hours"
+
+
+def render_reset(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
+    """The reset mail of each account the request named, whose address is verified."""
+    ttl = float(current_app.config["PASSWORD_RESET_TTL_SECONDS"])
+    for user in users.find_for_recovery(identifier=str(payload["identifier"])):
+        token = recovery_tokens.issue(
+            purpose=RESET,
+            user_id=user["_id"],
+            binding=credential_binding(user["password_hash"]),
+            ttl=timedelta(seconds=ttl),
+        )
+        yield message(
+            to=user["email"],
+            subject="Reset your password",
+            text=(
+                f"Someone asked to reset the password of the account {user['username']}.\n\n"
+                f"To choose a new password, open this link within {_minutes(ttl)}:\n\n"
+                f"{_link('PASSWORD_RESET_URL', token)}\n\n"
+                "It works once. If you did not ask for it, ignore this message: your password "
+                "stays as it is.\n"
+            ),
+        )
+
+
+def render_verification(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
+    """The verification mail, if the account still has this address, unverified."""
+    user = users.find_by_id(user_id=str(payload["user_id"]))
+    if user is None or user.get("email") != payload["email"] or user.get("email_verified_at"):
+        return
+    ttl = float(current_app.config["EMAIL_VERIFICATION_TTL_SECONDS"])
+    token = recovery_tokens.issue(
+        purpose=VERIFY_EMAIL,
+        user_id=user["_id"],
+        binding=user["email"],
+        ttl=timedelta(seconds=ttl),
+    )
+    yield message(
+        to=user["email"],
+        subject="Confirm your e-mail address",
+        text=(
+            f"Confirm that this address belongs to the account {user['username']} by opening "
+            f"this link within {_minutes(ttl)}:\n\n"
+            f"{_link('EMAIL_VERIFICATION_URL', token)}\n\n"
+            "Only a confirmed address can be used to reset the account's password.\n"
+        ),
+    )
+
+
+RENDERERS = {RESET: render_reset, VERIFY_EMAIL: render_verification}

@@ -1,0 +1,380 @@
+"""Account recovery through a real SMTP server (Mailpit): e-mail verification and password
+reset, their tokens (single use, expiry, bound to the password), enumeration, rate limits and
+delivery that never holds a request up."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pymongo import MongoClient
+from tests.integration.auth.helpers import PASSWORD, bearer, login, register
+from tests.support.mailcatcher import MailCatcher
+
+from auth_service.repositories.recovery_tokens import COLLECTION as RECOVERY_TOKENS
+from auth_service.routes.recovery import RESET_ACCEPTED
+from factory_core.mail import OUTBOX, mail
+
+NEW_PASSWORD = "a brand new passphrase 42"
+Db = Any
+
+
+@pytest.fixture
+def make_recovery_app(
+    make_auth_app: Callable[..., Flask], mails: MailCatcher
+) -> Callable[..., Flask]:
+    def make(**overrides: Any) -> Flask:
+        return make_auth_app(**{**mails.settings(), **overrides})
+
+    return make
+
+
+@pytest.fixture
+def app(make_recovery_app: Callable[..., Flask]) -> Flask:
+    return make_recovery_app()
+
+
+@pytest.fixture
+def db(mongo_client: MongoClient[dict[str, Any]], db_name: str) -> Db:
+    return mongo_client[db_name]
+
+
+def _address() -> str:
+    return f"{uuid.uuid4().hex[:12]}@example.org"
+
+
+def _token(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def _path(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+def _verified(client: FlaskClient, mails: MailCatcher, username: str) -> str:
+    """A registered account whose address is verified (through its mail); the address."""
+    address = _address()
+    register(client, username, email=address)
+    [mail_sent] = mails.wait_for(address)
+    assert client.get(_path(mails.link(mail_sent))).status_code == 200
+    return address
+
+
+def _reset_link(client: FlaskClient, mails: MailCatcher, identifier: str, address: str) -> str:
+    before = len(mails.inbox(address))
+    answer = client.post("/auth/password-reset", json={"identifier": identifier})
+    assert answer.status_code == 202, answer.json
+    newest = mails.wait_for(address, count=before + 1)[0]
+    assert newest["Subject"] == "Reset your password"
+    return mails.link(newest)
+
+
+def test_registering_with_an_address_mails_a_link_that_verifies_it(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _address()
+    user = register(client, "vera", email=address)
+    assert user["email_verified"] is False
+    [sent] = mails.wait_for(address)
+    assert sent["Subject"] == "Confirm your e-mail address"
+    assert sent["From"]["Address"] == "no-reply@example.org"
+    link = mails.link(sent)
+    assert link.startswith("http://127.0.0.1:5001/auth/email/verify?token=")  # PUBLIC_URL
+
+    answer = client.get(_path(link))
+    assert answer.status_code == 200, answer.json
+    assert answer.json == {"email": address, "email_verified": True}
+    assert answer.headers["Cache-Control"] == "no-store"
+    me = client.get("/auth/me", headers=bearer(login(client, "vera")["access_token"]))
+    assert me.json["email_verified"] is True
+    again = client.get(_path(link))  # single use
+    assert (again.status_code, again.json["code"]) == (400, "invalid_token")
+
+
+def test_a_changed_address_is_unverified_until_its_own_link_is_followed(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    _verified(client, mails, "carol")
+    token = login(client, "carol")["access_token"]
+    new_address = _address()
+    changed = client.patch("/auth/me", json={"email": new_address}, headers=bearer(token))
+    assert (changed.status_code, changed.json["email_verified"]) == (200, False)
+    [sent] = mails.wait_for(new_address)
+    assert client.get(_path(mails.link(sent))).json["email_verified"] is True
+
+
+def test_a_verification_link_for_an_address_changed_since_does_not_verify_the_new_one(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    first = _address()
+    register(client, "dave", email=first)
+    [sent] = mails.wait_for(first)
+    token = login(client, "dave")["access_token"]
+    client.patch("/auth/me", json={"email": _address()}, headers=bearer(token))
+    answer = client.get(_path(mails.link(sent)))
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_token")
+    assert client.get("/auth/me", headers=bearer(token)).json["email_verified"] is False
+
+
+def test_a_password_reset_sets_the_password_and_ends_every_session(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "erin")
+    session = login(client, "erin")
+    link = _reset_link(client, mails, address, address)
+    assert link.startswith("http://127.0.0.1:5001/auth/password-reset/confirm?token=")
+
+    checked = client.get(_path(link))  # a client checks the link before asking for a password
+    assert checked.status_code == 200
+    assert checked.json["valid"] is True
+    assert checked.json["expires_at"].endswith("Z")
+    done = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204, done.json
+
+    old = client.post("/auth/login", json={"username": "erin", "password": PASSWORD})
+    assert old.status_code == 401
+    assert login(client, "erin", NEW_PASSWORD)["access_token"]
+    refreshed = client.post("/auth/refresh", headers=bearer(session["refresh_token"]))
+    assert refreshed.status_code == 401  # every earlier session ended
+    assert client.get("/auth/me", headers=bearer(session["access_token"])).status_code == 401
+    reused = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": PASSWORD}
+    )
+    assert (reused.status_code, reused.json["code"]) == (400, "invalid_token")
+
+
+def test_a_reset_by_username_goes_to_the_verified_address(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "frank")
+    link = _reset_link(client, mails, "FRANK", address)
+    assert client.get(_path(link)).status_code == 200
+
+
+def test_a_reset_token_issued_before_a_password_change_is_void(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "gina")
+    link = _reset_link(client, mails, "gina", address)
+    fresh = login(client, "gina")["access_token"]
+    changed = client.post(
+        "/auth/me/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=bearer(fresh),
+    )
+    assert changed.status_code == 204
+    answer = client.post(
+        "/auth/password-reset/confirm",
+        json={"token": _token(link), "new_password": "yet another passphrase 7"},
+    )
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_token")
+    assert login(client, "gina", NEW_PASSWORD)["access_token"]
+
+
+def test_an_expired_reset_token_is_refused(client: FlaskClient, mails: MailCatcher, db: Db) -> None:
+    address = _verified(client, mails, "hank")
+    link = _reset_link(client, mails, "hank", address)
+    db[RECOVERY_TOKENS].update_many(
+        {"purpose": "password_reset"},
+        {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
+    assert client.get(_path(link)).status_code == 400
+    answer = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": NEW_PASSWORD}
+    )
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_token")
+
+
+def test_only_the_newest_reset_link_works(client: FlaskClient, mails: MailCatcher) -> None:
+    address = _verified(client, mails, "ivy")
+    first = _reset_link(client, mails, "ivy", address)
+    second = _reset_link(client, mails, "ivy", address)
+    assert client.get(_path(first)).status_code == 400
+    assert client.get(_path(second)).status_code == 200
+
+
+def test_the_token_is_stored_hashed(client: FlaskClient, mails: MailCatcher, db: Db) -> None:
+    address = _verified(client, mails, "jack")
+    token = _token(_reset_link(client, mails, "jack", address))
+    [stored] = db[RECOVERY_TOKENS].find({"purpose": "password_reset"})
+    assert token not in str(stored)
+
+
+def test_an_unknown_account_gets_the_same_answer_and_the_same_work(
+    app: Flask, client: FlaskClient, db: Db
+) -> None:
+    register(client, "kate", email=_address())
+    mail.outbox(app).stop()  # nothing is sent: the requests' own work stays in view
+    answers = [
+        client.post("/auth/password-reset", json={"identifier": identifier})
+        for identifier in ("kate", "nobody-at-all", "nobody@example.org")
+    ]
+    assert {(a.status_code, a.get_data(as_text=True)) for a in answers} == {
+        (202, answers[0].get_data(as_text=True))
+    }
+    assert answers[0].json == RESET_ACCEPTED
+    recorded = list(db[OUTBOX].find({"kind": "password_reset"}))
+    assert [entry["payload"] for entry in recorded] == [
+        {"identifier": "kate"},
+        {"identifier": "nobody-at-all"},
+        {"identifier": "nobody@example.org"},
+    ]
+    # Tokens are made by the sender, not by the request.
+    assert db[RECOVERY_TOKENS].count_documents({"purpose": "password_reset"}) == 0
+
+
+def _settled(app: Flask, db: Db) -> None:
+    """Wait until the outbox is empty: everything recorded was handled."""
+    mail.outbox(app).ensure_started()
+    for _ in range(150):
+        if db[OUTBOX].count_documents({}) == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the outbox was not handled within 15 s")
+
+
+def test_an_unverified_address_is_never_used_for_a_reset(
+    app: Flask, client: FlaskClient, mails: MailCatcher, db: Db
+) -> None:
+    address = _address()
+    register(client, "leo", email=address)
+    mails.wait_for(address)  # the verification mail, not followed
+    for identifier in ("leo", address):
+        assert (
+            client.post("/auth/password-reset", json={"identifier": identifier}).status_code == 202
+        )
+    _settled(app, db)
+    assert [sent["Subject"] for sent in mails.inbox(address)] == ["Confirm your e-mail address"]
+
+
+def test_a_disabled_account_gets_no_reset_mail(
+    app: Flask, client: FlaskClient, mails: MailCatcher, db: Db
+) -> None:
+    address = _verified(client, mails, "mia")
+    db["users"].update_one({"username_key": "mia"}, {"$set": {"disabled": True}})
+    assert client.post("/auth/password-reset", json={"identifier": address}).status_code == 202
+    _settled(app, db)
+    assert len(mails.inbox(address)) == 1  # the verification mail only
+
+
+def test_reset_requests_are_limited_per_address(
+    make_recovery_app: Callable[..., Flask],
+) -> None:
+    client = make_recovery_app(PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS="2 per minute").test_client()
+    answers = [
+        client.post("/auth/password-reset", json={"identifier": f"someone-{n}"}).status_code
+        for n in range(3)
+    ]
+    assert answers == [202, 202, 429]
+
+
+def test_reset_requests_are_limited_per_account_from_any_address(
+    make_recovery_app: Callable[..., Flask],
+) -> None:
+    client = make_recovery_app(
+        PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT="2 per hour", TRUSTED_PROXY_COUNT=1
+    ).test_client()
+    answers = [
+        client.post(
+            "/auth/password-reset",
+            json={"identifier": "Victim@Example.org" if n % 2 else "victim@example.org"},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
+        for n in range(3)
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[2].json["code"] == "rate_limited"
+    assert int(answers[2].headers["Retry-After"]) > 0
+
+
+def test_a_mail_server_that_is_down_delays_the_mail_not_the_request(
+    make_recovery_app: Callable[..., Flask], mails: MailCatcher, db: Db
+) -> None:
+    app = make_recovery_app(MAIL_PORT=1)  # nothing listens there
+    client = app.test_client()
+    address = _address()
+    assert (
+        client.post(
+            "/auth/register", json={"username": "nora", "password": PASSWORD, "email": address}
+        ).status_code
+        == 201
+    )
+    for _ in range(100):  # the sender tried, failed, and keeps the message for later
+        entry = db[OUTBOX].find_one({"kind": "verify_email"})
+        if entry and entry["attempts"] >= 1:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("no failed attempt was recorded")
+    app.config["MAIL_PORT"] = mails.smtp_port  # the server is back
+    [sent] = mails.wait_for(address, within=20)
+    assert sent["Subject"] == "Confirm your e-mail address"
+
+
+def test_the_verification_link_can_be_sent_again(client: FlaskClient, mails: MailCatcher) -> None:
+    address = _address()
+    register(client, "olga", email=address)
+    token = login(client, "olga")["access_token"]
+    first = mails.wait_for(address)[0]
+    again = client.post("/auth/me/email/verification", headers=bearer(token))
+    assert again.status_code == 202
+    second = mails.wait_for(address, count=2)[0]
+    assert client.get(_path(mails.link(first))).status_code == 400  # replaced
+    assert client.get(_path(mails.link(second))).status_code == 200
+    done = client.post("/auth/me/email/verification", headers=bearer(token))
+    assert (done.status_code, done.json["code"]) == (409, "already_verified")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/auth/password-reset", {"identifier": "x"}),
+        ("GET", "/auth/password-reset/confirm?token=x", None),
+        ("POST", "/auth/password-reset/confirm", {"token": "x", "new_password": NEW_PASSWORD}),
+        ("GET", "/auth/email/verify?token=x", None),
+    ],
+)
+def test_recovery_switched_off_is_404(
+    make_recovery_app: Callable[..., Flask], method: str, path: str, body: Any
+) -> None:
+    client = make_recovery_app(ACCOUNT_RECOVERY_ENABLED=False).test_client()
+    answer = client.open(path, method=method, json=body)
+    assert (answer.status_code, answer.json["code"]) == (404, "not_enabled")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"identifier": ""},
+        {"identifier": "x" * 300},
+        {"identifier": 42},
+        {"identifier": "a", "extra": 1},
+    ],
+)
+def test_a_malformed_reset_request_is_422(client: FlaskClient, body: Any) -> None:
+    answer = client.post("/auth/password-reset", json=body)
+    assert answer.status_code == 422
+    assert answer.content_type == "application/problem+json"
+
+
+def test_a_weak_new_password_is_refused_before_the_token_is_spent(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "pia")
+    link = _reset_link(client, mails, "pia", address)
+    weak = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": "password"}
+    )
+    assert weak.status_code == 422
+    assert client.get(_path(link)).status_code == 200  # still usable
