@@ -145,7 +145,13 @@ def test_no_span_holds_a_token_or_a_password(traced: Traced) -> None:
         timeout=10,
     )
     assert refreshed.status_code == 200, refreshed.text
+    link_token = "l1nk-t0ken-" + "x" * 32  # as a mailed link carries it
+    followed = requests.get(
+        f"{traced.auth.url}/auth/email/verify", params={"token": link_token}, timeout=10
+    )
+    assert followed.status_code == 400
     secrets_sent = [
+        link_token,
         account.password,
         account.access_token,
         account.refresh_token,

@@ -253,7 +253,7 @@ def test_the_thread_consumes_on_its_own_and_outlives_a_broken_feed(
     make_consumer: Callable[..., Any], feed: IssuerServer
 ) -> None:
     _app, consumer, recorder = make_consumer(EVENT_POLL_SECONDS=0.05)
-    consumer._reset()  # undo the fixture's stop: this test wants the real thread
+    consumer._in_this_process()  # undo the fixture's stop: this test wants the real thread
     feed.events_answer = {"events": "broken"}
     consumer.ensure_started()
     thread = consumer._thread

@@ -14,7 +14,7 @@ from tests.support import AppFactory
 from tests.support.sample import create_sample
 
 from factory_core import ConfigurationError
-from factory_core.tracing import TraceIds, exporter_names, in_background
+from factory_core.tracing import TraceIds, exporter_names, in_background, redact_query
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,16 @@ def test_background_work_is_not_sampled_nor_logged_as_a_trace() -> None:
     assert seen == {"recording": False, "flags": 0, "logged": False}
     with tracer.start_as_current_span("request") as span:  # other threads are untouched
         assert span.is_recording()
+
+
+@pytest.mark.parametrize(
+    ("query", "redacted"),
+    [
+        ("token=s3cret", "token=REDACTED"),
+        ("a=1&Token=s3cret&b=", "a=1&Token=REDACTED&b="),
+        ("page=2&page_size=20", "page=2&page_size=20"),
+        ("", ""),
+    ],
+)
+def test_secrets_in_a_query_string_are_redacted(query: str, redacted: str) -> None:
+    assert redact_query(query) == redacted

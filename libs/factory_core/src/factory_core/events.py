@@ -15,9 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,13 +25,13 @@ from flask import Flask, current_app
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from factory_core.background import PerProcessLoop
 from factory_core.config import PLACEHOLDER, Settings
 from factory_core.feeds import FeedError, fetch_json, parse_time
 from factory_core.health import add_readiness_detail
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.mongo import mongo
 from factory_core.observability import add_metrics_source
-from factory_core.tracing import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -86,54 +84,36 @@ class _Config:
     retry_max_seconds: float
 
 
-class Consumer:
+class Consumer(PerProcessLoop):
     """The consumer of one app: its polling thread (one per process), lease and cursor."""
+
+    thread_name = "event-consumer"
 
     def __init__(self, app: Flask, config: _Config, handlers: Mapping[str, Handler]) -> None:
         self.app = app
         self.config = config
         self.handlers = dict(handlers)
         self.name = config.url
-        self._lock = threading.Lock()
-        self._reset()
+        super().__init__()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._pid = os.getpid()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failures = 0
 
-    def ensure_started(self) -> None:
-        """Start this process's thread (once per process: a forked child starts its own)."""
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._reset()
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=_consume_forever,
-                    args=(weakref.ref(self), self._stop),
-                    name="event-consumer",
-                    daemon=True,
-                )
-                self._thread.start()
-
     def stop(self, wait: float = 15.0) -> None:
-        """Stop the thread, waiting up to ``wait`` seconds for a round in progress to end.
+        """Stop the thread (see PerProcessLoop.stop). After it returns, the consumer no longer
+        uses the database (its client can be closed); the lease runs out for another worker or
+        replica to take."""
+        super().stop(wait)
 
-        After it returns, the consumer no longer uses the database (its client can be closed).
-        The lease runs out for another worker or replica to take.
-        """
-        self._stop.set()
-        thread = self._thread
-        if (
-            thread is not None
-            and self._pid == os.getpid()
-            and thread is not threading.current_thread()
-        ):
-            thread.join(wait)
+    def round(self) -> float:
+        try:
+            return self.step()
+        except (FeedError, PyMongoError) as error:
+            logger.warning("event feed: %s", error)
+        except Exception:  # the consumer must survive anything a broken feed sends
+            logger.exception("event feed: unexpected failure")
+        return self.config.poll_seconds
 
     def step(self) -> float:
         """One round: hold the lease, read a page, handle it; seconds until the next round."""
@@ -293,25 +273,6 @@ def _lag_metrics(consumer: Consumer) -> list[Any]:
     )
     seconds_metric.add_metric([consumer.name], seconds)
     return [events_metric, seconds_metric]
-
-
-def _consume_forever(ref: weakref.ref[Consumer], stop: threading.Event) -> None:
-    # Only a weak reference: when the app (and its consumer) is gone, the thread ends.
-    in_background()  # polls are not sampled (factory_core.tracing)
-    while not stop.is_set():
-        consumer = ref()
-        if consumer is None:
-            return
-        try:
-            delay = consumer.step()
-        except (FeedError, PyMongoError) as error:
-            logger.warning("event feed: %s", error)
-            delay = consumer.config.poll_seconds
-        except Exception:  # the consumer must survive anything a broken feed sends
-            logger.exception("event feed: unexpected failure")
-            delay = consumer.config.poll_seconds
-        del consumer
-        stop.wait(delay)
 
 
 class EventConsumer:

@@ -16,9 +16,7 @@ import logging
 import os
 import smtplib
 import ssl
-import threading
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,10 +29,10 @@ from flask import Flask, current_app
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import PyMongoError
 
+from factory_core.background import PerProcessLoop
 from factory_core.config import Settings
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.mongo import mongo
-from factory_core.tracing import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -137,21 +135,18 @@ def message(*, to: str, subject: str, text: str) -> EmailMessage:
     return built
 
 
-class Outbox:
+class Outbox(PerProcessLoop):
     """The outbox of one app and its sender thread (one per process)."""
+
+    thread_name = "mail-sender"
 
     def __init__(self, app: Flask, renderers: Mapping[str, Renderer]) -> None:
         self.app = app
         self.renderers = dict(renderers)
-        self._lock = threading.Lock()
-        self._reset()
+        super().__init__()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
         self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._pid = os.getpid()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def send_later(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Record one entry (the request's only work) and wake this process's sender."""
@@ -169,35 +164,15 @@ class Outbox:
             }
         )
         self.ensure_started()
-        self._wake.set()
+        self.wake()
 
-    def ensure_started(self) -> None:
-        """Start this process's sender (once per process: a forked child starts its own)."""
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._reset()
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=_send_forever,
-                    args=(weakref.ref(self), self._stop, self._wake),
-                    name="mail-sender",
-                    daemon=True,
-                )
-                self._thread.start()
-
-    def stop(self, wait: float = 15.0) -> None:
-        """Stop the sender, waiting up to ``wait`` seconds for a delivery in progress."""
-        self._stop.set()
-        self._wake.set()
-        thread = self._thread
-        if (
-            thread is not None
-            and self._pid == os.getpid()
-            and thread is not threading.current_thread()
-        ):
-            thread.join(wait)
+    def round(self) -> float:
+        try:
+            found = self.step()
+        except PyMongoError as error:
+            logger.warning("mail: outbox unavailable: %s", error)
+            found = False
+        return 0 if found else float(self.app.config["MAIL_POLL_SECONDS"])
 
     def step(self) -> bool:
         """Deliver one due entry, if any; whether one was found (then look again at once)."""
@@ -251,25 +226,6 @@ class Outbox:
                 "$inc": {"attempts": 1},
             },
         )
-
-
-def _send_forever(ref: weakref.ref[Outbox], stop: threading.Event, wake: threading.Event) -> None:
-    # Only a weak reference: when the app (and its outbox) is gone, the thread ends.
-    in_background()  # deliveries are not sampled (factory_core.tracing)
-    while not stop.is_set():
-        outbox = ref()
-        if outbox is None:
-            return
-        try:
-            found = outbox.step()
-        except PyMongoError as error:
-            logger.warning("mail: outbox unavailable: %s", error)
-            found = False
-        poll = float(outbox.app.config["MAIL_POLL_SECONDS"])
-        del outbox
-        if not found:
-            wake.wait(poll)
-            wake.clear()
 
 
 class Mail:

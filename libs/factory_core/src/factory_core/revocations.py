@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from factory_core.background import PerProcessLoop
 from factory_core.feeds import FeedError, fetch_json, parse_time
-from factory_core.tracing import in_background
 
 __all__ = ["OVERLAP", "FeedError", "RevocationFeed", "Revocations"]
 
@@ -114,8 +112,10 @@ class Revocations:
         return isinstance(issued_at, int | float) and issued_at < cutoff.not_before.timestamp()
 
 
-class RevocationFeed:
-    """Reads the feed every ``poll_seconds`` in a daemon thread started lazily after fork."""
+class RevocationFeed(PerProcessLoop):
+    """Reads the feed every ``poll_seconds`` in a thread of each process (PerProcessLoop)."""
+
+    thread_name = "revocation-feed"
 
     def __init__(
         self,
@@ -134,45 +134,14 @@ class RevocationFeed:
         self.timeout = timeout
         #: The longest an access token lives, plus leeway: older revocations cannot matter.
         self.window = window
-        self._lock = threading.Lock()
-        self._reset()
+        super().__init__()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
         self.revocations = Revocations(window=self.window)
         self._since: datetime | None = None
         self._started_at = time.monotonic()
         self._last_success: float | None = None
         self._first_attempt = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-
-    def ensure_started(self) -> None:
-        """Start this process's poller (once per process: a forked child starts its own)."""
-        if self._pid == os.getpid() and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != os.getpid():
-                self._reset()  # state copied from the parent is not this process's to trust
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=_poll_forever,
-                    args=(weakref.ref(self), self._stop),
-                    name="revocation-feed",
-                    daemon=True,
-                )
-                self._thread.start()
-
-    def stop(self, wait: float = 15.0) -> None:
-        """Stop the poller, waiting up to ``wait`` seconds for a read in progress to end."""
-        self._stop.set()
-        thread = self._thread
-        if (
-            thread is not None
-            and self._pid == os.getpid()
-            and thread is not threading.current_thread()
-        ):
-            thread.join(wait)
 
     def wait_for_first_read(self) -> None:
         """Start the poller and wait (briefly: one read's timeout) for its first read."""
@@ -238,30 +207,18 @@ class RevocationFeed:
             self.url, token=self.token, query=query, timeout=self.timeout, name="revocation feed"
         )
 
-    def _attempt(self) -> bool:
-        """One poll; whether it read the feed to its end (False: go on at once)."""
+    def round(self) -> float:
+        """One poll; at once again while the feed has more, else after ``poll_seconds``."""
+        caught_up = True
         try:
-            return self.poll()
+            caught_up = self.poll()
         except FeedError as error:
             logger.warning("revocation feed: %s", error)
         except Exception:  # the poller must survive anything a broken feed sends
             logger.exception("revocation feed: unexpected answer")
         finally:
             self._first_attempt.set()
-        return True
-
-
-def _poll_forever(ref: weakref.ref[RevocationFeed], stop: threading.Event) -> None:
-    # Only a weak reference: when the app (and its feed) is gone, the thread ends.
-    in_background()  # polls are not sampled (factory_core.tracing)
-    while not stop.is_set():
-        feed = ref()
-        if feed is None:
-            return
-        caught_up = feed._attempt()
-        interval = feed.poll_seconds if caught_up else 0
-        del feed
-        stop.wait(interval)
+        return self.poll_seconds if caught_up else 0
 
 
 def _keep_latest(entries: dict[str, datetime], key: str, expires_at: datetime) -> None:

@@ -9,7 +9,8 @@ instrumentation, which also accepts the caller's W3C ``traceparent``/``tracestat
 MongoDB command and every outgoing HTTP call (urllib: the issuer's keys and feeds) a client
 span, and the outgoing calls carry ``traceparent`` on. The instrumentations record no document
 contents (pymongo's statement capture is off), no headers and no bodies, so no token or
-password reaches a span. The probes (/livez, /readyz, /metrics) are not traced unless
+password reaches a span (a query parameter named like a secret, ``token`` above all, is
+redacted from the server span). The probes (/livez, /readyz, /metrics) are not traced unless
 ``OTEL_PYTHON_FLASK_EXCLUDED_URLS`` says otherwise.
 
 The tracer provider and its exporting thread belong to one process: under gunicorn each
@@ -24,11 +25,12 @@ from __future__ import annotations
 import logging
 import os
 import random
+import urllib.parse
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
-from flask import Flask
+from flask import Flask, request
 from opentelemetry import context, trace
 from werkzeug.datastructures import Headers
 
@@ -40,6 +42,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Query parameters whose values never reach a span: the tokens of mailed links, and the like.
+SECRET_QUERY_PARAMETERS = frozenset(
+    {"token", "access_token", "refresh_token", "id_token", "code", "password", "secret", "key"}
+)
 #: Probes and scrapes: many a minute, and never what someone follows a trace for.
 DEFAULT_EXCLUDED_URLS = r"/livez(\?|$),/readyz(\?|$),/metrics(\?|$)"
 _EXPORTER_ENTRY_POINTS = "opentelemetry_traces_exporter"
@@ -81,7 +87,9 @@ def init_tracing(app: Flask) -> None:
     # db.system.name, ...), not the instrumentations' older default names; read at instrument.
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
     excluded = os.environ.get("OTEL_PYTHON_FLASK_EXCLUDED_URLS", DEFAULT_EXCLUDED_URLS)
-    FlaskInstrumentor().instrument_app(app, excluded_urls=excluded)  # type: ignore[no-untyped-call]
+    FlaskInstrumentor().instrument_app(  # type: ignore[no-untyped-call]
+        app, excluded_urls=excluded, response_hook=_redact_query
+    )
     # Process-wide: a listener for MongoClients created from now on (each worker creates its
     # own after the fork), and urllib's opener.
     for instrumentor in (PymongoInstrumentor(), URLLibInstrumentor()):
@@ -129,6 +137,32 @@ def _exporter_class(name: str) -> type[SpanExporter]:
         )
     exporter: type[SpanExporter] = next(iter(found)).load()
     return exporter
+
+
+def redact_query(query: str) -> str:
+    """``query`` with the values of secret-bearing parameters (a link's token) replaced."""
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_QUERY_PARAMETERS for name, _ in pairs):
+        return query
+    return urllib.parse.urlencode(
+        [
+            (name, "REDACTED" if name.lower() in SECRET_QUERY_PARAMETERS else value)
+            for name, value in pairs
+        ]
+    )
+
+
+def _redact_query(span: trace.Span, _status: str, _headers: object) -> None:
+    """The Flask instrumentation's response hook: no secret of the query string in the span."""
+    query = request.query_string.decode("latin-1")
+    if not query or not span.is_recording():
+        return
+    redacted = redact_query(query)
+    if redacted != query:
+        span.set_attribute("url.query", redacted)
+        opted_in = os.environ.get("OTEL_SEMCONV_STABILITY_OPT_IN", "").split(",")
+        if "http" not in {mode.strip() for mode in opted_in}:  # the older names too
+            span.set_attribute("http.target", f"{request.path}?{redacted}")
 
 
 def in_background() -> None:
