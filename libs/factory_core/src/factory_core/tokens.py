@@ -215,7 +215,39 @@ def _name(algorithm: Any) -> bytes:
     return str(getattr(algorithm, "name", type(algorithm).__name__)).encode()
 
 
-class _RememberingECKey(ec.EllipticCurvePublicKey):
+class _RememberingKey:
+    """What the EC and RSA remembering keys share: everything but ``verify`` goes to the
+    wrapped key; copies are the same object (the remembered signatures with it)."""
+
+    wrapped: Any
+
+    def __init__(self, key: Any) -> None:
+        self.wrapped = key
+        self._verified = _VerifiedSignatures()
+
+    @property
+    def key_size(self) -> int:
+        return int(self.wrapped.key_size)
+
+    def public_numbers(self) -> Any:
+        return self.wrapped.public_numbers()
+
+    def public_bytes(self, encoding: Any, format: Any) -> bytes:
+        return bytes(self.wrapped.public_bytes(encoding, format))
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.wrapped == getattr(other, "wrapped", other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return self
+
+
+class _RememberingECKey(_RememberingKey, ec.EllipticCurvePublicKey):
     """An EC public key that does the signature math once per token, not once per request.
 
     A client sends the same access token for its whole lifetime; verifying its signature is
@@ -223,9 +255,7 @@ class _RememberingECKey(ec.EllipticCurvePublicKey):
     given, through Flask-JWT-Extended's public decode_key_loader).
     """
 
-    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
-        self.wrapped = key
-        self._verified = _VerifiedSignatures()
+    wrapped: ec.EllipticCurvePublicKey
 
     def verify(
         self, signature: Any, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm
@@ -242,34 +272,11 @@ class _RememberingECKey(ec.EllipticCurvePublicKey):
     def curve(self) -> ec.EllipticCurve:
         return self.wrapped.curve
 
-    @property
-    def key_size(self) -> int:
-        return self.wrapped.key_size
 
-    def public_numbers(self) -> ec.EllipticCurvePublicNumbers:
-        return self.wrapped.public_numbers()
-
-    def public_bytes(self, encoding: Any, format: Any) -> bytes:
-        return self.wrapped.public_bytes(encoding, format)
-
-    def __eq__(self, other: object) -> bool:
-        return self.wrapped == getattr(other, "wrapped", other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> _RememberingECKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _RememberingECKey:
-        return self
-
-
-class _RememberingRSAKey(rsa.RSAPublicKey):
+class _RememberingRSAKey(_RememberingKey, rsa.RSAPublicKey):
     """An RSA public key that does the signature math once per token (see the EC one)."""
 
-    def __init__(self, key: rsa.RSAPublicKey) -> None:
-        self.wrapped = key
-        self._verified = _VerifiedSignatures()
+    wrapped: rsa.RSAPublicKey
 
     def verify(self, signature: Any, data: Any, padding: AsymmetricPadding, algorithm: Any) -> None:
         seen = self._verified.fingerprint(
@@ -287,27 +294,6 @@ class _RememberingRSAKey(rsa.RSAPublicKey):
         self, signature: bytes, padding: AsymmetricPadding, algorithm: Any
     ) -> bytes:
         return self.wrapped.recover_data_from_signature(signature, padding, algorithm)
-
-    @property
-    def key_size(self) -> int:
-        return self.wrapped.key_size
-
-    def public_numbers(self) -> rsa.RSAPublicNumbers:
-        return self.wrapped.public_numbers()
-
-    def public_bytes(self, encoding: Any, format: Any) -> bytes:
-        return self.wrapped.public_bytes(encoding, format)
-
-    def __eq__(self, other: object) -> bool:
-        return self.wrapped == getattr(other, "wrapped", other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> _RememberingRSAKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _RememberingRSAKey:
-        return self
 
 
 class _RememberingKeys:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -28,12 +30,34 @@ blp = Blueprint(
 )
 
 Document = dict[str, Any]
+View = TypeVar("View", bound=Callable[..., Any])
 
 #: The one answer to every reset request, whether an account matched or not.
 RESET_ACCEPTED = {
     "detail": "If an account with a verified e-mail address matches, a link to reset its "
     "password is on its way there."
 }
+
+
+def _spends_a_link_token(view: View) -> View:
+    """An operation on a mailed link's token: 404 while recovery is off, limited per address
+    (RECOVERY_TOKEN_RATE_LIMIT_PER_ADDRESS), and the answers that come with that."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        recovery.enabled()
+        rate_limits.hit("recovery_token", address=client_address())
+        return view(*args, **kwargs)
+
+    documented = guarded
+    for status, response in (
+        (400, "BAD_REQUEST"),
+        (404, "NOT_FOUND"),
+        (429, "TOO_MANY_REQUESTS"),
+        (503, "SERVICE_UNAVAILABLE"),
+    ):
+        documented = blp.alt_response(status, response=response)(documented)
+    return documented  # type: ignore[return-value]
 
 
 def _account_key(identifier: str) -> str:
@@ -62,26 +86,16 @@ class PasswordResetRequest(MethodView):
 class PasswordResetConfirm(MethodView):
     @blp.arguments(TokenQuerySchema(), location="query")
     @blp.response(200, ResetTokenStatusSchema())
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @_spends_a_link_token
     def get(self, query: Document) -> tuple[Document, int, dict[str, str]]:
         """Check a reset link before asking for the new password (it stays usable)"""
-        recovery.enabled()
-        rate_limits.hit("recovery_token", address=client_address())
         return recovery.check_reset_token(query["token"]), 200, NO_STORE
 
     @blp.arguments(PasswordResetSchema())
     @blp.response(204)
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @_spends_a_link_token
     def post(self, data: Document) -> None:
         """Set a new password with a reset link's token; signs out every session"""
-        recovery.enabled()
-        rate_limits.hit("recovery_token", address=client_address())
         recovery.reset_password(data["token"], data["new_password"])
 
 
@@ -89,12 +103,7 @@ class PasswordResetConfirm(MethodView):
 class EmailVerification(MethodView):
     @blp.arguments(TokenQuerySchema(), location="query")
     @blp.response(200, EmailVerifiedSchema())
-    @blp.alt_response(400, response="BAD_REQUEST")
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @_spends_a_link_token
     def get(self, query: Document) -> tuple[Document, int, dict[str, str]]:
         """Confirm an e-mail address: the link of the verification mail"""
-        recovery.enabled()
-        rate_limits.hit("recovery_token", address=client_address())
         return recovery.verify_email(query["token"]), 200, NO_STORE
