@@ -11,32 +11,29 @@ import pytest
 from tests.support.devdb import ROOT
 
 
-def test_a_dry_run_of_make_run_prints_and_leaves_its_caller_alone() -> None:
-    # Run in a process group of its own: a recipe that kills its group would kill only that.
-    dry = subprocess.run(
-        ["make", "--no-print-directory", "-n", "run"],
+def _make(*arguments: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # In a process group of its own: a recipe that kills its group would kill only that.
+    return subprocess.run(
+        ["make", "--no-print-directory", *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
         start_new_session=True,
+        env=env,
         timeout=60,
     )
+
+
+def test_a_dry_run_of_make_run_prints_and_leaves_its_caller_alone() -> None:
+    dry = _make("-n", "run")
     assert dry.returncode == 0, dry.stderr
     assert "honcho --procfile Procfile start" in dry.stdout
     assert "kill" not in dry.stdout
 
 
 def test_make_run_with_tracing_adds_the_viewer_and_points_the_services_at_it() -> None:
-    dry = subprocess.run(
-        ["make", "--no-print-directory", "-n", "run", "TRACING=1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        start_new_session=True,
-        timeout=60,
-    )
+    dry = _make("-n", "run", "TRACING=1")
     assert dry.returncode == 0, dry.stderr
     assert "tools/trace-viewer install" in dry.stdout
     assert "traces auth todo" in dry.stdout.replace("\\\n\t", "")
@@ -50,22 +47,14 @@ def test_make_run_with_tracing_adds_the_viewer_and_points_the_services_at_it() -
 def _tracing_environment(*arguments: str) -> list[str]:
     """What make exports to the services' processes for tracing."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACING"))}
-    return subprocess.run(
-        [
-            "make",
-            "--no-print-directory",
-            "--eval",
-            "show-tracing: ; @echo $$OTEL_TRACES_EXPORTER $$OTEL_EXPORTER_ZIPKIN_ENDPOINT",
-            "show-tracing",
-            *arguments,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+    shown = _make(
+        "--eval",
+        "show-tracing: ; @echo $$OTEL_TRACES_EXPORTER $$OTEL_EXPORTER_ZIPKIN_ENDPOINT",
+        "show-tracing",
+        *arguments,
         env=environment,
-        timeout=60,
-    ).stdout.split()
+    )
+    return shown.stdout.split()
 
 
 def test_the_procfile_names_the_processes_of_make_run() -> None:
