@@ -3,6 +3,7 @@ through a real SMTP server (Mailpit), read and followed as a user would."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,10 @@ from tests.support.services import auth_server, start_auth
 pytestmark = pytest.mark.gunicorn
 
 
+#: Reset links that expire fast enough for a test to see it (production: 30 minutes).
+RESET_TTL_SECONDS = 3
+
+
 @pytest.fixture
 def auth(
     mongo_uri: str, db_name: str, tmp_path: Path, mails: MailCatcher
@@ -30,10 +35,19 @@ def auth(
         directory=tmp_path / "auth",
         port=port,
         PUBLIC_URL=f"http://127.0.0.1:{port}",
+        PASSWORD_RESET_TTL_SECONDS=RESET_TTL_SECONDS,
         **mails.settings(),
     )
     yield server
     server.stop()
+
+
+def _verified_account(auth: GunicornServer, mails: MailCatcher) -> tuple[Account, str]:
+    address = f"{uuid.uuid4().hex[:12]}@example.org"
+    account = Account(LiveHttp(auth.url)).register(email=address).login()
+    [verification] = mails.wait_for(address)
+    assert requests.get(mails.link(verification), timeout=10).status_code == 200
+    return account, address
 
 
 def test_a_user_verifies_the_address_then_resets_a_forgotten_password(
@@ -99,3 +113,56 @@ def test_production_refuses_to_start_recovery_without_a_mail_server(
         refused.start(timeout=20)
     assert refused.log_path is not None
     assert "MAIL_SERVER must name the SMTP server" in refused.log_path.read_text()
+
+
+def test_every_identifier_gets_the_same_answer_until_the_address_limit(
+    auth: GunicornServer, mails: MailCatcher
+) -> None:
+    account, address = _verified_account(auth, mails)
+    identifiers = [account.username, address, "nobody-at-all", "nobody@example.org", "x"]
+    answers = [
+        requests.post(f"{auth.url}/auth/password-reset", json={"identifier": i}, timeout=10)
+        for i in identifiers
+    ]
+    assert {(a.status_code, a.text) for a in answers} == {(202, answers[0].text)}
+    # Production's limit per address: 5 a minute.
+    limited = requests.post(
+        f"{auth.url}/auth/password-reset", json={"identifier": address}, timeout=10
+    )
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def test_a_reset_link_expires_and_one_from_before_a_password_change_is_void(
+    auth: GunicornServer, mails: MailCatcher
+) -> None:
+    account, address = _verified_account(auth, mails)
+
+    def reset_link(count: int) -> str:
+        asked = requests.post(
+            f"{auth.url}/auth/password-reset", json={"identifier": address}, timeout=10
+        )
+        assert asked.status_code == 202
+        return mails.link(mails.wait_for(address, count=count)[0])
+
+    expiring = reset_link(2)
+    time.sleep(RESET_TTL_SECONDS + 0.5)
+    expired = requests.get(expiring, timeout=10)
+    assert (expired.status_code, expired.json()["code"]) == (400, "invalid_token")
+
+    before_change = reset_link(3)
+    changed = requests.post(
+        f"{auth.url}/auth/me/password",
+        json={"current_password": account.password, "new_password": new_password()},
+        headers=account.headers(),  # a fresh token: from the login above
+        timeout=10,
+    )
+    assert changed.status_code == 204, changed.text
+    token = parse_qs(urlsplit(before_change).query)["token"][0]
+    void = requests.post(
+        f"{auth.url}/auth/password-reset/confirm",
+        json={"token": token, "new_password": new_password()},
+        timeout=10,
+    )
+    assert (void.status_code, void.json()["code"]) == (400, "invalid_token")
