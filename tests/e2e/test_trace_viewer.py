@@ -67,7 +67,7 @@ def test_a_request_across_both_services_is_one_trace_in_the_viewer(
         mongo_uri=mongo_uri, db_name=db_name, directory=tmp_path, environment=environment
     ) as (auth, todo):
         account = registered(auth.url)
-        traceparent, trace_id, _ = new_traceparent()
+        traceparent, trace_id, client_span_id = new_traceparent()
         headers = {**account.headers(), "traceparent": traceparent}
         answer = eventually(
             lambda: requests.get(f"{todo.url}/todos", headers=headers, timeout=10),
@@ -80,10 +80,18 @@ def test_a_request_across_both_services_is_one_trace_in_the_viewer(
             found = requests.get(f"{zipkin}/api/v2/trace/{trace_id}", timeout=5)
             return found.json() if found.status_code == 200 else []
 
+        def complete(spans: list[dict[str, Any]]) -> bool:
+            """Both services there, and every span's parent (spans arrive in batches)."""
+            known = {span["id"] for span in spans} | {client_span_id}
+            return _services(spans) == {"todo", "auth"} and all(
+                span.get("parentId") in known for span in spans
+            )
+
         deadline = time.monotonic() + 15
-        while {"todo", "auth"} - _services(shown()) and time.monotonic() < deadline:
-            time.sleep(0.2)
         spans = shown()
+        while not complete(spans) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            spans = shown()
     assert _services(spans) == {"todo", "auth"}, spans
     by_id = {span["id"]: span for span in spans}
     # Each todo worker fetches auth's keys at its first token: one fetch or two in the trace.
