@@ -78,12 +78,18 @@ class Settings:
             found.append("DEBUG must be off in production")
         if config.get("TESTING"):
             found.append("TESTING must be off in production")
-        secret = str(config.get("SECRET_KEY") or "")
-        if secret == PLACEHOLDER or len(secret) < 32:
+        if is_weak_secret(config, "SECRET_KEY", 32):
             found.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if config.get("JWT_ALGORITHM") not in ("ES256", "RS256"):
             found.append("JWT_ALGORITHM must be ES256 or RS256")
         return found
+
+
+def is_weak_secret(config: Mapping[str, Any], name: str, minimum: int) -> bool:
+    """Whether the secret setting ``name`` is unset, the placeholder, or shorter than
+    ``minimum`` characters (a production refusal)."""
+    value = str(config.get(name) or "")
+    return value == PLACEHOLDER or len(value) < minimum
 
 
 def load_config(

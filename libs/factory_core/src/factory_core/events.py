@@ -26,7 +26,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from factory_core.background import PerProcessLoop
-from factory_core.config import PLACEHOLDER, Settings
+from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
 from factory_core.feeds import FeedError, fetch_json, parse_time
 from factory_core.health import add_readiness_detail
 from factory_core.lifecycle import on_shutdown, on_start
@@ -64,13 +64,11 @@ class EventConsumerSettings(Settings):
     @classmethod
     def problems(cls, config: Mapping[str, Any]) -> list[str]:
         found = super().problems(config)
-        if config.get("EVENT_FEED_URL"):
-            token = str(config.get("EVENT_FEED_TOKEN") or "")
-            if token == PLACEHOLDER or len(token) < 16:
-                found.append(
-                    "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
-                    "(at least 16 characters), or EVENT_FEED_URL emptied"
-                )
+        if config.get("EVENT_FEED_URL") and is_weak_secret(config, "EVENT_FEED_TOKEN", 16):
+            found.append(
+                "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
+                "(at least 16 characters), or EVENT_FEED_URL emptied"
+            )
         return found
 
 
@@ -99,12 +97,6 @@ class Consumer(PerProcessLoop):
     def reset(self) -> None:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._failures = 0
-
-    def stop(self, wait: float = 15.0) -> None:
-        """Stop the thread (see PerProcessLoop.stop). After it returns, the consumer no longer
-        uses the database (its client can be closed); the lease runs out for another worker or
-        replica to take."""
-        super().stop(wait)
 
     def round(self) -> float:
         try:

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from flask import Flask, current_app
 from flask_jwt_extended import JWTManager, get_jwt
 
-from factory_core.config import PLACEHOLDER, Settings
+from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
 from factory_core.errors import Problem
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.revocations import FeedError, RevocationFeed
@@ -77,8 +77,7 @@ class TrustedIssuerSettings(Settings):
         if feed_url:
             if not _is_http_url(feed_url):
                 found.append("REVOCATION_FEED_URL must be an http(s) URL (or empty to disable)")
-            token = str(config.get("REVOCATION_FEED_TOKEN") or "")
-            if token == PLACEHOLDER or len(token) < 16:
+            if is_weak_secret(config, "REVOCATION_FEED_TOKEN", 16):
                 found.append(
                     "REVOCATION_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
                     "(at least 16 characters)"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from factory_core import PLACEHOLDER
+from factory_core.config import is_weak_secret
 from factory_core.mail import MailSettings, mail_problems
 
 
@@ -101,8 +102,7 @@ class AuthSettings(MailSettings):
                 "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured (the token signing "
                 "key; only development generates one)"
             )
-        feed_token = str(config.get("REVOCATION_FEED_TOKEN") or "")
-        if feed_token == PLACEHOLDER or len(feed_token) < 32:
+        if is_weak_secret(config, "REVOCATION_FEED_TOKEN", 32):
             found.append(
                 "REVOCATION_FEED_TOKEN must be set to a random value of at least 32 characters"
             )
