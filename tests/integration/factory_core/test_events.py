@@ -41,6 +41,25 @@ class Recorder:
         self.seen.append(event["subject"])
 
 
+def _consuming_app(make_app: AppFactory, handlers: dict[str, Any], **overrides: Any) -> Flask:
+    """A service with no routes of its own that consumes the feed with ``handlers``."""
+
+    def setup(app: Flask, _api: Any) -> None:
+        events.init_app(app, handlers=handlers)
+
+    return make_app(
+        lambda config: build_app(
+            __name__,
+            settings=ConsumerSettings,
+            env_prefix="SAMPLE",
+            blueprints=[],
+            overrides=config,
+            setup=setup,
+        ),
+        **overrides,
+    )
+
+
 @pytest.fixture
 def feed() -> Iterator[IssuerServer]:
     with IssuerServer(TokenIssuer(), feed_token="feed-token-of-the-test") as server:
@@ -54,18 +73,9 @@ def make_consumer(
     def make(**overrides: Any) -> tuple[Flask, Consumer, Recorder]:
         recorder = Recorder()
 
-        def setup(app: Flask, _api: Any) -> None:
-            events.init_app(app, handlers={"account.deleted": recorder})
-
-        app = make_app(
-            lambda config: build_app(
-                __name__,
-                settings=ConsumerSettings,
-                env_prefix="SAMPLE",
-                blueprints=[],
-                overrides=config,
-                setup=setup,
-            ),
+        app = _consuming_app(
+            make_app,
+            {"account.deleted": recorder},
             **{"EVENT_FEED_URL": feed.events_url, "EVENT_FEED_TOKEN": feed.feed_token, **overrides},
         )
         consumer = events.consumer(app)
@@ -269,20 +279,7 @@ def test_the_thread_consumes_on_its_own_and_outlives_a_broken_feed(
 
 
 def test_a_service_without_a_feed_has_no_consumer(make_app: AppFactory) -> None:
-    def setup(app: Flask, _api: Any) -> None:
-        events.init_app(app, handlers={})
-
-    app = make_app(
-        lambda config: build_app(
-            __name__,
-            settings=ConsumerSettings,
-            env_prefix="SAMPLE",
-            blueprints=[],
-            overrides=config,
-            setup=setup,
-        ),
-        EVENT_FEED_URL="",
-    )
+    app = _consuming_app(make_app, {}, EVENT_FEED_URL="")
     assert events.consumer(app) is None
     assert "events" not in app.test_client().get("/readyz").get_json()["checks"]
 
