@@ -11,12 +11,20 @@ import marshmallow as ma
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.views import MethodView
-from flask_jwt_extended import JWTManager, get_jwt_identity, jwt_required
 from flask_smorest import Blueprint
 from pymongo import IndexModel
 from pymongo.errors import OperationFailure, WriteConcernError
 
-from factory_core import Api, Settings, StaticKeys, build_app, configure_jwt, mongo
+from factory_core import (
+    Api,
+    Settings,
+    StaticKeys,
+    authenticated,
+    build_app,
+    configure_bearer,
+    current_subject,
+    mongo,
+)
 
 KID = "test-key-1"
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -58,10 +66,10 @@ class DatabaseRefuses(MethodView):
 
 @blp.route("/mine")
 class Mine(MethodView):
-    @jwt_required()
+    @authenticated(blp)
     def get(self) -> dict[str, Any]:
         """Who am I"""
-        return {"sub": get_jwt_identity()}
+        return {"sub": current_subject()}
 
 
 class SampleSettings(Settings):
@@ -70,7 +78,7 @@ class SampleSettings(Settings):
 
 
 def _setup(app: Flask, _api: Api) -> None:
-    configure_jwt(app, JWTManager(), StaticKeys({KID: PRIVATE_KEY.public_key()}))
+    configure_bearer(app, StaticKeys({KID: PRIVATE_KEY.public_key()}))
     mongo.declare_indexes(app, "items", [IndexModel([("name", 1)], name="name_1")])
 
 

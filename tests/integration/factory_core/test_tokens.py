@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
+from tests.support.counting_key import CountingKey
 from tests.support.devdb import free_port
 from tests.support.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 
@@ -28,6 +29,7 @@ from factory_core import (
     RemoteJWKS,
     StaticKeys,
     UnknownKeyError,
+    bearer_tokens,
     public_jwk,
 )
 
@@ -280,42 +282,10 @@ def test_remote_jwks_connection_reset_is_503_or_last_good(
     assert keys.verification_key("k1") is not None
 
 
-class _CountingKey(ec.EllipticCurvePublicKey):
-    """A public key that counts the signatures it checks (delegating the math)."""
-
-    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
-        self.key = key
-        self.verifications = 0
-
-    def verify(self, signature: Any, data: Any, signature_algorithm: Any) -> None:
-        self.verifications += 1
-        self.key.verify(signature, data, signature_algorithm)
-
-    curve = property(lambda self: self.key.curve)
-    key_size = property(lambda self: self.key.key_size)
-
-    def public_numbers(self) -> Any:
-        return self.key.public_numbers()
-
-    def public_bytes(self, encoding: Any, format: Any) -> bytes:
-        return self.key.public_bytes(encoding, format)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    __hash__ = object.__hash__
-
-    def __copy__(self) -> Any:
-        return self
-
-    def __deepcopy__(self, memo: Any) -> Any:
-        return self
-
-
 @pytest.fixture
-def counting_key(sample_app: Flask) -> _CountingKey:
-    key = _CountingKey(PRIVATE_KEY.public_key())
-    sample_app.extensions["factory_core.keys"] = StaticKeys({KID: key})
+def counting_key(sample_app: Flask) -> CountingKey:
+    key = CountingKey(PRIVATE_KEY.public_key())
+    bearer_tokens(sample_app).keys = StaticKeys({KID: key})
     return key
 
 
@@ -324,7 +294,7 @@ def _get(client: Any, token: str) -> Any:
 
 
 def test_a_token_s_signature_is_checked_once_and_its_claims_on_every_use(
-    client: Any, counting_key: _CountingKey
+    client: Any, counting_key: CountingKey
 ) -> None:
     token = make_token()
     assert [_get(client, token).status_code for _ in range(3)] == [200, 200, 200]
@@ -341,7 +311,7 @@ def test_a_token_s_signature_is_checked_once_and_its_claims_on_every_use(
 
 
 def test_a_remembered_signature_does_not_vouch_for_anything_else(
-    client: Any, counting_key: _CountingKey
+    client: Any, counting_key: CountingKey
 ) -> None:
     token = make_token()
     assert _get(client, token).status_code == 200
@@ -359,5 +329,5 @@ def test_a_remembered_signature_does_not_vouch_for_anything_else(
 def test_a_new_key_under_the_same_kid_is_checked_afresh(sample_app: Flask, client: Any) -> None:
     token = make_token()
     assert _get(client, token).status_code == 200
-    sample_app.extensions["factory_core.keys"] = StaticKeys({KID: OTHER_KEY.public_key()})
+    bearer_tokens(sample_app).keys = StaticKeys({KID: OTHER_KEY.public_key()})
     _assert_401(_get(client, token), "invalid_token")  # not the key that signed it

@@ -179,11 +179,13 @@ def test_a_new_worker_reads_every_revocation_that_can_still_matter(
     now = datetime.now(UTC)
     for n in range(20):
         auth_server.revoke_token(f"old-{n}", at=now - timedelta(minutes=10) + timedelta(seconds=n))
-    logged_out = issuer.access_token("u1", iat=int(time.time()) - 180)
+    issued = int(time.time()) - 180
+    logged_out = issuer.access_token("u1", iat=issued, nbf=issued, exp=issued + 15 * 60)
     # Revoked two minutes ago: older than the consumer's 60 s overlap, inside the token's life.
     auth_server.revoke_token(_claims(logged_out)["jti"], at=now - timedelta(minutes=2))
     app = todo_factory(REVOCATION_POLL_SECONDS=0.1)
-    assert _eventually(lambda: _status(app, logged_out), 401).status_code == 401
+    refused = _eventually(lambda: _status(app, logged_out), 401)
+    assert (refused.status_code, refused.json["code"]) == (401, "token_revoked")
     assert _status(app, issuer.access_token("u1")).status_code == 200
 
 

@@ -10,19 +10,26 @@ from factory_core.mail import Mail, MailSettings, mail
 from factory_core.mongo import Mongo, mongo
 from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
+    BearerTokens,
+    Claims,
     KeySource,
     RemoteJWKS,
     StaticKeys,
     UnknownKeyError,
+    bearer_tokens,
+    configure_bearer,
     configure_jwt,
+    current_account,
+    current_claims,
+    current_subject,
     jwk_thumbprint,
     public_jwk,
     unauthorized,
+    verify_bearer,
 )
 from factory_core.trust import (
     TrustedIssuer,
     TrustedIssuerSettings,
-    current_subject,
     revocation_feed,
     trust_issuer,
 )
@@ -33,6 +40,8 @@ __all__ = [
     "PLACEHOLDER",
     "PROBLEM_CONTENT_TYPE",
     "Api",
+    "BearerTokens",
+    "Claims",
     "ConfigurationError",
     "EventConsumer",
     "EventConsumerSettings",
@@ -50,8 +59,12 @@ __all__ = [
     "TrustedIssuerSettings",
     "UnknownKeyError",
     "authenticated",
+    "bearer_tokens",
     "build_app",
+    "configure_bearer",
     "configure_jwt",
+    "current_account",
+    "current_claims",
     "current_subject",
     "events",
     "jwk_thumbprint",
@@ -65,4 +78,5 @@ __all__ = [
     "shutdown",
     "trust_issuer",
     "unauthorized",
+    "verify_bearer",
 ]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import http
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import flask_smorest
 from apispec import BasePlugin
 from flask import Flask, Response
-from flask_jwt_extended import jwt_required
 from werkzeug.exceptions import HTTPException
 
 from factory_core.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, handle_http_exception
 from factory_core.pagination import PAGE_METADATA_HEADER
+from factory_core.tokens import verify_bearer
 
 BEARER_SCHEME = "bearerAuth"
 
@@ -113,9 +114,10 @@ def authenticated(
 ) -> Callable[[View], View]:
     """Require a valid bearer token for the view, and document it on its operation.
 
-    The token is checked before anything else the view does (its arguments, for one); the
-    operation documents the bearer scheme and the 401 and 503 every such request can get.
-    ``fresh``: a token from a login; ``refresh``: a refresh token instead of an access token.
+    The token is checked (``verify_bearer``) before anything else the view does (its
+    arguments, for one); the operation documents the bearer scheme and the 401 and 503 every
+    such request can get. ``fresh``: a token from a login; ``refresh``: a refresh token
+    instead of an access token.
     """
 
     def decorate(view: View) -> View:
@@ -124,7 +126,12 @@ def authenticated(
                 blp.doc(security=[{BEARER_SCHEME: []}])(view)
             )
         )
-        gated: View = jwt_required(fresh=fresh, refresh=refresh)(documented)
-        return gated
+
+        @functools.wraps(documented)
+        def gated(*args: Any, **kwargs: Any) -> Any:
+            verify_bearer(fresh=fresh, refresh=refresh)
+            return documented(*args, **kwargs)
+
+        return cast(View, gated)
 
     return decorate

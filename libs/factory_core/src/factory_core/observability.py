@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import get_jwt
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
+from factory_core.tokens import current_claims
 from factory_core.tracing import TraceIds, caller_trace_id
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def _start_request() -> None:
 def _user_id() -> str | None:
     """The subject of the token verified for this request, if one was."""
     try:
-        claims = get_jwt()
+        claims = current_claims()
     except RuntimeError:  # no token was verified (a public route, or a refused token)
         return None
     return str(claims["sub"]) if "sub" in claims else None

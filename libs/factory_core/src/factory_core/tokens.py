@@ -1,4 +1,9 @@
-"""Asymmetric JWT verification for every service: key lookup by kid, 401 problems for failures."""
+"""Bearer tokens for every service: asymmetric JWTs verified by kid, 401 problems for failures.
+
+Services verify tokens here (``configure_bearer``, then ``authenticated`` views), each token
+parsed once per request and its signature checked once per process; auth issues them with
+Flask-JWT-Extended (``configure_jwt``).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,39 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import JWTManager
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 from jwt.exceptions import (
+    ExpiredSignatureError,
     InvalidTokenError,
     PyJWKClientConnectionError,
     PyJWKClientError,
     PyJWKError,
     PyJWKSetError,
+    PyJWTError,
 )
 
 from factory_core.errors import Problem, problem
 
 logger = logging.getLogger(__name__)
 
-EXTENSION_KEY = "factory_core.keys"
-REQUIRED_CLAIMS_KEY = "factory_core.required_claims"
-REMEMBERING_KEY = "factory_core.remembered_signatures"
+BEARER_KEY = "factory_core.bearer"
+
+#: A token's verified claims (read-only where they are shared between requests).
+Claims = Mapping[str, Any]
 
 # Headers that would let a token choose its own verification key (RFC 8725 section 3.10).
 _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
@@ -177,169 +186,225 @@ def _unauthorized_response(
     return problem(401, detail, code=code, headers=_challenge(error, detail))
 
 
-class _VerifiedSignatures:
-    """Fingerprints of the last ``size`` signatures a public key verified (an LRU).
+@dataclass(frozen=True)
+class _Verified:
+    kid: str
+    key: Any
+    claims: Claims
+    expires: float
 
-    Only successes are kept, so a forger cannot fill it; a token's claims (expiry, audience,
-    issuer, type) are still checked on every use, and its revocation too.
+
+class BearerTokens:
+    """Verifies tokens: the one configured algorithm, a key by ``kid``, issuer, audience,
+    lifetime and required claims; each token parsed and its signature checked once per process.
+
+    A client sends the same access token for its whole lifetime. Once a token has passed every
+    check, its claims are remembered (the last ``remember`` tokens, the oldest out first); the
+    same token again (the exact string) is only checked for what can change: its expiry, and
+    that the issuer still publishes the key that signed it. Only tokens that passed are kept,
+    so forgeries cannot crowd out good ones. Revocation and the service's own checks are not
+    remembered: ``verify_bearer`` runs them on every request.
     """
 
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._seen: OrderedDict[bytes, None] = OrderedDict()
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        algorithm: str,
+        issuer: str,
+        audience: str,
+        leeway: float,
+        required_claims: Iterable[str] = (),
+        remember: int = 4096,
+    ) -> None:
+        self.keys = keys
+        self._algorithms = [algorithm]
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._options: Any = {"require": list(required_claims)}
+        self._jwt = jwt.PyJWT()
+        self._remember = remember
+        self._verified: dict[str, _Verified] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def fingerprint(*parts: bytes) -> bytes:
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(len(part).to_bytes(4, "big"))
-            digest.update(part)
-        return digest.digest()
+    def verify(self, token: str) -> Claims:
+        """The claims of ``token`` (read-only); raise InvalidTokenError (ExpiredSignatureError
+        for a token that is only too old), or a 503 Problem when no keys can be had."""
+        verified = self._verified.get(token)
+        if verified is None or not self._still_signed_by(verified):
+            verified = self._verify(token)
+            self._keep(token, verified)
+        if time.time() >= verified.expires + self._leeway:
+            raise ExpiredSignatureError("Signature has expired")
+        return verified.claims
 
-    def __contains__(self, fingerprint: bytes) -> bool:
-        with self._lock:
-            if fingerprint not in self._seen:
-                return False
-            self._seen.move_to_end(fingerprint)
-            return True
+    def _still_signed_by(self, verified: _Verified) -> bool:
+        key = self.keys.verification_key(verified.kid)  # UnknownKeyError once it is withdrawn
+        return key is verified.key or bool(key == verified.key)
 
-    def add(self, fingerprint: bytes) -> None:
-        with self._lock:
-            self._seen[fingerprint] = None
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
-
-
-def _name(algorithm: Any) -> bytes:
-    return str(getattr(algorithm, "name", type(algorithm).__name__)).encode()
-
-
-class _RememberingKey:
-    """What the EC and RSA remembering keys share: everything but ``verify`` goes to the
-    wrapped key; copies are the same object (the remembered signatures with it)."""
-
-    wrapped: Any
-
-    def __init__(self, key: Any) -> None:
-        self.wrapped = key
-        self._verified = _VerifiedSignatures()
-
-    @property
-    def key_size(self) -> int:
-        return int(self.wrapped.key_size)
-
-    def public_numbers(self) -> Any:
-        return self.wrapped.public_numbers()
-
-    def public_bytes(self, encoding: Any, format: Any) -> bytes:
-        return bytes(self.wrapped.public_bytes(encoding, format))
-
-    def __eq__(self, other: object) -> bool:
-        return bool(self.wrapped == getattr(other, "wrapped", other))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> Any:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
-        return self
-
-
-class _RememberingECKey(_RememberingKey, ec.EllipticCurvePublicKey):
-    """An EC public key that does the signature math once per token, not once per request.
-
-    A client sends the same access token for its whole lifetime; verifying its signature is
-    most of the cost of a request's token check (PyJWT calls ``verify`` on the key it is
-    given, through Flask-JWT-Extended's public decode_key_loader).
-    """
-
-    wrapped: ec.EllipticCurvePublicKey
-
-    def verify(
-        self, signature: Any, data: Any, signature_algorithm: ec.EllipticCurveSignatureAlgorithm
-    ) -> None:
-        seen = self._verified.fingerprint(
-            bytes(signature), bytes(data), _name(signature_algorithm.algorithm)
+    def _verify(self, token: str) -> _Verified:
+        header = jwt.get_unverified_header(token)  # DecodeError, an InvalidTokenError
+        forbidden = [name for name in _FORBIDDEN_HEADERS if name in header]
+        if forbidden:
+            raise InvalidTokenError(f"forbidden header {forbidden[0]}")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not _KID.fullmatch(kid):
+            raise UnknownKeyError("missing or malformed key id")
+        key = self.keys.verification_key(kid)
+        try:
+            claims = self._jwt.decode(
+                token,
+                key,
+                algorithms=self._algorithms,
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options=self._options,
+            )
+        except InvalidTokenError:
+            raise
+        except PyJWTError as error:  # InvalidKeyError: a key unfit for the token's algorithm
+            raise InvalidTokenError(str(error)) from None
+        expires = claims.get("exp")
+        return _Verified(
+            kid, key, MappingProxyType(claims), math.inf if expires is None else float(expires)
         )
-        if seen in self._verified:
+
+    def _keep(self, token: str, verified: _Verified) -> None:
+        if self._remember <= 0:
             return
-        self.wrapped.verify(signature, data, signature_algorithm)  # InvalidSignature if not
-        self._verified.add(seen)
-
-    @property
-    def curve(self) -> ec.EllipticCurve:
-        return self.wrapped.curve
+        with self._lock:
+            while len(self._verified) >= self._remember:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = verified
 
 
-class _RememberingRSAKey(_RememberingKey, rsa.RSAPublicKey):
-    """An RSA public key that does the signature math once per token (see the EC one)."""
+@dataclass(frozen=True)
+class _Bearer:
+    """A service's token checks: the tokens' own, then its own on each request."""
 
-    wrapped: rsa.RSAPublicKey
-
-    def verify(self, signature: Any, data: Any, padding: AsymmetricPadding, algorithm: Any) -> None:
-        seen = self._verified.fingerprint(
-            bytes(signature), bytes(data), padding.name.encode(), _name(algorithm)
-        )
-        if seen in self._verified:
-            return
-        self.wrapped.verify(signature, data, padding, algorithm)  # InvalidSignature if not
-        self._verified.add(seen)
-
-    def encrypt(self, plaintext: bytes, padding: AsymmetricPadding) -> bytes:
-        return self.wrapped.encrypt(plaintext, padding)
-
-    def recover_data_from_signature(
-        self, signature: bytes, padding: AsymmetricPadding, algorithm: Any
-    ) -> bytes:
-        return self.wrapped.recover_data_from_signature(signature, padding, algorithm)
+    tokens: BearerTokens
+    accepts: Callable[[Claims], bool]
+    is_revoked: Callable[[Claims], bool]
+    load_account: Callable[[Claims], Any] | None
 
 
-class _RememberingKeys:
-    """One remembering wrapper per key id, replaced when the source's key for it changes."""
+def configure_bearer(
+    app: Flask,
+    keys: KeySource,
+    *,
+    required_claims: Iterable[str] = (),
+    accepts: Callable[[Claims], bool] | None = None,
+    is_revoked: Callable[[Claims], bool] | None = None,
+    load_account: Callable[[Claims], Any] | None = None,
+) -> BearerTokens:
+    """Accept bearer tokens signed by ``keys`` on the views marked ``authenticated``.
 
-    def __init__(self) -> None:
-        self._by_kid: dict[str, Any] = {}
-
-    def __call__(self, kid: str, key: Any) -> Any:
-        known = self._by_kid.get(kid)
-        if known is not None and (known.wrapped is key or known.wrapped == key):
-            return known
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            remembering: Any = _RememberingECKey(key)
-        elif isinstance(key, rsa.RSAPublicKey):
-            remembering = _RememberingRSAKey(key)
-        else:  # anything else PyJWT accepts (a PEM string): verified every time
-            return key
-        self._by_kid[kid] = remembering
-        return remembering
-
-
-def _decode_key(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
-    forbidden = [name for name in _FORBIDDEN_HEADERS if name in header]
-    if forbidden:
-        raise InvalidTokenError(f"forbidden header {forbidden[0]}")
-    # Checked on the token as sent: Flask-JWT-Extended later fills in a missing `type` as
-    # "access", so a token without one would otherwise pass as an access token.
-    for name in current_app.extensions.get(REQUIRED_CLAIMS_KEY, ()):
-        if name not in claims:
-            raise InvalidTokenError(f"missing claim {name}")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not _KID.fullmatch(kid):
-        raise UnknownKeyError("missing or malformed key id")
-    source: KeySource = current_app.extensions[EXTENSION_KEY]
-    remembering: _RememberingKeys = current_app.extensions[REMEMBERING_KEY]
-    return remembering(kid, source.verification_key(kid))
-
-
-def configure_jwt(
-    app: Flask, manager: JWTManager, keys: KeySource, *, required_claims: Iterable[str] = ()
-) -> None:
-    """Bind ``manager`` to ``app`` for the one configured algorithm, keys by kid, 401 problems.
-
-    A token lacking any of ``required_claims`` (e.g. ``exp``, ``jti``, ``type``) is invalid.
+    The app's JWT_ALGORITHM (the only one accepted), JWT_ISSUER, JWT_AUDIENCE and
+    JWT_LEEWAY_SECONDS apply; a token without one of ``required_claims`` is invalid. On every
+    request, after the token's own checks: ``accepts(claims)`` (the service's rules; False is
+    401), ``is_revoked(claims)`` (True is 401; raise a 503 Problem when it cannot tell), and
+    ``load_account(claims)`` (None is 401; ``current_account()`` is what it returned).
+    TOKEN_MEMORY_SIZE verified tokens are remembered per process (``BearerTokens``).
     """
+    config = app.config
+    tokens = BearerTokens(
+        keys,
+        algorithm=config["JWT_ALGORITHM"],
+        issuer=config["JWT_ISSUER"],
+        audience=config["JWT_AUDIENCE"],
+        leeway=float(config["JWT_LEEWAY_SECONDS"]),
+        required_claims=required_claims,
+        remember=int(config["TOKEN_MEMORY_SIZE"]),
+    )
+    app.extensions[BEARER_KEY] = _Bearer(
+        tokens,
+        accepts=accepts or (lambda _claims: True),
+        is_revoked=is_revoked or (lambda _claims: False),
+        load_account=load_account,
+    )
+    return tokens
+
+
+def bearer_tokens(app: Flask | None = None) -> BearerTokens:
+    """The app's token verifier (``configure_bearer``)."""
+    bearer: _Bearer = (app or current_app).extensions[BEARER_KEY]
+    return bearer.tokens
+
+
+def verify_bearer(*, fresh: bool = False, refresh: bool = False) -> dict[str, Any]:
+    """Check the request's bearer token; raise a 401 (or 503) Problem unless it passes.
+
+    ``fresh``: only a token from a login; ``refresh``: a refresh token, not an access token.
+    The claims are then ``current_claims()``, the account ``current_account()``.
+    """
+    bearer: _Bearer = current_app.extensions[BEARER_KEY]
+    credentials = request.authorization
+    if credentials is None or credentials.type != "bearer" or not credentials.token:
+        raise unauthorized(
+            "An access token is required (Authorization: Bearer <token>).",
+            code="missing_token",
+            error=None,
+        )
+    try:
+        claims = bearer.tokens.verify(credentials.token)
+    except ExpiredSignatureError:
+        raise unauthorized("The token has expired.", code="token_expired") from None
+    except InvalidTokenError as error:
+        logger.info("invalid token: %s", error)
+        raise unauthorized("The token is invalid.", code="invalid_token") from None
+    if claims.get("type", "access") != ("refresh" if refresh else "access"):
+        logger.info("invalid token: not an %s token", "refresh" if refresh else "access")
+        raise unauthorized("The token is invalid.", code="invalid_token")
+    if fresh and not _is_fresh(claims.get("fresh", False)):
+        raise unauthorized("A fresh token from a login is required.", code="fresh_token_required")
+    if not bearer.accepts(claims):
+        raise unauthorized("The token is invalid.", code="invalid_token")
+    if bearer.is_revoked(claims):
+        raise unauthorized("The token has been revoked.", code="token_revoked")
+    account = None
+    if bearer.load_account is not None:
+        account = bearer.load_account(claims)
+        if account is None:
+            raise unauthorized(
+                "The token's account no longer exists or is disabled.", code="invalid_token"
+            )
+    verified = dict(claims)
+    g.factory_core_bearer = (verified, account)
+    return verified
+
+
+def _is_fresh(fresh: Any) -> bool:
+    # Flask-JWT-Extended's convention: True, or the time until which the token counts as fresh.
+    if isinstance(fresh, bool):
+        return fresh
+    return isinstance(fresh, int | float) and fresh >= time.time()
+
+
+def current_claims() -> dict[str, Any]:
+    """The claims of the token verified for this request; RuntimeError if none was."""
+    verified = g.get("factory_core_bearer")
+    if verified is None:
+        raise RuntimeError("no bearer token was verified for this request")
+    claims: dict[str, Any] = verified[0]
+    return claims
+
+
+def current_account() -> Any:
+    """What ``load_account`` returned for this request's token."""
+    current_claims()
+    return g.factory_core_bearer[1]
+
+
+def current_subject() -> str:
+    """The verified token's subject: the user the request acts for."""
+    return str(current_claims()["sub"])
+
+
+def configure_jwt(app: Flask, manager: JWTManager) -> None:
+    """Bind Flask-JWT-Extended, which issues the tokens, to ``app``: the one configured
+    algorithm, issuer, audience and leeway; anything of PyJWT's it reports is a 401 problem."""
     config = app.config
     algorithm = config["JWT_ALGORITHM"]
     config.setdefault("JWT_DECODE_ALGORITHMS", [algorithm])
@@ -350,11 +415,7 @@ def configure_jwt(
     config.setdefault("JWT_DECODE_AUDIENCE", config["JWT_AUDIENCE"])
     config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
     config.setdefault("JWT_ENCODE_NBF", True)
-    app.extensions[EXTENSION_KEY] = keys
-    app.extensions[REMEMBERING_KEY] = _RememberingKeys()
-    app.extensions[REQUIRED_CLAIMS_KEY] = tuple(required_claims)
-
-    manager.decode_key_loader(_decode_key)
+    # Flask-JWT-Extended answers PyJWT's exceptions wherever they are raised in the app.
     manager.unauthorized_loader(
         lambda _reason: _unauthorized_response(
             "An access token is required (Authorization: Bearer <token>).",
@@ -370,21 +431,5 @@ def configure_jwt(
     manager.invalid_token_loader(invalid)
     manager.expired_token_loader(
         lambda _h, _c: _unauthorized_response("The token has expired.", code="token_expired")
-    )
-    manager.revoked_token_loader(
-        lambda _h, _c: _unauthorized_response("The token has been revoked.", code="token_revoked")
-    )
-    manager.needs_fresh_token_loader(
-        lambda _h, _c: _unauthorized_response(
-            "A fresh token from a login is required.", code="fresh_token_required"
-        )
-    )
-    manager.token_verification_failed_loader(
-        lambda _h, _c: _unauthorized_response("The token is invalid.", code="invalid_token")
-    )
-    manager.user_lookup_error_loader(
-        lambda _h, _c: _unauthorized_response(
-            "The token's account no longer exists or is disabled.", code="invalid_token"
-        )
     )
     manager.init_app(app)

@@ -16,13 +16,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask import Flask, current_app
-from flask_jwt_extended import JWTManager, get_jwt
 
 from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
 from factory_core.errors import Problem
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.revocations import FeedError, RevocationFeed
-from factory_core.tokens import KeySource, RemoteJWKS, StaticKeys, configure_jwt
+from factory_core.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
 
 EXTENSION_KEY = "factory_core.trust"
 
@@ -90,9 +89,14 @@ class TrustedIssuer:
 
     def init_app(self, app: Flask) -> None:
         config = app.config
-        manager = JWTManager()
         keys = key_source(config)
-        configure_jwt(app, manager, keys, required_claims=REQUIRED_CLAIMS)
+        configure_bearer(
+            app,
+            keys,
+            required_claims=REQUIRED_CLAIMS,
+            accepts=_is_valid_access_token,
+            is_revoked=_is_revoked,
+        )
         feed = None
         if config["REVOCATION_FEED_URL"]:
             feed = RevocationFeed(
@@ -112,8 +116,6 @@ class TrustedIssuer:
         if feed is not None:
             on_start(app, feed.wait_for_first_read)
             on_shutdown(app, feed.stop)
-        manager.token_verification_loader(_is_valid_access_token)
-        manager.token_in_blocklist_loader(_is_revoked)
 
 
 trust_issuer = TrustedIssuer()
@@ -137,13 +139,8 @@ def revocation_feed(app: Flask | None = None) -> RevocationFeed | None:
     return feed
 
 
-def current_subject() -> str:
-    """The verified token's subject: the user the request acts for."""
-    return str(get_jwt()["sub"])
-
-
-def _is_valid_access_token(_header: Mapping[str, Any], claims: Mapping[str, Any]) -> bool:
-    # Presence is checked by configure_jwt(required_claims=...); here: values. A lifetime
+def _is_valid_access_token(claims: Claims) -> bool:
+    # Presence is checked by configure_bearer(required_claims=...); here: values. A lifetime
     # beyond the issuer's own would outlive the revocations this service reads.
     lifetime = claims["exp"] - claims["iat"]
     return (
@@ -156,7 +153,7 @@ def _is_valid_access_token(_header: Mapping[str, Any], claims: Mapping[str, Any]
     )
 
 
-def _is_revoked(_header: Mapping[str, Any], claims: Mapping[str, Any]) -> bool:
+def _is_revoked(claims: Claims) -> bool:
     feed = revocation_feed()
     if feed is None:
         return False

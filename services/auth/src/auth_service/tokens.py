@@ -11,7 +11,7 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 
 from auth_service.keys import KeyRing, load_key_ring
 from auth_service.repositories import revocations, users
-from factory_core import configure_jwt
+from factory_core import Claims, configure_bearer, configure_jwt
 
 KEYS_EXTENSION_KEY = "auth.keys"
 
@@ -111,7 +111,7 @@ def revoke_all(user: Document) -> int:
     return version
 
 
-def _is_revoked(_header: Document, claims: Document) -> bool:
+def _is_revoked(claims: Claims) -> bool:
     # Runs on every authenticated request; a database outage raises, which is a 503 (closed).
     # The account itself is checked too (_load_user): its token version is the authority.
     version = claims.get("ver")
@@ -123,7 +123,7 @@ def _is_revoked(_header: Document, claims: Document) -> bool:
     )
 
 
-def _load_user(_header: Document, claims: Document) -> Document | None:
+def _load_user(claims: Claims) -> Document | None:
     """The token's account; None (401) when it was deleted, disabled or the token is older
     than its last revoke-all."""
     user = users.find_by_id(user_id=str(claims.get("sub")))
@@ -136,7 +136,9 @@ def _load_user(_header: Document, claims: Document) -> Document | None:
 
 
 class Tokens:
-    """Flask extension: the key ring signs; Flask-JWT-Extended checks revocation and the user."""
+    """Flask extension: the key ring signs (Flask-JWT-Extended issues the tokens); every request
+    presenting one is checked against the revocations and its account (factory_core's bearer
+    checks)."""
 
     def init_app(self, app: Flask) -> None:
         keys = load_key_ring(app.config, app.instance_path)
@@ -152,9 +154,14 @@ class Tokens:
         manager = JWTManager()
         manager.encode_key_loader(lambda _identity: key_ring().signing_key)
         manager.additional_headers_loader(lambda _identity: {"kid": key_ring().signing_kid})
-        manager.token_in_blocklist_loader(_is_revoked)
-        manager.user_lookup_loader(_load_user)
-        configure_jwt(app, manager, keys, required_claims=REQUIRED_CLAIMS)
+        configure_jwt(app, manager)
+        configure_bearer(
+            app,
+            keys,
+            required_claims=REQUIRED_CLAIMS,
+            is_revoked=_is_revoked,
+            load_account=_load_user,
+        )
 
 
 tokens = Tokens()

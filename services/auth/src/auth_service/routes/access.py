@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
-from flask_jwt_extended import current_user
 
-from factory_core import Problem
+from factory_core import Problem, current_account
 
 #: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -27,7 +26,7 @@ def admin_required(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if "admin" not in current_user["roles"]:
+        if "admin" not in current_account()["roles"]:
             raise Problem(403, "This operation is for administrators.", code="admin_required")
         return view(*args, **kwargs)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
 from auth_service.passwords import passwords
@@ -18,7 +17,7 @@ from auth_service.routes.access import NO_STORE, client_address
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
 from auth_service.sessions import rotate_refresh_token
 from auth_service.tokens import issue_tokens, revoke_family, revoke_token, token_version
-from factory_core import Problem, authenticated, unauthorized
+from factory_core import Problem, authenticated, current_account, current_claims, unauthorized
 
 blp = Blueprint(
     "accounts", __name__, url_prefix="/auth", description="Register, log in, refresh, log out."
@@ -95,9 +94,9 @@ class Refresh(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def post(self) -> TokenAnswer:
         """Rotate a refresh token (sent as the bearer token) into a new token pair"""
-        claims = get_jwt()
+        claims = current_claims()
         presented = request.headers["Authorization"].split(None, 1)[1]
-        pair = rotate_refresh_token(claims, presented, current_user)
+        pair = rotate_refresh_token(claims, presented, current_account())
         if pair is None:
             # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
             revoke_family(claims["fid"])
@@ -114,6 +113,6 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self) -> None:
         """Log out: revoke this access token and every token of its session"""
-        claims = get_jwt()
+        claims = current_claims()
         revoke_token(claims)
         revoke_family(claims["fid"])

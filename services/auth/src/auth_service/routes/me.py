@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt
 from flask_smorest import Blueprint
 
 from auth_service import recovery
@@ -22,7 +21,7 @@ from auth_service.schemas import (
     UserUpdateSchema,
 )
 from auth_service.tokens import revoke_all
-from factory_core import Problem, authenticated
+from factory_core import Problem, authenticated, current_account, current_claims
 
 blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
 
@@ -35,7 +34,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema())
     def get(self) -> Document:
         """Read the signed-in account"""
-        user: Document = current_user
+        user: Document = current_account()
         return user
 
     @authenticated(blp)
@@ -44,7 +43,7 @@ class Me(MethodView):
     def patch(self, data: Document) -> Document:
         """Change the account's email address (null removes it); a new one gets a
         verification link"""
-        user = users.update_email(user_id=current_user["_id"], email=data["email"])
+        user = users.update_email(user_id=current_account()["_id"], email=data["email"])
         if user is None:  # deleted since the token was checked
             raise Problem(404, "The account no longer exists.", code="not_found")
         request_verification(user)
@@ -57,7 +56,7 @@ class Me(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def delete(self, data: Document) -> None:
         """Delete the account (needs a fresh token and the password); revokes every token"""
-        user: Document = current_user
+        user: Document = current_account()
         _check_password(user, data["password"])
         delete_account(user)  # tokens revoked first; account.deleted published, never lost
 
@@ -73,7 +72,7 @@ class MyEmailVerification(MethodView):
     def post(self) -> Document:
         """Send the verification link again (the earlier links stop working)"""
         recovery.enabled()
-        user: Document = current_user
+        user: Document = current_account()
         if not user.get("email"):
             raise Problem(409, "The account has no e-mail address.", code="no_email")
         if user.get("email_verified_at"):
@@ -92,7 +91,7 @@ class MyPassword(MethodView):
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
-        user: Document = current_user
+        user: Document = current_account()
         _check_password(user, data["current_password"])
         new_hash = passwords.hash(data["new_password"])
         users.set_password_hash(
@@ -106,6 +105,6 @@ def _check_password(user: Document, password: str) -> None:
     A stolen fresh token must not allow guessing the password at full speed; counting per
     session (not per account) means it cannot lock the owner's own sessions out either.
     """
-    rate_limits.hit("password_check", session=get_jwt()["fid"])
+    rate_limits.hit("password_check", session=current_claims()["fid"])
     if not passwords.verify(user["password_hash"], password):
         raise Problem(403, "The password is wrong.", code="wrong_password")
