@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # before on_starting sets PROMETHEUS_MULTIPROC_DIR. Importing it here would fix the wrong one.
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_KEY = "HTTP_X_REQUEST_ID"  # its WSGI environ key
 # A client-sent id is kept only if it is short and harmless in logs and headers.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -77,12 +78,15 @@ def configure_logging(level: str, *, json_lines: bool) -> None:
 
 
 def _start_request() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    # Read from the WSGI environ: a header lookup that misses (the usual case for both) costs
+    # Werkzeug an exception, on every request.
+    environ = request.environ
+    incoming = environ.get(_REQUEST_ID_KEY, "")
     g.request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
     # Tracing off, the request's log line still joins the caller's trace (tracing on, the
     # server span continues it, and every line gets its ids from there).
-    if "traceparent" in request.headers and not trace.get_current_span().is_recording():
+    if "HTTP_TRACEPARENT" in environ and not trace.get_current_span().is_recording():
         g.caller_trace_id = caller_trace_id(request.headers)
 
 
@@ -96,27 +100,31 @@ def _user_id() -> str | None:
 
 
 def _finish_request(response: Response, service: str) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    duration = time.perf_counter() - g.get("request_started", time.perf_counter())
+    # The objects behind Flask's proxies, looked up once (this runs on every request).
+    state, current = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+    request_id = state.get("request_id", "")
+    response.headers[REQUEST_ID_HEADER] = request_id
+    duration = time.perf_counter() - state.get("request_started", time.perf_counter())
     # The route template, not the raw path, keeps metric cardinality bounded.
-    route = request.url_rule.rule if request.url_rule else "<unmatched>"
+    route = current.url_rule.rule if current.url_rule else "<unmatched>"
+    method, status = current.method, response.status_code
     requests, histogram = _metrics()
-    requests.labels(service, request.method, route, str(response.status_code)).inc()
-    histogram.labels(service, request.method, route).observe(duration)
-    access_log.info(
-        "request",
-        extra={
-            "request_id": g.get("request_id"),
-            "method": request.method,
-            "path": request.path,
-            "route": route,
-            "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2),
-            "user_id": _user_id(),
-            "remote_addr": request.remote_addr,
-            **({"trace_id": g.caller_trace_id} if g.get("caller_trace_id") else {}),
-        },
-    )
+    requests.labels(service, method, route, str(status)).inc()
+    histogram.labels(service, method, route).observe(duration)
+    fields = {
+        "request_id": request_id,
+        "method": method,
+        "path": current.path,
+        "route": route,
+        "status": status,
+        "duration_ms": round(duration * 1000, 2),
+        "user_id": _user_id(),
+        "remote_addr": current.remote_addr,
+    }
+    caller_trace = state.get("caller_trace_id")
+    if caller_trace:
+        fields["trace_id"] = caller_trace
+    access_log.info("request", extra=fields)
     return response
 
 
