@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=DEFAULT_CONNECTIONS)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="runs per scenario and side (the median counts)"
+        "--rounds", type=int, default=5, help="runs per scenario and side (the median counts)"
     )
     parser.add_argument("--big-todos", type=int, default=100_000)
     parser.add_argument("--memory-requests", type=int, default=100_000)
