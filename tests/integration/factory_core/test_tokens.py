@@ -122,6 +122,31 @@ def test_missing_token_is_401_without_error_code(client: Any) -> None:
     assert "Bearer" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("authorization", "code"),
+    [
+        ("bearer {token}", None),  # RFC 9110: the scheme is case-insensitive
+        ("BEARER {token}", None),
+        ("Basic dXNlcjpwYXNz", "missing_token"),
+        ("{token}", "missing_token"),
+        ("Bearer", "missing_token"),
+        ("Bearer {token} {token}", "invalid_token"),
+        ("Bearer {token}x", "invalid_token"),
+    ],
+)
+def test_the_authorization_header_is_read_as_http_says(
+    client: Any, authorization: str, code: str | None
+) -> None:
+    response = client.get(
+        "/items/mine", headers={"Authorization": authorization.format(token=make_token())}
+    )
+    if code is None:
+        assert response.status_code == 200
+        assert response.json == {"sub": "user-1"}
+    else:
+        _assert_401(response, code)
+
+
 def test_token_only_in_header(client: Any) -> None:
     token = make_token()
     assert client.get(f"/items/mine?jwt={token}").status_code == 401
