@@ -92,16 +92,23 @@ def scenario_table(scenarios: list[dict[str, Any]]) -> str:
     """The service-beside-baseline table of ``scenarios`` (rows of bench.json)."""
     lines = [
         "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
-        "| p99 ms (ratio) | targets met |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+        "| p99 ms (ratio) | server CPU µs per request (ratio) | targets met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
     ]
     for row in scenarios:
         result, baseline, ratios = row["result"], row["baseline"], row["ratios"]
+        cpu = row.get("cpu_us_per_request")
+        cpu_cell = (
+            f"{cpu['service']:.0f} / {cpu['baseline']:.0f} ({_x(ratios.get('cpu'))})"
+            if cpu
+            else "n/a"
+        )
         lines.append(
             f"| `{row['name']}` | {result['requests_per_second']:.0f} "
             f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
             f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
-            f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {_mark(row['meets_targets'])} |"
+            f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {cpu_cell} "
+            f"| {_mark(row['meets_targets'])} |"
         )
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
+from tests.support.gunicorn import GunicornServer
 from tests.support.otlp import OtlpReceiver
 
 from auth_service.ratelimit import WINDOWS as RATE_LIMIT_WINDOWS
@@ -38,6 +40,7 @@ from bench.stack import (
     MEMORY_DB,
     TODO_DB,
     Stack,
+    cpu_seconds,
     describe_database,
     running_stack,
     workers_rss_kib,
@@ -173,10 +176,31 @@ class Bench:
         ]
 
     def url(self, service: str) -> str:
-        return self.stack.todo.url if service == "todo" else self.stack.auth.url
+        return self.server(service).url
+
+    def server(self, service: str) -> GunicornServer:
+        return self.stack.todo if service == "todo" else self.stack.auth
 
     def measure(self, url: str, script: str, env: Callable[[], dict[str, str]]) -> wrk.Result:
         return wrk.measure(url, script, self.load, env)
+
+    def measure_cpu(
+        self, server: GunicornServer, script: str, env: Callable[[], dict[str, str]]
+    ) -> tuple[wrk.Result, float]:
+        """A measured run, and the server's CPU time per request during it (µs): the cost of
+        the server's own work, which the machine's other load moves less than throughput."""
+        load = dataclasses.replace(self.load, warmup_seconds=0)
+        if self.load.warmup_seconds > 0:
+            warmup = dataclasses.replace(self.load, seconds=self.load.warmup_seconds)
+            wrk.run(server.url, script, **_run_args(warmup), env=env())
+        before = cpu_seconds(server)
+        result = wrk.run(server.url, script, **_run_args(load), env=env())
+        used = cpu_seconds(server) - before
+        return result, round(used / max(1, result.requests) * 1e6, 1)
+
+
+def _run_args(load: wrk.Load) -> dict[str, Any]:
+    return {"threads": load.threads, "connections": load.connections, "seconds": load.seconds}
 
 
 def ratio(value: float, reference: float) -> float | None:
@@ -223,17 +247,21 @@ def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any
     rows = []
     for scenario in bench.scenarios(only):
         runs: dict[str, list[wrk.Result]] = {"service": [], "baseline": []}
-        urls = {"service": bench.url(scenario.service), "baseline": bench.stack.baseline.url}
+        cpu: dict[str, list[float]] = {"service": [], "baseline": []}
+        servers = {"service": bench.server(scenario.service), "baseline": bench.stack.baseline}
         print(f"{scenario.name}:", end="", flush=True)
         for round_number in range(rounds):
             sides = ("service", "baseline") if round_number % 2 == 0 else ("baseline", "service")
             for side in sides:
-                result = bench.measure(urls[side], scenario.script, scenario.env)
+                result, cpu_us = bench.measure_cpu(servers[side], scenario.script, scenario.env)
                 runs[side].append(result)
+                cpu[side].append(cpu_us)
                 print(f" {side} {result.requests_per_second:.0f}", end="", flush=True)
         print(" req/s", flush=True)
         service, baseline = _median(runs["service"]), _median(runs["baseline"])
         ratios = _ratios(service, baseline)
+        cpu_per_request = {side: statistics.median(values) for side, values in cpu.items()}
+        ratios["cpu"] = ratio(cpu_per_request["service"], cpu_per_request["baseline"])
         failed = sum(result.failed for result in runs["service"])
         rows.append(
             {
@@ -246,6 +274,8 @@ def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any
                     side: [result.requests_per_second for result in results]
                     for side, results in runs.items()
                 },
+                "cpu_us_per_request": cpu_per_request,
+                "cpu_rounds": cpu,
                 "ratios": ratios,
                 "meets_targets": _within(ratios["throughput"], at_least=MIN_THROUGHPUT_RATIO)
                 and _within(ratios["p99"], at_most=MAX_P99_RATIO)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
@@ -163,6 +164,27 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server: GunicornServer) -> float:
+    """CPU time (user and system) a gunicorn server has used so far: its master, its live
+    workers, and the workers it has reaped (recycled after GUNICORN_MAX_REQUESTS)."""
+    assert server.process is not None
+    fields = _stat(server.process.pid)
+    total = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    for pid in server.worker_pids():
+        # A worker reaped since is counted in the master's cutime and cstime.
+        with contextlib.suppress(FileNotFoundError):
+            total += sum(int(value) for value in _stat(pid)[11:13])
+    return total / _TICKS
+
+
+def _stat(pid: int) -> list[str]:
+    # /proc/<pid>/stat after the command name (which may hold spaces): field 3 on.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def workers_rss_kib(server: GunicornServer) -> list[int]:
