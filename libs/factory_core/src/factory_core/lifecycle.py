@@ -11,6 +11,7 @@ Tests call :func:`shutdown` for every app they build.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,12 +60,14 @@ def start(app: Any) -> None:
     extensions = getattr(app, "extensions", None)
     if not isinstance(extensions, dict):
         return  # not a factory_core app (a WSGI middleware, another framework)
+    started = time.perf_counter()
     with app.app_context():
         for starter in extensions.get(STARTERS_KEY, ()):
             try:
                 starter()
             except Exception as error:  # e.g. a database or issuer that is not up yet
                 logger.warning("warm-up step %s failed: %s", _name(starter), error)
+    logger.info("warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
 
 
 def shutdown(app: Flask) -> None:
