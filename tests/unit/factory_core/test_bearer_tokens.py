@@ -127,6 +127,15 @@ def test_only_the_last_tokens_are_remembered() -> None:
     assert keys.verifications == 4
 
 
+def test_a_token_used_once_is_not_remembered() -> None:
+    keys = _Counting(SIGNER.public_key())
+    tokens = _tokens(keys)
+    token = _token()
+    tokens.verify(token, remember=False)
+    tokens.verify(token, remember=False)
+    assert keys.verifications == 2
+
+
 def test_remember_zero_verifies_every_time() -> None:
     keys = _Counting(SIGNER.public_key())
     tokens = _tokens(keys, remember=0)

@@ -228,13 +228,18 @@ class BearerTokens:
         self._verified: dict[str, _Verified] = {}
         self._lock = threading.Lock()
 
-    def verify(self, token: str) -> Claims:
+    def verify(self, token: str, *, remember: bool = True) -> Claims:
         """The claims of ``token`` (read-only); raise InvalidTokenError (ExpiredSignatureError
-        for a token that is only too old), or a 503 Problem when no keys can be had."""
+        for a token that is only too old), or a 503 Problem when no keys can be had.
+
+        ``remember=False`` for a token used once (a refresh token, rotated on use): keeping it
+        would only push out tokens that come back, and hold memory for nothing.
+        """
         verified = self._verified.get(token)
         if verified is None or not self._still_signed_by(verified):
             verified = self._verify(token)
-            self._keep(token, verified)
+            if remember:
+                self._keep(token, verified)
         if time.time() >= verified.expires + self._leeway:
             raise ExpiredSignatureError("Signature has expired")
         return verified.claims
@@ -348,7 +353,7 @@ def verify_bearer(*, fresh: bool = False, refresh: bool = False) -> dict[str, An
             error=None,
         )
     try:
-        claims = bearer.tokens.verify(credentials.token)
+        claims = bearer.tokens.verify(credentials.token, remember=not refresh)
     except ExpiredSignatureError:
         raise unauthorized("The token has expired.", code="token_expired") from None
     except InvalidTokenError as error:
