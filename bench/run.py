@@ -108,7 +108,7 @@ class Bench:
         """A file of TOKENS_PER_RUN distinct access tokens of ``account``, new for each run.
 
         Many clients, each with its own token, as in production: the services remember the
-        signatures they verified, and a benchmark with one token would only ever measure that.
+        tokens they verified, and a benchmark with one token would only ever measure that.
         """
         tokens = seed.access_tokens(self.stack.auth.url, account.username, TOKENS_PER_RUN)
         return self._write(f"tokens-{account.username}", tokens)
