@@ -189,18 +189,16 @@ class Bench:
     ) -> tuple[wrk.Result, float]:
         """A measured run, and the server's CPU time per request during it (µs): the cost of
         the server's own work, which the machine's other load moves less than throughput."""
-        load = dataclasses.replace(self.load, warmup_seconds=0)
-        if self.load.warmup_seconds > 0:
-            warmup = dataclasses.replace(self.load, seconds=self.load.warmup_seconds)
-            wrk.run(server.url, script, **_run_args(warmup), env=env())
-        before = cpu_seconds(server)
-        result = wrk.run(server.url, script, **_run_args(load), env=env())
-        used = cpu_seconds(server) - before
+        started: list[float] = []
+        result = wrk.measure(
+            server.url,
+            script,
+            self.load,
+            env,
+            before_measured=lambda: started.append(cpu_seconds(server)),
+        )
+        used = cpu_seconds(server) - started[0]
         return result, round(used / max(1, result.requests) * 1e6, 1)
-
-
-def _run_args(load: wrk.Load) -> dict[str, Any]:
-    return {"threads": load.threads, "connections": load.connections, "seconds": load.seconds}
 
 
 def ratio(value: float, reference: float) -> float | None:

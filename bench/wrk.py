@@ -100,9 +100,17 @@ def run(
     )
 
 
-def measure(url: str, script: str, load: Load, env: Callable[[], dict[str, str]]) -> Result:
+def measure(
+    url: str,
+    script: str,
+    load: Load,
+    env: Callable[[], dict[str, str]],
+    *,
+    before_measured: Callable[[], None] = lambda: None,
+) -> Result:
     """A warm-up run (discarded), then the measured run; ``env`` is called before each run
-    (scripts with pools of single-use tokens or ETags need fresh ones every time)."""
+    (scripts with pools of single-use tokens or ETags need fresh ones every time), and
+    ``before_measured`` right before the measured one."""
     if load.warmup_seconds > 0:
         run(
             url,
@@ -112,11 +120,13 @@ def measure(url: str, script: str, load: Load, env: Callable[[], dict[str, str]]
             seconds=load.warmup_seconds,
             env=env(),
         )
+    measured_env = env()
+    before_measured()
     return run(
         url,
         script,
         threads=load.threads,
         connections=load.connections,
         seconds=load.seconds,
-        env=env(),
+        env=measured_env,
     )
