@@ -387,19 +387,21 @@ def _is_fresh(fresh: Any) -> bool:
     return isinstance(fresh, int | float) and fresh >= time.time()
 
 
-def current_claims() -> dict[str, Any]:
-    """The claims of the token verified for this request; RuntimeError if none was."""
-    verified = g.get("factory_core_bearer")
+def _verified_now() -> tuple[dict[str, Any], Any]:
+    verified: tuple[dict[str, Any], Any] | None = g.get("factory_core_bearer")
     if verified is None:
         raise RuntimeError("no bearer token was verified for this request")
-    claims: dict[str, Any] = verified[0]
-    return claims
+    return verified
+
+
+def current_claims() -> dict[str, Any]:
+    """The claims of the token verified for this request; RuntimeError if none was."""
+    return _verified_now()[0]
 
 
 def current_account() -> Any:
-    """What ``load_account`` returned for this request's token."""
-    current_claims()
-    return g.factory_core_bearer[1]
+    """What ``load_account`` returned for this request's token; RuntimeError if none was."""
+    return _verified_now()[1]
 
 
 def current_subject() -> str:
