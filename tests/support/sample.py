@@ -72,6 +72,14 @@ class Mine(MethodView):
         return {"sub": current_subject()}
 
 
+@blp.route("/renew")
+class Renew(MethodView):
+    @authenticated(blp, refresh=True)
+    def post(self) -> dict[str, Any]:
+        """Use a refresh token (once, as auth's rotation does)"""
+        return {"sub": current_subject()}
+
+
 class SampleSettings(Settings):
     SERVICE_NAME = "sample"
     API_TITLE = "Sample API"

@@ -351,6 +351,16 @@ def test_a_remembered_signature_does_not_vouch_for_anything_else(
     assert _get(client, token).status_code == 200
 
 
+def test_refresh_tokens_are_not_remembered(client: Any, counting_key: CountingKey) -> None:
+    # Each is used once (rotation): remembering them would only push out access tokens.
+    refresh = {"Authorization": f"Bearer {make_token(type='refresh')}"}
+    assert [client.post("/items/renew", headers=refresh).status_code for _ in range(2)] == [
+        200,
+        200,
+    ]
+    assert counting_key.verifications == 2
+
+
 def test_a_new_key_under_the_same_kid_is_checked_afresh(sample_app: Flask, client: Any) -> None:
     token = make_token()
     assert _get(client, token).status_code == 200
