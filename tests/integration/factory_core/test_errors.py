@@ -116,6 +116,16 @@ def test_security_headers_on_every_response(client: Any) -> None:
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_a_view_s_own_security_header_is_kept_once(sample_app: Any) -> None:
+    sample_app.add_url_rule(
+        "/framed", "framed", lambda: ("ok", 200, {"x-frame-options": "SAMEORIGIN"})
+    )
+    response = sample_app.test_client().get("/framed")
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert len(response.headers.getlist("Content-Security-Policy")) == 1
+
+
 def test_errors_are_documented_as_problems(client: Any) -> None:
     spec = client.get("/openapi.json").json
     default = spec["components"]["responses"]["DEFAULT_ERROR"]
