@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 from tests.support.gunicorn import GunicornServer
+from tests.support.otlp import OtlpReceiver, new_traceparent
 
 pytestmark = pytest.mark.gunicorn
 
@@ -69,3 +71,49 @@ def test_killed_worker_is_replaced_and_others_keep_serving(server: GunicornServe
 def test_sigterm_stops_gracefully(server: GunicornServer) -> None:
     assert requests.get(f"{server.url}/livez", timeout=5).status_code == 200
     assert server.stop(signal.SIGTERM) == 0
+
+
+def test_leaving_workers_write_their_spans_and_log_lines_first(
+    mongo_uri: str, db_name: str, tmp_path: Path
+) -> None:
+    # A worker that leaves (recycled after max_requests, or stopped) ends with os._exit, so
+    # that gunicorn need not wait ~0.5 s for pymongo's threads to start its replacement
+    # (factory_core.lifecycle.exit_worker). What the interpreter's exit would have written
+    # still is: the batch of spans (exported only when a worker leaves, here) and the logs.
+    log = tmp_path / "gunicorn.log"
+    with OtlpReceiver() as receiver:
+        env = {
+            "SAMPLE_ENV": "testing",
+            "SAMPLE_MONGO_URI": mongo_uri,
+            "SAMPLE_MONGO_DB_NAME": db_name,
+            "GUNICORN_MAX_REQUESTS": "4",
+            "GUNICORN_MAX_REQUESTS_JITTER": "0",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "600000",  # no export but the one of a leaving worker
+        }
+        server = GunicornServer(
+            "tests.support.sample:create_sample()", env, workers=1, log_path=log
+        ).start()
+        try:
+            trace_ids, workers = [], set(server.worker_pids())
+            for _ in range(10):
+                traceparent, trace_id, _span_id = new_traceparent()
+                answer = requests.get(
+                    f"{server.url}/items/unknown", headers={"traceparent": traceparent}, timeout=5
+                )
+                assert answer.status_code == 404
+                trace_ids.append(trace_id)
+                workers.update(server.worker_pids())
+        finally:
+            assert server.stop(signal.SIGTERM) == 0
+        spans = receiver.wait_for(
+            lambda spans: {s.trace_id for s in spans if s.kind == "SERVER"} >= set(trace_ids)
+        )
+    assert len(workers) >= 3  # recycled twice at least, then stopped
+    senders = {s.resource["process.pid"] for s in spans if s.trace_id in trace_ids}
+    assert len(senders) >= 3
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    logged = [line for line in lines if line.get("path") == "/items/unknown"]
+    assert sorted(line["trace_id"] for line in logged) == sorted(trace_ids)
+    assert "exited with code" not in log.read_text()

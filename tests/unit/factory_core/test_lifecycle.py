@@ -1,10 +1,13 @@
-"""Worker warm-up (factory_core.lifecycle): best effort, step by step."""
+"""Worker warm-up and exit (factory_core.lifecycle): best effort, step by step."""
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+import pytest
 from flask import Flask
 
-from factory_core import lifecycle
+from factory_core import lifecycle, tracing
 
 
 def test_start_ignores_an_app_that_is_not_a_flask_one() -> None:
@@ -22,3 +25,64 @@ def test_a_failing_warm_up_step_does_not_stop_the_others() -> None:
     lifecycle.on_start(app, lambda: done.append("keys"))
     lifecycle.start(app)
     assert done == ["keys"]
+
+
+class _ExitedError(Exception):
+    """Raised by the test's os._exit in place of ending the test process."""
+
+
+def _leaving(app: object, code: int | None) -> None:
+    """exit_worker as gunicorn calls it: in the worker's finally, a SystemExit in flight."""
+    try:
+        raise SystemExit(code)
+    finally:
+        lifecycle.exit_worker(app)
+
+
+@pytest.fixture
+def exits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What a leaving worker did, in order; the process's own spans and logs are left alone."""
+    done: list[str] = []
+
+    def _exit(code: int) -> NoReturn:
+        done.append(f"exit {code}")
+        raise _ExitedError
+
+    monkeypatch.setattr(lifecycle.os, "_exit", _exit)
+    monkeypatch.setattr(tracing, "stop_tracing", lambda: done.append("spans exported"))
+    monkeypatch.setattr(lifecycle.logging, "shutdown", lambda: done.append("logs flushed"))
+    return done
+
+
+@pytest.mark.parametrize("code", [0, None])
+def test_a_worker_leaving_normally_stops_its_app_then_ends_at_once(
+    exits: list[str], code: int | None
+) -> None:
+    app = Flask(__name__)
+    lifecycle.on_shutdown(app, lambda: exits.append("consumer stopped"))
+    with pytest.raises(_ExitedError):
+        _leaving(app, code)
+    assert exits == ["consumer stopped", "spans exported", "logs flushed", "exit 0"]
+
+
+def test_a_worker_leaving_with_an_error_status_is_left_to_the_interpreter(
+    exits: list[str],
+) -> None:
+    # gunicorn reads the status: 3 (a failed boot) makes the master stop.
+    app = Flask(__name__)
+    lifecycle.on_shutdown(app, lambda: exits.append("consumer stopped"))
+    with pytest.raises(SystemExit) as leaving:
+        _leaving(app, 3)
+    assert leaving.value.code == 3
+    assert exits == []
+
+
+def test_exit_worker_does_nothing_unless_the_worker_is_leaving(exits: list[str]) -> None:
+    lifecycle.exit_worker(Flask(__name__))
+    assert exits == []
+
+
+def test_a_leaving_worker_that_serves_no_flask_app_still_ends_at_once(exits: list[str]) -> None:
+    with pytest.raises(_ExitedError):
+        _leaving(object(), 0)  # a WSGI middleware: nothing to shut down
+    assert exits == ["spans exported", "logs flushed", "exit 0"]

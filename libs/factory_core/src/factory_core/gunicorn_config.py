@@ -93,6 +93,13 @@ def post_worker_init(worker: Any) -> None:
     gc.freeze()  # what the warm-up made (clients, keys) lives as long as the worker
 
 
+def worker_exit(server: Any, worker: Any) -> None:
+    """End a worker that is leaving (recycled, or stopped) at once (factory_core.lifecycle)."""
+    from factory_core.lifecycle import exit_worker  # noqa: PLC0415 (as in post_worker_init)
+
+    exit_worker(getattr(worker, "wsgi", None))
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a dead worker's live gauges so /metrics reports only running workers."""
     # Imported here, never at the top: prometheus_client fixes its storage class at import,

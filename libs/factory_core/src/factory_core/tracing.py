@@ -38,6 +38,7 @@ from factory_core.config import ConfigurationError
 from factory_core.lifecycle import deferred_to_workers, on_start
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ _OTLP_BY_PROTOCOL = {"http/protobuf": "otlp_proto_http", "grpc": "otlp_proto_grp
 
 #: The process whose tracer provider is set (a forked worker has to set its own).
 _started_in: int | None = None
+#: This process's tracer provider, once start_tracing has set it.
+_provider: TracerProvider | None = None
 
 
 def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -108,7 +111,8 @@ def init_tracing(app: Flask) -> None:
 
 def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
     """Set this process's tracer provider, exporting in batches; once per process."""
-    global _started_in  # noqa: PLW0603 (one provider per process, as OpenTelemetry's API has it)
+    # One provider per process, as OpenTelemetry's API has it.
+    global _started_in, _provider
     if _started_in == os.getpid():
         return
     from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource  # noqa: PLC0415
@@ -123,8 +127,14 @@ def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter()))
     trace.set_tracer_provider(provider)
-    _started_in = os.getpid()
+    _started_in, _provider = os.getpid(), provider
     logger.info("tracing on: %s", ", ".join(exporter.__name__ for exporter in exporters))
+
+
+def stop_tracing() -> None:
+    """Export the spans this process still holds and stop its exporters (a worker leaving)."""
+    if _provider is not None and _started_in == os.getpid():
+        _provider.shutdown()
 
 
 def _exporter_class(name: str) -> type[SpanExporter]:
