@@ -62,9 +62,15 @@ def database_directory(workdir: Path) -> Path:
     from, two runs of four threads writing for two minutes met 26 and 27 stalls of 40 ms to
     1.8 s, each holding every write of whichever side's round it fell in.
     """
-    if _SHM.is_dir() and shutil.disk_usage(_SHM).free >= _IN_MEMORY_ROOM:
-        return Path(tempfile.mkdtemp(prefix="bench-devdb-", dir=_SHM))
-    return workdir / "devdb"
+    if not _SHM.is_dir():
+        return workdir / "devdb"
+    # A run killed before its cleanup left its files there (two benchmarks never run at once
+    # on one machine: they would measure each other).
+    for stale in _SHM.glob("bench-devdb-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if shutil.disk_usage(_SHM).free < _IN_MEMORY_ROOM:
+        return workdir / "devdb"
+    return Path(tempfile.mkdtemp(prefix="bench-devdb-", dir=_SHM))
 
 
 def start_database(workdir: Path, cleanup: ExitStack) -> Database:
@@ -75,7 +81,7 @@ def start_database(workdir: Path, cleanup: ExitStack) -> Database:
         external.stop()
         return external
     directory = database_directory(workdir)
-    if directory.parent != workdir:
+    if directory.is_relative_to(_SHM):
         cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
     return DevDB(directory).start()
 

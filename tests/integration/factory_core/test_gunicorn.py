@@ -106,7 +106,8 @@ def test_leaving_workers_write_their_spans_and_log_lines_first(
                 trace_ids.append(trace_id)
                 workers.update(server.worker_pids())
         finally:
-            assert server.stop(signal.SIGTERM) == 0
+            status = server.stop(signal.SIGTERM)
+        assert status == 0
         spans = receiver.wait_for(
             lambda spans: {s.trace_id for s in spans if s.kind == "SERVER"} >= set(trace_ids)
         )
@@ -116,4 +117,8 @@ def test_leaving_workers_write_their_spans_and_log_lines_first(
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     logged = [line for line in lines if line.get("path") == "/items/unknown"]
     assert sorted(line["trace_id"] for line in logged) == sorted(trace_ids)
+    # Every worker left through exit_worker's os._exit, none through the interpreter's exit.
+    booted = log.read_text().count("Booting worker")
+    exits = [line for line in lines if line["message"].endswith("ms, exiting")]
+    assert len(exits) == booted >= 3
     assert "exited with code" not in log.read_text()

@@ -4,16 +4,19 @@ runs the services under gunicorn with tracing on)."""
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tests.support import AppFactory
 from tests.support.sample import create_sample
 
-from factory_core import ConfigurationError
+from factory_core import ConfigurationError, tracing
 from factory_core.tracing import TraceIds, exporter_names, in_background, redact_query
 
 
@@ -126,3 +129,28 @@ def test_background_work_is_not_sampled_nor_logged_as_a_trace() -> None:
 )
 def test_secrets_in_a_query_string_are_redacted(query: str, redacted: str) -> None:
     assert redact_query(query) == redacted
+
+
+def test_stop_tracing_exports_the_spans_still_in_the_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a leaving worker calls before os._exit (factory_core.lifecycle.exit_worker).
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
+    monkeypatch.setattr(tracing, "_provider", provider)
+    monkeypatch.setattr(tracing, "_started_in", os.getpid())
+    with provider.get_tracer(__name__).start_as_current_span("the last request"):
+        pass
+    assert exporter.get_finished_spans() == ()  # still in the batch
+    tracing.stop_tracing()
+    assert [span.name for span in exporter.get_finished_spans()] == ["the last request"]
+
+
+def test_stop_tracing_leaves_a_parents_provider_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = TracerProvider()
+    monkeypatch.setattr(tracing, "_provider", provider)
+    monkeypatch.setattr(tracing, "_started_in", os.getppid())  # set before a fork
+    tracing.stop_tracing()
+    with provider.get_tracer(__name__).start_as_current_span("still traced") as span:
+        assert span.is_recording()  # a provider that was shut down records nothing
