@@ -138,8 +138,7 @@ def test_stop_tracing_exports_the_spans_still_in_the_batch(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
-    monkeypatch.setattr(tracing, "_provider", provider)
-    monkeypatch.setattr(tracing, "_started_in", os.getpid())
+    monkeypatch.setattr(tracing, "_started", (os.getpid(), provider))
     with provider.get_tracer(__name__).start_as_current_span("the last request"):
         pass
     assert exporter.get_finished_spans() == ()  # still in the batch
@@ -149,8 +148,7 @@ def test_stop_tracing_exports_the_spans_still_in_the_batch(
 
 def test_stop_tracing_leaves_a_parents_provider_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     provider = TracerProvider()
-    monkeypatch.setattr(tracing, "_provider", provider)
-    monkeypatch.setattr(tracing, "_started_in", os.getppid())  # set before a fork
+    monkeypatch.setattr(tracing, "_started", (os.getppid(), provider))  # set before a fork
     tracing.stop_tracing()
     with provider.get_tracer(__name__).start_as_current_span("still traced") as span:
         assert span.is_recording()  # a provider that was shut down records nothing

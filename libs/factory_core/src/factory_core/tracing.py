@@ -53,10 +53,8 @@ _EXPORTER_ENTRY_POINTS = "opentelemetry_traces_exporter"
 # The OTLP exporter this package installs; "otlp" means it unless the protocol says grpc.
 _OTLP_BY_PROTOCOL = {"http/protobuf": "otlp_proto_http", "grpc": "otlp_proto_grpc"}
 
-#: The process whose tracer provider is set (a forked worker has to set its own).
-_started_in: int | None = None
-#: This process's tracer provider, once start_tracing has set it.
-_provider: TracerProvider | None = None
+#: The process that set its tracer provider, and that provider (a forked worker sets its own).
+_started: tuple[int, TracerProvider] | None = None
 
 
 def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -111,9 +109,8 @@ def init_tracing(app: Flask) -> None:
 
 def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
     """Set this process's tracer provider, exporting in batches; once per process."""
-    # One provider per process, as OpenTelemetry's API has it.
-    global _started_in, _provider
-    if _started_in == os.getpid():
+    global _started  # noqa: PLW0603 (one provider per process, as OpenTelemetry's API has it)
+    if _started is not None and _started[0] == os.getpid():
         return
     from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource  # noqa: PLC0415
     from opentelemetry.sdk.trace import TracerProvider  # noqa: PLC0415
@@ -127,14 +124,14 @@ def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter()))
     trace.set_tracer_provider(provider)
-    _started_in, _provider = os.getpid(), provider
+    _started = (os.getpid(), provider)
     logger.info("tracing on: %s", ", ".join(exporter.__name__ for exporter in exporters))
 
 
 def stop_tracing() -> None:
     """Export the spans this process still holds and stop its exporters (a worker leaving)."""
-    if _provider is not None and _started_in == os.getpid():
-        _provider.shutdown()
+    if _started is not None and _started[0] == os.getpid():
+        _started[1].shutdown()
 
 
 def _exporter_class(name: str) -> type[SpanExporter]:
