@@ -175,9 +175,6 @@ class Bench:
             Scenario("POST /auth/refresh", "write", "auth", "refresh.lua", self._refresh_env),
         ]
 
-    def url(self, service: str) -> str:
-        return self.server(service).url
-
     def server(self, service: str) -> GunicornServer:
         return self.stack.todo if service == "todo" else self.stack.auth
 
