@@ -1,9 +1,11 @@
 # Speed and bad days: `make bench` (wrk against the services and a hand-written baseline, in one
-# run, as ratios), `make profile` (pyinstrument, service beside baseline) and `make resilience`
-# (database outage, worker kills, acknowledged writes, the 60 s soak). See bench/ and
-# tests/resilience/. None of it runs in `make test`: timings are never asserted there.
+# run, as ratios), `make bench-ab` (todo against variants of itself, all loaded at once),
+# `make profile` (pyinstrument, service beside baseline) and `make resilience` (database outage,
+# worker kills, acknowledged writes, the 60 s soak). See bench/ and tests/resilience/. None of it
+# runs in `make test`: timings are never asserted there.
 
 BENCH_ARGS ?=
+AB_ARGS ?= --baseline
 
 .PHONY: wrk
 wrk: ## Install wrk (Debian package) when it is missing
@@ -14,6 +16,10 @@ wrk: ## Install wrk (Debian package) when it is missing
 .PHONY: bench
 bench: install devdb wrk ## Benchmark: bench/results/bench.{json,md,png} and the README table
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: bench-ab
+bench-ab: install devdb wrk ## Todo against variants of itself at the same time (AB_ARGS="--variant quiet:TODO_LOG_LEVEL=WARNING")
+	$(BIN)/python -m bench.ab $(AB_ARGS)
 
 .PHONY: profile
 profile: install devdb ## Profile one todo request, service beside baseline (PROFILE_ARGS=--path list)
