@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,37 +58,22 @@ def one_round(
     servers: dict[str, GunicornServer], scenario: Scenario, seconds: float, connections: int
 ) -> dict[str, Measured]:
     """Every server under the same load at the same time, after a short warm-up each."""
-    environments = {name: scenario.env() for name in servers}
-    for name, server in servers.items():
-        wrk.run(
-            server.url,
-            scenario.script,
-            threads=1,
-            connections=connections,
-            seconds=2,
-            env=environments[name],
-        )
-    environments = {name: scenario.env() for name in servers}
-    results: dict[str, wrk.Result] = {}
 
-    def load(name: str) -> None:
-        results[name] = wrk.run(
-            servers[name].url,
-            scenario.script,
-            threads=1,
-            connections=connections,
-            seconds=seconds,
-            env=environments[name],
+    def load(name: str, seconds: float, env: dict[str, str]) -> wrk.Result:
+        url = servers[name].url
+        return wrk.run(
+            url, scenario.script, threads=1, connections=connections, seconds=seconds, env=env
         )
 
+    for name in servers:
+        load(name, 2, scenario.env())
+    # Fresh pools for the measured runs (the scripts' data is single-use), fetched before any
+    # server's CPU time is read.
+    environments = {name: scenario.env() for name in servers}
     started = {name: cpu_seconds(server) for name, server in servers.items()}
-    threads = [threading.Thread(target=load, args=(name,)) for name in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if set(results) != set(servers):
-        raise RuntimeError("a load run failed (see above)")
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        runs = {name: pool.submit(load, name, seconds, environments[name]) for name in servers}
+        results = {name: run.result() for name, run in runs.items()}  # a failed run raises
     return {
         name: Measured(
             (cpu_seconds(server) - started[name]) / max(1, results[name].requests) * 1e6,
