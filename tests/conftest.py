@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +16,8 @@ from flask import Flask
 from pymongo import MongoClient
 
 from factory_core import shutdown
-from tests.support import AppFactory
+from factory_core.logs import configure_logging
+from tests.support import AppFactory, LogLines
 from tests.support.devdb import DevDB
 from tests.support.mailcatcher import MailCatcher, mail_catcher
 
@@ -82,3 +86,18 @@ def make_app(mongo_uri: str, db_name: str, instance_path: Path) -> Iterator[AppF
     yield make
     for app in apps:
         shutdown(app)  # its background threads (revocation poller, event consumer) end with it
+
+
+@pytest.fixture
+def log_lines() -> Iterator[LogLines]:
+    """What factory_core's log handler writes during the test (apps' and ``logging``'s lines)."""
+    stream = io.StringIO()
+    handler = next(
+        (h for h in logging.getLogger().handlers if getattr(h, "_factory_core", False)), None
+    )
+    if isinstance(handler, logging.StreamHandler):
+        before = handler.setStream(stream)
+    else:  # no app built yet in this process
+        handler, before = configure_logging("INFO", json_lines=True, stream=stream), sys.stderr
+    yield LogLines(stream.getvalue)
+    handler.setStream(before)

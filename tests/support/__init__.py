@@ -1,7 +1,9 @@
 """Test support: real servers (the dev database, gunicorn) and small HTTP helpers."""
 
+import json
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
@@ -22,3 +24,19 @@ def pytest_command(*targets: str) -> list[str]:
         "-q",
         *targets,
     ]
+
+
+class LogLines:
+    """What factory_core's log handler wrote (``log_lines`` fixture), as text or parsed."""
+
+    def __init__(self, read: Callable[[], str]) -> None:
+        self._read = read
+        self._text = ""
+
+    def __call__(self) -> list[dict[str, Any]]:
+        """Every line so far, parsed as JSON."""
+        return [json.loads(line) for line in self.text().splitlines()]
+
+    def text(self) -> str:
+        self._text += self._read()
+        return self._text

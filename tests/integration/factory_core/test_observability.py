@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import secrets
 from typing import Any
 
 import pytest
-from tests.support.sample import make_token
+from flask import Flask
+from tests.support import AppFactory, LogLines
+from tests.support.sample import create_sample, make_token
 
 
-def _access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == "factory_core.access"]
+def _access_lines(log_lines: LogLines) -> list[dict[str, Any]]:
+    return [line for line in log_lines() if line.get("logger") == "factory_core.access"]
+
+
+@pytest.fixture
+def logged(log_lines: LogLines, make_app: AppFactory) -> Any:
+    """A client of the sample app built while ``log_lines`` reads its log."""
+    return make_app(create_sample).test_client()
 
 
 def test_request_id_is_generated_and_echoed(client: Any) -> None:
@@ -34,40 +42,88 @@ def test_unsafe_request_id_is_replaced(client: Any, unsafe: str) -> None:
 
 
 def test_one_log_line_per_request_with_user_and_no_secrets(
-    client: Any, caplog: pytest.LogCaptureFixture
+    logged: Any, log_lines: LogLines
 ) -> None:
-    caplog.set_level(logging.INFO, logger="factory_core.access")
     token = make_token(sub="user-42")
-    client.get(
+    response = logged.get(
         "/items/mine?password=hunter2",
         headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-1"},
     )
-    [record] = _access_records(caplog)
-    fields = record.__dict__
-    assert fields["request_id"] == "req-1"
-    assert fields["method"] == "GET"
-    assert fields["path"] == "/items/mine"
-    assert fields["route"] == "/items/mine"
-    assert fields["status"] == 200
-    assert fields["user_id"] == "user-42"
-    assert fields["duration_ms"] >= 0
-    serialized = json.dumps({k: str(v) for k, v in fields.items()})
-    assert token not in serialized
-    assert "hunter2" not in serialized
-
-
-def test_log_lines_are_json(client: Any, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="factory_core.access")
-    client.get("/livez", headers={"X-Request-ID": "json-line"})
-    [record] = _access_records(caplog)
-    [handler] = [h for h in logging.getLogger().handlers if getattr(h, "_factory_core", False)]
-    line = json.loads(handler.format(record))
-    assert line["level"] == "INFO"
-    assert line["logger"] == "factory_core.access"
-    assert line["message"] == "request"
-    assert line["request_id"] == "json-line"
+    assert response.status_code == 200
+    [line] = _access_lines(log_lines)
+    assert line["request_id"] == "req-1"
+    assert line["method"] == "GET"
+    assert line["path"] == "/items/mine"
+    assert line["route"] == "/items/mine"
     assert line["status"] == 200
-    assert line["time"].endswith("+00:00")
+    assert line["user_id"] == "user-42"
+    assert line["remote_addr"] == "127.0.0.1"
+    assert 0 <= line["duration_ms"] < 60_000
+    assert "trace_id" not in line  # no span, no traceparent
+    assert token not in str(line)
+    assert "hunter2" not in str(line)
+
+
+def test_log_lines_are_json_in_one_shape(logged: Any, log_lines: LogLines) -> None:
+    logged.get("/livez", headers={"X-Request-ID": "json-line"})
+    try:
+        raise ValueError("the detail")
+    except ValueError:
+        logging.getLogger("tests.observability").exception("it failed", extra={"item": 7})
+    access, failure = log_lines()[-2:]
+    assert access["level"] == "INFO"
+    assert access["logger"] == "factory_core.access"
+    assert access["message"] == "request"
+    assert access["request_id"] == "json-line"
+    assert access["status"] == 200
+    assert access["time"].endswith("Z")
+    # The same shape through logging (libraries, the services' own loggers).
+    assert failure["level"] == "ERROR"
+    assert failure["logger"] == "tests.observability"
+    assert failure["message"] == "it failed"
+    assert failure["item"] == 7
+    assert failure["exception"].startswith("Traceback (most recent call last):")
+    assert failure["exception"].endswith("ValueError: the detail")
+    assert failure["time"].endswith("Z")
+
+
+def test_plain_text_lines_when_json_is_off(log_lines: LogLines, make_app: AppFactory) -> None:
+    client = make_app(create_sample, LOG_JSON=False).test_client()
+    client.get("/livez", headers={"X-Request-ID": "plain-line"})
+    logging.getLogger("tests.observability").warning("careful, %s", "now")
+    text = log_lines.text()
+    assert not any(line.startswith("{") for line in text.splitlines())
+    assert "[INFO     ] request" in text
+    assert "[factory_core.access]" in text
+    assert "request_id=plain-line" in text
+    assert "[WARNING  ] careful, now" in text
+
+
+@pytest.mark.parametrize("setting", [{"ACCESS_LOG": False}, {"LOG_LEVEL": "WARNING"}])
+def test_the_access_line_can_be_turned_off(
+    log_lines: LogLines, make_app: AppFactory, setting: dict[str, Any]
+) -> None:
+    app: Flask = make_app(create_sample, **setting)
+    client = app.test_client()
+    response = client.get("/livez")
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"]
+    assert _access_lines(log_lines) == []
+    logging.getLogger("tests.observability").warning("still logged")
+    assert log_lines()[-1]["message"] == "still logged"
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{method="GET",route="/livez",service="sample",status="200"}' in text
+
+
+def test_access_line_follows_the_loggers_level(logged: Any, log_lines: LogLines) -> None:
+    access = logging.getLogger("factory_core.access")
+    access.setLevel(logging.WARNING)
+    try:
+        logged.get("/livez")
+    finally:
+        access.setLevel(logging.NOTSET)
+    logged.get("/livez")
+    assert len(_access_lines(log_lines)) == 1
 
 
 def test_metrics_count_requests_by_route_template(client: Any) -> None:
@@ -81,3 +137,13 @@ def test_metrics_count_requests_by_route_template(client: Any) -> None:
     assert 'route="<unmatched>"' in text
     assert "/nowhere/at/all" not in text
     assert "http_request_duration_seconds_bucket" in text
+
+
+def test_client_chosen_methods_add_no_time_series(client: Any) -> None:
+    methods = [f"X{secrets.token_hex(4).upper()}" for _ in range(5)]
+    for method in methods:
+        assert client.open("/items/mine", method=method).status_code == 405
+    text = client.get("/metrics").get_data(as_text=True)
+    assert not any(method in text for method in methods)
+    other = 'http_requests_total{method="OTHER",route="<unmatched>",service="sample",status="405"}'
+    assert f"{other} 5.0" in text

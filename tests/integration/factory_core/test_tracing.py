@@ -13,11 +13,12 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from tests.support import AppFactory
+from tests.support import AppFactory, LogLines
 from tests.support.sample import create_sample
 
 from factory_core import ConfigurationError, tracing
-from factory_core.tracing import TraceIds, exporter_names, in_background, redact_query
+from factory_core.logs import configure_logging
+from factory_core.tracing import exporter_names, in_background, redact_query
 
 
 @pytest.mark.parametrize(
@@ -57,46 +58,46 @@ def test_an_exporter_that_is_not_installed_stops_the_start(
         make_app(create_sample)
 
 
-def test_log_records_carry_the_active_span_ids() -> None:
+def test_log_lines_carry_the_active_span_ids(log_lines: LogLines) -> None:
+    configure_logging("INFO", json_lines=True)
     tracer = TracerProvider().get_tracer(__name__)  # not the global provider
     logger = logging.getLogger("tests.tracing")
-    outside = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
-    assert TraceIds().filter(outside)
-    assert not hasattr(outside, "trace_id")
+    logger.info("outside")
     with tracer.start_as_current_span("work") as span:
-        record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
-        assert TraceIds().filter(record)
+        logger.info("inside")
+    outside, inside = log_lines()
+    assert "trace_id" not in outside
+    assert "span_id" not in outside
     context = span.get_span_context()
-    assert record.trace_id == f"{context.trace_id:032x}"
-    assert record.span_id == f"{context.span_id:016x}"
+    assert inside["trace_id"] == f"{context.trace_id:032x}"
+    assert inside["span_id"] == f"{context.span_id:016x}"
 
 
-def _access_record(caplog: pytest.LogCaptureFixture) -> logging.LogRecord:
-    [record] = [r for r in caplog.records if r.name == "factory_core.access"]
-    return record
+def _access_line(log_lines: LogLines) -> dict[str, Any]:
+    [line] = [line for line in log_lines() if line["logger"] == "factory_core.access"]
+    return line
 
 
 def test_tracing_off_the_request_line_still_joins_the_callers_trace(
-    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+    log_lines: LogLines, make_app: AppFactory
 ) -> None:
     client: Any = make_app(create_sample).test_client()
-    caplog.set_level(logging.INFO, logger="factory_core.access")
     trace_id = secrets.token_hex(16)
     client.get("/livez", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
-    assert _access_record(caplog).trace_id == trace_id
+    assert _access_line(log_lines)["trace_id"] == trace_id
 
 
 @pytest.mark.parametrize("traceparent", ["", "00-bad-value-01", f"00-{'0' * 32}-{'1' * 16}-01"])
 def test_an_invalid_traceparent_is_left_out_of_the_log(
-    make_app: AppFactory, caplog: pytest.LogCaptureFixture, traceparent: str
+    log_lines: LogLines, make_app: AppFactory, traceparent: str
 ) -> None:
     client: Any = make_app(create_sample).test_client()
-    caplog.set_level(logging.INFO, logger="factory_core.access")
     client.get("/livez", headers={"traceparent": traceparent})
-    assert not hasattr(_access_record(caplog), "trace_id")
+    assert "trace_id" not in _access_line(log_lines)
 
 
-def test_background_work_is_not_sampled_nor_logged_as_a_trace() -> None:
+def test_background_work_is_not_sampled_nor_logged_as_a_trace(log_lines: LogLines) -> None:
+    configure_logging("INFO", json_lines=True)
     tracer = TracerProvider().get_tracer(__name__)  # the default sampler: parent-based
     logger = logging.getLogger("tests.tracing")
     seen: dict[str, Any] = {}
@@ -106,14 +107,15 @@ def test_background_work_is_not_sampled_nor_logged_as_a_trace() -> None:
         with tracer.start_as_current_span("poll") as span:
             seen["recording"] = span.is_recording()
             seen["flags"] = span.get_span_context().trace_flags
-            record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, "x", (), None)
-            TraceIds().filter(record)
-            seen["logged"] = hasattr(record, "trace_id")
+            logger.info("polled")
 
     thread = threading.Thread(target=poll)
     thread.start()
     thread.join()
-    assert seen == {"recording": False, "flags": 0, "logged": False}
+    assert seen == {"recording": False, "flags": 0}
+    [line] = log_lines()
+    assert line["message"] == "polled"
+    assert "trace_id" not in line
     with tracer.start_as_current_span("request") as span:  # other threads are untouched
         assert span.is_recording()
 

@@ -63,6 +63,8 @@ class Settings:
     LOG_LEVEL = "INFO"
     #: JSON logs (one object per line) or plain text for humans.
     LOG_JSON = True
+    #: One line per request (factory_core.logs); off where a proxy in front already logs them.
+    ACCESS_LOG = True
 
     JWT_ALGORITHM = "ES256"
     JWT_ISSUER = "auth-service"

@@ -6,7 +6,6 @@ import functools
 import logging
 import os
 import re
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -14,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, g, request
 from opentelemetry import trace
-from pythonjsonlogger.json import JsonFormatter
 
+from factory_core.logs import AccessLog, configure_logging
 from factory_core.tokens import current_claims
-from factory_core.tracing import TraceIds, caller_trace_id
+from factory_core.tracing import caller_trace_id
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram
@@ -31,7 +30,6 @@ _REQUEST_ID_KEY = "HTTP_X_REQUEST_ID"  # its WSGI environ key
 # A client-sent id is kept only if it is short and harmless in logs and headers.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
-access_log = logging.getLogger("factory_core.access")
 logger = logging.getLogger(__name__)
 SOURCES_KEY = "factory_core.metrics_sources"
 
@@ -53,28 +51,6 @@ def _metrics() -> tuple[Counter, Histogram]:
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     )
     return requests, duration
-
-
-def configure_logging(level: str, *, json_lines: bool) -> None:
-    """One handler on the root logger, JSON lines by default; idempotent."""
-    root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, "_factory_core", False)), None)
-    if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
-        handler._factory_core = True  # type: ignore[attr-defined]
-        handler.addFilter(TraceIds())
-        root.addHandler(handler)
-    if json_lines:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(levelname)s %(name)s %(message)s",
-                rename_fields={"levelname": "level", "name": "logger"},
-                timestamp="time",
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root.setLevel(level)
 
 
 def _start_request() -> None:
@@ -99,7 +75,7 @@ def _user_id() -> str | None:
     return str(claims["sub"]) if "sub" in claims else None
 
 
-def _finish_request(response: Response, service: str) -> Response:
+def _finish_request(response: Response, service: str, access: AccessLog | None) -> Response:
     # The objects behind Flask's proxies, looked up once (this runs on every request).
     state, current = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
     request_id = state.get("request_id", "")
@@ -108,9 +84,11 @@ def _finish_request(response: Response, service: str) -> Response:
     # The route template, not the raw path, keeps metric cardinality bounded.
     route = current.url_rule.rule if current.url_rule else "<unmatched>"
     method, status = current.method, response.status_code
-    requests, histogram = _metrics()
-    requests.labels(service, method, route, str(status)).inc()
-    histogram.labels(service, method, route).observe(duration)
+    requests, histogram = _metric_children(service, method, route, status)
+    requests.inc()
+    histogram.observe(duration)
+    if access is None:
+        return response
     fields = {
         "request_id": request_id,
         "method": method,
@@ -124,8 +102,24 @@ def _finish_request(response: Response, service: str) -> Response:
     caller_trace = state.get("caller_trace_id")
     if caller_trace:
         fields["trace_id"] = caller_trace
-    access_log.info("request", extra=fields)
+    access.write(fields)
     return response
+
+
+# Methods outside HTTP's own are counted together: a client choosing the method must not be
+# able to add a time series per request (the access line still names the method it sent).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _metric_children(service: str, method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The counter and histogram of one label set, looked up once rather than per request."""
+    requests, histogram = _metrics()
+    method = method if method in _METHODS else "OTHER"
+    return (
+        requests.labels(service, method, route, str(status)),
+        histogram.labels(service, method, route),
+    )
 
 
 def metrics_response() -> Response:
@@ -174,9 +168,11 @@ class _Sources:
 
 def init_observability(app: Flask) -> None:
     """Bind request ids, access logging and metrics to ``app``."""
-    configure_logging(app.config["LOG_LEVEL"], json_lines=app.config["LOG_JSON"])
+    json_lines = app.config["LOG_JSON"]
+    handler = configure_logging(app.config["LOG_LEVEL"], json_lines=json_lines)
+    access = AccessLog(handler, json_lines=json_lines) if app.config["ACCESS_LOG"] else None
     service = app.config["SERVICE_NAME"]
     _metrics()
     app.before_request(_start_request)
-    app.after_request(lambda response: _finish_request(response, service))
+    app.after_request(lambda response: _finish_request(response, service, access))
     app.add_url_rule("/metrics", "metrics", metrics_response, methods=["GET"])

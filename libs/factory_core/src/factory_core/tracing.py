@@ -189,17 +189,6 @@ def in_background() -> None:
     context.attach(trace.set_span_in_context(trace.NonRecordingSpan(unsampled)))
 
 
-class TraceIds(logging.Filter):
-    """Adds the sampled span's ``trace_id`` and ``span_id`` (W3C hex) to every log record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        span = trace.get_current_span().get_span_context()
-        if span.is_valid and span.trace_flags.sampled:
-            record.trace_id = trace.format_trace_id(span.trace_id)
-            record.span_id = trace.format_span_id(span.span_id)
-        return True
-
-
 def caller_trace_id(headers: Headers) -> str | None:
     """The trace id of the caller's ``traceparent``, if it sent a valid one."""
     from opentelemetry.propagate import extract  # noqa: PLC0415

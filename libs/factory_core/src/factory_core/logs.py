@@ -1,0 +1,141 @@
+"""Log lines in one shape, rendered by structlog: JSON lines by default, plain text for people.
+
+Every line has ``time`` (UTC, RFC 3339), ``level``, ``logger`` and ``message``, then its own
+fields, then ``trace_id`` and ``span_id`` while a sampled span is active. Two paths lead there:
+
+- ``logging`` (the services' own loggers, libraries, gunicorn's workers): one handler on the
+  root logger, whose formatter is structlog's ``ProcessorFormatter``. Handlers an application
+  adds, ``caplog`` and log levels work as they always do.
+- the access line, one per request (``factory_core.observability``): structlog writes it to the
+  same stream directly, with no ``LogRecord``, handler or filter. That machinery cost about as
+  much as the line's whole formatting on a small request (the README's "where the time goes"),
+  so this one line skips it; ``ACCESS_LOG = False`` turns it off for deployments whose proxy
+  already logs every request. Handlers added to ``logging`` do not see it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+import structlog
+from opentelemetry import trace
+from structlog.typing import EventDict, Processor
+
+ACCESS_LOGGER = "factory_core.access"
+_HANDLER_MARK = "_factory_core"
+
+
+def _level(_logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
+    # structlog names levels by method ("info"); these lines have always said "INFO".
+    event_dict["level"] = "WARNING" if method_name == "warn" else method_name.upper()
+    return event_dict
+
+
+def _trace_ids(_logger: Any, _method_name: str, event_dict: EventDict) -> EventDict:
+    """The sampled span's ``trace_id`` and ``span_id`` (W3C hex), when one is active."""
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid and span.trace_flags.sampled:
+        event_dict["trace_id"] = trace.format_trace_id(span.trace_id)
+        event_dict["span_id"] = trace.format_span_id(span.span_id)
+    return event_dict
+
+
+def _shape(*, json_lines: bool) -> list[Processor]:
+    """The processors every line goes through, last the renderer."""
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True, key="time")
+    if json_lines:
+        return [
+            stamp,
+            _level,
+            _trace_ids,
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ]
+    return [
+        stamp,
+        _level,
+        _trace_ids,
+        structlog.dev.ConsoleRenderer(
+            colors=False,
+            timestamp_key="time",
+            # Plain tracebacks: rich's (the default when it is installed) print locals.
+            exception_formatter=structlog.dev.plain_traceback,
+        ),
+    ]
+
+
+def configure_logging(
+    level: str, *, json_lines: bool, stream: TextIO | None = None
+) -> logging.StreamHandler[TextIO]:
+    """Route ``logging`` to one handler in the shared shape, at ``level``; idempotent.
+
+    The handler writes to ``stream``, given or set before, else stderr. Returns the handler,
+    whose stream the access line shares.
+    """
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, _HANDLER_MARK, False)), None)
+    if not isinstance(handler, logging.StreamHandler):
+        handler = logging.StreamHandler(stream or sys.stderr)
+        setattr(handler, _HANDLER_MARK, True)
+        root.addHandler(handler)
+    elif stream is not None:
+        handler.setStream(stream)
+    *processors, renderer = _shape(json_lines=json_lines)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *processors,
+                renderer,
+            ],
+        )
+    )
+    root.setLevel(level)
+    return handler
+
+
+class _HandlerStream:
+    """structlog's output for the access line: the stream of ``logging``'s handler.
+
+    Whatever stream the handler has now, under the handler's lock: lines from both paths
+    never interleave.
+    """
+
+    def __init__(self, handler: logging.StreamHandler[TextIO]) -> None:
+        self._handler = handler
+
+    def msg(self, message: str) -> None:
+        handler = self._handler
+        with handler.lock:  # type: ignore[union-attr]  # created with the handler
+            handler.stream.write(message + "\n")
+            handler.stream.flush()
+
+    info = msg
+
+
+class AccessLog:
+    """Writes the access line while the ``factory_core.access`` logger takes INFO.
+
+    The level is ``logging``'s, read on every line as ``logging`` would: ``LOG_LEVEL =
+    "WARNING"``, or that logger's own level, silences it.
+    """
+
+    def __init__(self, handler: logging.StreamHandler[TextIO], *, json_lines: bool) -> None:
+        self._level = logging.getLogger(ACCESS_LOGGER)
+        self._log = structlog.wrap_logger(
+            _HandlerStream(handler),
+            processors=_shape(json_lines=json_lines),
+            wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
+        ).bind(logger=ACCESS_LOGGER)
+
+    def write(self, fields: Mapping[str, Any]) -> None:
+        if self._level.isEnabledFor(logging.INFO):
+            self._log.info("request", **fields)
