@@ -64,6 +64,33 @@ def test_one_client_per_process_created_after_fork(sample_app: Flask) -> None:
     assert mongo.client(sample_app) is parent
 
 
+def _child_collection(app: Flask, parent: Any, queue: Any) -> None:
+    with app.app_context():
+        items = mongo.collection("items")
+        queue.put((items is parent, items.database.client is mongo.client(), items.find_one()))
+
+
+def test_collections_are_made_once_per_process_and_client(sample_app: Flask) -> None:
+    with sample_app.app_context():
+        items = mongo.collection("items")
+        assert mongo.collection("items") is items
+        assert items.database.client is mongo.client()
+        items.insert_one({"name": "kept"})
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_child_collection, args=(sample_app, items, queue))
+        child.start()
+        same, own_client, found = queue.get(timeout=10)
+        child.join(timeout=10)
+        assert (same, own_client, found["name"]) == (False, True, "kept")
+        assert mongo.collection("items") is items
+        mongo.close()
+        reopened = mongo.collection("items")
+        assert reopened is not items
+        assert reopened.database.client is mongo.client()
+        assert reopened.find_one({"name": "kept"}) is not None
+
+
 def test_each_app_has_its_own_client(make_app: AppFactory) -> None:
     first, second = make_app(create_sample), make_app(create_sample)
     assert mongo.client(first) is not mongo.client(second)

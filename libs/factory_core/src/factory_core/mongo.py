@@ -32,6 +32,8 @@ class _MongoState:
     indexes: dict[str, dict[str, IndexModel]] = field(default_factory=dict)
     client: MongoClient[Document] | None = None
     database: Database[Document] | None = None
+    #: the collections handed out since the client was made (pymongo's are thread-safe)
+    collections: dict[str, Collection[Document]] = field(default_factory=dict)
     pid: int = 0
     indexes_applied: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -95,6 +97,7 @@ class Mongo:
                     state.database = state.client.get_database(
                         state.db_name, write_concern=state.write_concern
                     )
+                    state.collections = {}
                     state.pid = pid
                     state.indexes_applied = False
         return state.client
@@ -115,8 +118,13 @@ class Mongo:
         return database
 
     def collection(self, name: str) -> Collection[Document]:
-        """Shorthand for ``db[name]``."""
-        return self.db[name]
+        """``db[name]``, made once per process: requests use it without building a new one."""
+        state = self._state()
+        found = state.collections.get(name)
+        if found is None or state.pid != os.getpid():
+            found = self.database()[name]  # after a fork: a new client, no collections yet
+            state.collections[name] = found
+        return found
 
     def ensure_indexes(self, database: Database[Document], state: _MongoState) -> None:
         """Create every declared index (idempotent: existing ones are left as they are)."""
@@ -144,6 +152,7 @@ class Mongo:
             state.client.close()
         state.client = None
         state.database = None
+        state.collections = {}
 
 
 def _write_concern(value: str | int) -> str | int:
