@@ -103,12 +103,18 @@ def scenario_table(scenarios: list[dict[str, Any]]) -> str:
             if cpu
             else "n/a"
         )
+        failed = row.get("failed", {})
+        failed_note = (
+            f" ({failed['service']} / {failed['baseline']} requests failed)"
+            if any(failed.values())
+            else ""
+        )
         lines.append(
             f"| `{row['name']}` | {result['requests_per_second']:.0f} "
             f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
             f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
             f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {cpu_cell} "
-            f"| {_mark(row['meets_targets'])} |"
+            f"| {_mark(row['meets_targets'])}{failed_note} |"
         )
     return "\n".join(lines)
 
