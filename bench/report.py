@@ -30,7 +30,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{machine['database']}. Ratios are service / baseline, measured in the same run: "
         f"{_rounds(settings)}.",
         "",
-        scenario_table(results["scenarios"]),
+        scenario_table(results["scenarios"], results["targets"]),
     ]
     targets = results["targets"]
     lines += [
@@ -88,7 +88,20 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scenario_table(scenarios: list[dict[str, Any]]) -> str:
+def _misses(row: dict[str, Any], targets: dict[str, Any]) -> str:
+    """Why a scenario missed its targets, with the exact ratios (the table rounds them)."""
+    ratios, failed = row["ratios"], row.get("failed", {})
+    misses = []
+    if ratios["throughput"] is not None and ratios["throughput"] < targets["min_throughput_ratio"]:
+        misses.append(f"throughput {ratios['throughput']:.3f}")
+    if ratios["p99"] is not None and ratios["p99"] > targets["max_p99_ratio"]:
+        misses.append(f"p99 {ratios['p99']:.3f}")
+    if any(failed.values()):
+        misses.append(f"{failed['service']} / {failed['baseline']} requests failed")
+    return f" ({', '.join(misses)})" if misses else ""
+
+
+def scenario_table(scenarios: list[dict[str, Any]], targets: dict[str, Any] | None = None) -> str:
     """The service-beside-baseline table of ``scenarios`` (rows of bench.json)."""
     lines = [
         "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
@@ -103,18 +116,13 @@ def scenario_table(scenarios: list[dict[str, Any]]) -> str:
             if cpu
             else "n/a"
         )
-        failed = row.get("failed", {})
-        failed_note = (
-            f" ({failed['service']} / {failed['baseline']} requests failed)"
-            if any(failed.values())
-            else ""
-        )
+        misses = _misses(row, targets) if targets and not row["meets_targets"] else ""
         lines.append(
             f"| `{row['name']}` | {result['requests_per_second']:.0f} "
             f"| {baseline['requests_per_second']:.0f} | {_x(ratios['throughput'])} "
             f"| {_ms(result, 'p50_ms')} ({_x(ratios['p50'])}) "
             f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {cpu_cell} "
-            f"| {_mark(row['meets_targets'])}{failed_note} |"
+            f"| {_mark(row['meets_targets'])}{misses} |"
         )
     return "\n".join(lines)
 

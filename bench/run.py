@@ -53,6 +53,12 @@ MIN_THROUGHPUT_RATIO = 0.9
 MAX_P99_RATIO = 1.3
 MAX_GROWTH_RATIO = 1.3
 MAX_MEMORY_GROWTH = 0.10
+TARGETS = {
+    "min_throughput_ratio": MIN_THROUGHPUT_RATIO,
+    "max_p99_ratio": MAX_P99_RATIO,
+    "max_growth_ratio": MAX_GROWTH_RATIO,
+    "max_memory_growth": MAX_MEMORY_GROWTH,
+}
 #: Distinct access tokens per run (clients), used in turn by every request of the run.
 TOKENS_PER_RUN = 256
 #: Accounts POST /todos creates for: one would meet MAX_TODOS_PER_USER (10,000) within a round
@@ -484,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(stack, load)
         scenarios = compare(bench, rounds=args.rounds, only=args.only)
         if args.only:  # a look at a few scenarios while working on them: nothing written
-            print(report.scenario_table(scenarios))
+            print(report.scenario_table(scenarios, TARGETS))
             return 0
         rss_after_run = {
             "auth": workers_rss_kib(stack.auth),
@@ -515,12 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                 "rounds": args.rounds,
                 "quick": args.quick,
             },
-            "targets": {
-                "min_throughput_ratio": MIN_THROUGHPUT_RATIO,
-                "max_p99_ratio": MAX_P99_RATIO,
-                "max_growth_ratio": MAX_GROWTH_RATIO,
-                "max_memory_growth": MAX_MEMORY_GROWTH,
-            },
+            "targets": TARGETS,
             "scenarios": scenarios,
             "tracing": traced,
             "growth": {"small_todos": 1000, "big_todos": args.big_todos, **grown},
