@@ -16,12 +16,6 @@ def _access_lines(log_lines: LogLines) -> list[dict[str, Any]]:
     return [line for line in log_lines() if line.get("logger") == "factory_core.access"]
 
 
-@pytest.fixture
-def logged(log_lines: LogLines, make_app: AppFactory) -> Any:
-    """A client of the sample app built while ``log_lines`` reads its log."""
-    return make_app(create_sample).test_client()
-
-
 def test_request_id_is_generated_and_echoed(client: Any) -> None:
     first = client.get("/livez").headers["X-Request-ID"]
     second = client.get("/livez").headers["X-Request-ID"]
@@ -42,10 +36,10 @@ def test_unsafe_request_id_is_replaced(client: Any, unsafe: str) -> None:
 
 
 def test_one_log_line_per_request_with_user_and_no_secrets(
-    logged: Any, log_lines: LogLines
+    client: Any, log_lines: LogLines
 ) -> None:
     token = make_token(sub="user-42")
-    response = logged.get(
+    response = client.get(
         "/items/mine?password=hunter2",
         headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-1"},
     )
@@ -64,8 +58,8 @@ def test_one_log_line_per_request_with_user_and_no_secrets(
     assert "hunter2" not in str(line)
 
 
-def test_log_lines_are_json_in_one_shape(logged: Any, log_lines: LogLines) -> None:
-    logged.get("/livez", headers={"X-Request-ID": "json-line"})
+def test_log_lines_are_json_in_one_shape(client: Any, log_lines: LogLines) -> None:
+    client.get("/livez", headers={"X-Request-ID": "json-line"})
     try:
         raise ValueError("the detail")
     except ValueError:
@@ -115,14 +109,14 @@ def test_the_access_line_can_be_turned_off(
     assert 'http_requests_total{method="GET",route="/livez",service="sample",status="200"}' in text
 
 
-def test_access_line_follows_the_loggers_level(logged: Any, log_lines: LogLines) -> None:
+def test_access_line_follows_the_loggers_level(client: Any, log_lines: LogLines) -> None:
     access = logging.getLogger("factory_core.access")
     access.setLevel(logging.WARNING)
     try:
-        logged.get("/livez")
+        client.get("/livez")
     finally:
         access.setLevel(logging.NOTSET)
-    logged.get("/livez")
+    client.get("/livez")
     assert len(_access_lines(log_lines)) == 1
 
 

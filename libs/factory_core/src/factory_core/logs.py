@@ -129,7 +129,7 @@ class AccessLog:
     """
 
     def __init__(self, handler: logging.StreamHandler[TextIO], *, json_lines: bool) -> None:
-        self._level = logging.getLogger(ACCESS_LOGGER)
+        self._logger = logging.getLogger(ACCESS_LOGGER)  # for its level
         self._log = structlog.wrap_logger(
             _HandlerStream(handler),
             processors=_shape(json_lines=json_lines),
@@ -137,5 +137,5 @@ class AccessLog:
         ).bind(logger=ACCESS_LOGGER)
 
     def write(self, fields: Mapping[str, Any]) -> None:
-        if self._level.isEnabledFor(logging.INFO):
+        if self._logger.isEnabledFor(logging.INFO):
             self._log.info("request", **fields)
