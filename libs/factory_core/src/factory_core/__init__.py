@@ -7,7 +7,7 @@ from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, pr
 from factory_core.events import EventConsumer, EventConsumerSettings, events
 from factory_core.lifecycle import on_shutdown, shutdown
 from factory_core.mail import Mail, MailSettings, mail
-from factory_core.mongo import Mongo, mongo
+from factory_core.mongo import DocumentSchema, Mongo, mongo
 from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 from factory_core.tokens import (
     BearerTokens,
@@ -43,6 +43,7 @@ __all__ = [
     "BearerTokens",
     "Claims",
     "ConfigurationError",
+    "DocumentSchema",
     "EventConsumer",
     "EventConsumerSettings",
     "KeySource",

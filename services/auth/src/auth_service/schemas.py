@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
+from factory_core import DocumentSchema
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 # 3 to 32 letters or digits of any script, "." "_" "-"; surrounding whitespace is trimmed.
@@ -109,7 +110,7 @@ class TokenPairSchema(ma.Schema):
     )
 
 
-class UserSchema(ma.Schema):
+class UserSchema(DocumentSchema):
     """An account as its owner sees it."""
 
     id = ma.fields.String(attribute="_id", dump_only=True)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validate
 
-from factory_core import PageArgsSchema
+from factory_core import DocumentSchema, PageArgsSchema
 
 PRIORITIES = ("low", "normal", "high")
 #: Sort keys clients may ask for; a leading "-" sorts descending. Nothing else reaches the query.
@@ -127,7 +127,7 @@ class TodoUpdateSchema(_TodoInput):
             raise ma.ValidationError("Send at least one field to change.", "_schema")
 
 
-class TodoSchema(ma.Schema):
+class TodoSchema(DocumentSchema):
     """A todo as clients see it (the owner is implied by the token and never shown)."""
 
     id = ma.fields.String(
