@@ -86,7 +86,7 @@ class TrustedAddresses:
         return f"{username_key}|{address_key(address)}"
 
     def is_trusted(self, *, username_key: str, address: str, user: Document | None) -> bool:
-        found = mongo.db[TRUSTED].find_one(
+        found = mongo.collection(TRUSTED).find_one(
             {"_id": self._id(username_key, address), "expires_at": {"$gt": datetime.now(UTC)}}
         )
         return (
@@ -100,7 +100,7 @@ class TrustedAddresses:
         self, *, username_key: str, address: str, user_id: ObjectId, token_version: int
     ) -> None:
         seconds = int(current_app.config["LOGIN_TRUSTED_ADDRESS_SECONDS"])
-        mongo.db[TRUSTED].replace_one(
+        mongo.collection(TRUSTED).replace_one(
             {"_id": self._id(username_key, address)},
             {
                 "user_id": user_id,
