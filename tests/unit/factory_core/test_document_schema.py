@@ -47,3 +47,13 @@ def test_dotted_names_and_objects_are_looked_up_as_marshmallow_does() -> None:
         title = "from an attribute"
 
     assert ByKey(only=["title"]).dump(Item()) == {"title": "from an attribute"}
+
+
+def test_a_missing_key_named_like_a_dict_method_stays_out() -> None:
+    # marshmallow's own lookup falls back to attributes: a document without "items" would
+    # dump dict.items, the bound method, as its value.
+    class Listing(DocumentSchema):
+        items = ma.fields.Raw()
+
+    assert Listing().dump({}) == {}
+    assert Listing().dump({"items": [1]}) == {"items": [1]}
