@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import sys
 import uuid
@@ -16,7 +15,7 @@ from flask import Flask
 from pymongo import MongoClient
 
 from factory_core import shutdown
-from factory_core.logs import configure_logging
+from factory_core.logs import configure_logging, log_handler
 from tests.support import AppFactory, LogLines
 from tests.support.devdb import DevDB
 from tests.support.mailcatcher import MailCatcher, mail_catcher
@@ -92,10 +91,8 @@ def make_app(mongo_uri: str, db_name: str, instance_path: Path) -> Iterator[AppF
 def log_lines() -> Iterator[LogLines]:
     """What factory_core's log handler writes during the test (apps' and ``logging``'s lines)."""
     stream = io.StringIO()
-    handler = next(
-        (h for h in logging.getLogger().handlers if getattr(h, "_factory_core", False)), None
-    )
-    if isinstance(handler, logging.StreamHandler):
+    handler = log_handler()
+    if handler is not None:
         before = handler.setStream(stream)
     else:  # no app built yet in this process
         handler, before = configure_logging("INFO", json_lines=True, stream=stream), sys.stderr

@@ -68,6 +68,14 @@ def _shape(*, json_lines: bool) -> list[Processor]:
     ]
 
 
+def log_handler() -> logging.StreamHandler[TextIO] | None:
+    """The root handler ``configure_logging`` installed, if it did."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and getattr(handler, _HANDLER_MARK, False):
+            return handler
+    return None
+
+
 def configure_logging(
     level: str, *, json_lines: bool, stream: TextIO | None = None
 ) -> logging.StreamHandler[TextIO]:
@@ -77,8 +85,8 @@ def configure_logging(
     whose stream the access line shares.
     """
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, _HANDLER_MARK, False)), None)
-    if not isinstance(handler, logging.StreamHandler):
+    handler = log_handler()
+    if handler is None:
         handler = logging.StreamHandler(stream or sys.stderr)
         setattr(handler, _HANDLER_MARK, True)
         root.addHandler(handler)
