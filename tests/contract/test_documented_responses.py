@@ -94,8 +94,7 @@ def probes(
     for parameter in parameters:
         if parameter["in"] == "query":
             yield probe(f"a bad ?{parameter['name']}", url=f"{url}?{parameter['name']}=%00%ff!!")
-    if any(p["in"] == "query" for p in parameters):
-        yield probe("an unknown query parameter", url=f"{url}?no_such_parameter=1")
+    yield probe("an unknown query parameter", url=f"{url}?no_such_parameter=1")
     for name in path_names:
         yield probe(f"a malformed {name}", url=url.replace(url.rsplit("/", 1)[-1], "not-an-id"))
     if any(p["in"] == "header" and p["name"] == "If-Match" for p in parameters):

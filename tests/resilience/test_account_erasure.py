@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -149,3 +151,68 @@ def test_auth_down_todo_keeps_serving_and_catches_up(system: System) -> None:
             lambda: db.todos.count_documents({"owner": owner}) == 0,
             seconds=ERASURE_BOUND_SECONDS + 5,
         )
+
+
+#: The README's bound for everything of an erased account, writes that raced the deletion
+#: included: the revocation feed's (30 s, todo's REVOCATION_MAX_STALENESS_SECONDS) plus leeway,
+#: a feed read and a request's budget.
+COMPLETE_ERASURE_SECONDS = 45.0
+
+
+def test_todos_created_across_the_deletion_are_erased_too(system: System, tmp_path: Any) -> None:
+    """Third audit, 1: writes with the account's token between its erasure at todo and todo's
+    next revocation poll must not survive it. Shipped poll intervals (not the tests' 1 s)."""
+    system.todo.stop()
+    todo = todo_server(
+        mongo_uri=system.db.uri,
+        db_name=TODO_DB,
+        directory=tmp_path / "todo-shipped",
+        auth_url=system.auth.url,
+        workers=WORKERS,
+        LOG_LEVEL="INFO",
+        REVOCATION_POLL_SECONDS=5.0,
+        EVENT_POLL_SECONDS=2.0,
+    ).start()
+    try:
+        username = system.register()
+        token = system.login(username)["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        owner = requests.get(f"{system.auth.url}/auth/me", headers=headers, timeout=HANG).json()[
+            "id"
+        ]
+        created: list[int] = []
+        refused = threading.Event()
+
+        def create_until_refused() -> None:
+            while not refused.is_set():
+                answer = requests.post(
+                    f"{todo.url}/todos", json={"title": "racing"}, headers=headers, timeout=HANG
+                )
+                if answer.status_code == 201:
+                    created.append(1)
+                elif answer.status_code == 401:
+                    refused.set()
+                else:
+                    raise AssertionError(answer.text)
+                time.sleep(0.05)
+
+        writer = threading.Thread(target=create_until_refused)
+        writer.start()
+        wait_until(lambda: len(created) >= 3)
+        _delete(system, username)
+        deleted_at = time.monotonic()
+        writer.join(timeout=60)
+        assert refused.is_set(), "todo never refused the deleted account's token"
+        with MongoClient(system.db.uri) as client:
+            db = client[TODO_DB]
+            wait_until(
+                lambda: db.todos.count_documents({"owner": owner}) == 0,
+                seconds=COMPLETE_ERASURE_SECONDS - (time.monotonic() - deleted_at),
+            )
+            # And nothing comes back: no write of the account is still on its way.
+            time.sleep(max(0.0, COMPLETE_ERASURE_SECONDS - (time.monotonic() - deleted_at)))
+            assert db.todos.count_documents({"owner": owner}) == 0
+            assert db.idempotency_keys.count_documents({"owner": owner}) == 0
+    finally:
+        todo.stop()
+        system.todo.start()

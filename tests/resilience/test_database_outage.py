@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -161,6 +162,56 @@ def test_database_down_then_back_under_load(system: System) -> None:
     assert system.auth.worker_pids() == auth_workers
     for log in (system.todo_log, system.auth_log):
         assert "WORKER TIMEOUT" not in log.read_text()
+    assert (
+        requests.get(
+            f"{system.todo.url}/todos/{todo_id}", headers=headers, timeout=HANG
+        ).status_code
+        == 200
+    )
+
+
+def test_a_hung_database_is_a_503_within_the_request_budget(system: System) -> None:
+    """Third audit, 12: one time budget per request, retries included (the README: 3 s)."""
+    username = system.register()
+    headers = system.bearer(username)
+    created = requests.post(
+        f"{system.todo.url}/todos", json={"title": "before"}, headers=headers, timeout=HANG
+    )
+    assert created.status_code == 201
+    todo_id = created.json()["id"]
+    assert system.db.process is not None
+    system.db.process.send_signal(signal.SIGSTOP)  # up, listening, answering nothing
+    try:
+        calls: list[tuple[str, Callable[[], requests.Response]]] = [
+            (
+                "todo read",
+                lambda: requests.get(
+                    f"{system.todo.url}/todos/{todo_id}", headers=headers, timeout=HANG
+                ),
+            ),
+            (
+                "todo write",
+                lambda: requests.post(
+                    f"{system.todo.url}/todos", json={"title": "x"}, headers=headers, timeout=HANG
+                ),
+            ),
+            (
+                "login",
+                lambda: requests.post(
+                    f"{system.auth.url}/auth/login",
+                    json={"username": username, "password": "resilience test password 42"},
+                    timeout=HANG,
+                ),
+            ),
+        ]
+        for name, call in calls:
+            answer = _answer(call)
+            assert (answer.status, answer.code) == (503, "database_unavailable"), (name, answer)
+            assert answer.retry_after is not None
+            assert answer.seconds < 3.0, f"{name}: a 503 after {answer.seconds:.1f} s"
+    finally:
+        system.db.process.send_signal(signal.SIGCONT)
+    wait_until(lambda: ready(system.todo) and ready(system.auth))
     assert (
         requests.get(
             f"{system.todo.url}/todos/{todo_id}", headers=headers, timeout=HANG

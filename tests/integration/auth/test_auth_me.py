@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
+from flask import Flask
 from flask.testing import FlaskClient
+from pymongo import MongoClient
 from tests.integration.auth.helpers import PASSWORD, bearer, login, register
 
 NEW_PASSWORD = "a much better passphrase"
+
+
+@pytest.fixture
+def db(mongo_client: MongoClient[dict[str, Any]], db_name: str) -> Any:
+    return mongo_client[db_name]
 
 
 def test_me_reads_the_account(client: FlaskClient, tokens: dict[str, Any]) -> None:
@@ -149,3 +158,71 @@ def test_delete_me_needs_the_password(
     if status == 403:
         assert response.json["code"] == "wrong_password"
     assert client.get("/auth/me", headers=headers).status_code == 200
+
+
+# --- Writes of the password hash are conditional on the hash they checked (third audit, 2) ---
+
+
+def _stale_hash(password: str) -> str:
+    """``password`` hashed with argon2 parameters other than the app's: a login rehashes it."""
+    return PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(password)
+
+
+def _while_hashing(app: Flask, meanwhile: Callable[[], None]) -> None:
+    """Run ``meanwhile`` the next time the app hashes a password, before the hash is stored:
+    a concurrent request's write landing between this request's check and its write."""
+    hasher = app.extensions["auth.passwords"]
+    original = hasher.hash
+
+    def hash_then_interfere(password: str) -> str:
+        hasher.hash = original  # once
+        hashed = original(password)
+        meanwhile()
+        return hashed
+
+    hasher.hash = hash_then_interfere
+
+
+def test_a_login_rehash_never_undoes_a_password_change_made_meanwhile(
+    app: Flask, client: FlaskClient, db: Any
+) -> None:
+    register(client)
+    db.users.update_one(
+        {"username_key": "alice"}, {"$set": {"password_hash": _stale_hash(PASSWORD)}}
+    )
+    # The owner changes the password while a login with the old one is rehashing it.
+    _while_hashing(
+        app,
+        lambda: db.users.update_one(
+            {"username_key": "alice"}, {"$set": {"password_hash": _stale_hash(NEW_PASSWORD)}}
+        ),
+    )
+    assert (
+        client.post("/auth/login", json={"username": "alice", "password": PASSWORD}).status_code
+        == 200
+    )
+    old = client.post("/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert (old.status_code, old.json["code"]) == (401, "invalid_credentials")
+    assert login(client, password=NEW_PASSWORD)["access_token"]
+
+
+def test_a_password_change_never_overwrites_a_password_set_meanwhile(
+    app: Flask, client: FlaskClient, db: Any, tokens: dict[str, Any]
+) -> None:
+    # A reset lands while the change is hashing its new password: the reset's password stays.
+    reset_password = "the password of the reset"
+    _while_hashing(
+        app,
+        lambda: db.users.update_one(
+            {"username_key": "alice"}, {"$set": {"password_hash": _stale_hash(reset_password)}}
+        ),
+    )
+    answer = change_password(client, tokens["access_token"])
+    assert answer.status_code == 409, answer.json
+    assert answer.json["code"] == "password_changed_meanwhile"
+    assert answer.mimetype == "application/problem+json"
+    assert (
+        client.post("/auth/login", json={"username": "alice", "password": NEW_PASSWORD}).status_code
+        == 401
+    )
+    assert login(client, password=reset_password)["access_token"]

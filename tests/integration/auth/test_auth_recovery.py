@@ -4,6 +4,7 @@ delivery that never holds a request up."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 from pymongo import MongoClient
@@ -19,6 +21,7 @@ from tests.integration.auth.helpers import PASSWORD, bearer, login, register
 from tests.support.mailcatcher import MailCatcher
 
 from auth_service.repositories.recovery_tokens import COLLECTION as RECOVERY_TOKENS
+from auth_service.repositories.recovery_tokens import RESET, recovery_tokens
 from auth_service.routes.recovery import RESET_ACCEPTED
 from factory_core.mail import OUTBOX, mail
 
@@ -278,23 +281,170 @@ def test_reset_requests_are_limited_per_address(
     assert answers == [202, 202, 429]
 
 
-def test_reset_requests_are_limited_per_account_from_any_address(
-    make_recovery_app: Callable[..., Flask],
+def test_one_mail_budget_per_account_whatever_name_the_requests_use(
+    make_recovery_app: Callable[..., Flask], mails: MailCatcher, db: Db
 ) -> None:
-    client = make_recovery_app(
-        PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT="2 per hour", TRUSTED_PROXY_COUNT=1
-    ).test_client()
-    answers = [
-        client.post(
+    """Third audit, 5: the username, the address (in any case) and the account id spend one
+    budget; from any client address."""
+    app = make_recovery_app(MAIL_RATE_LIMIT_PER_ACCOUNT="3 per hour", TRUSTED_PROXY_COUNT=1)
+    client = app.test_client()
+    address = _verified(client, mails, "victor")  # the verification mail: 1 of 3
+    for n, identifier in enumerate(["victor", address, address.upper(), "VICTOR", address]):
+        answer = client.post(
             "/auth/password-reset",
-            json={"identifier": "Victim@Example.org" if n % 2 else "victim@example.org"},
+            json={"identifier": identifier},
             headers={"X-Forwarded-For": f"203.0.113.{n}"},
         )
-        for n in range(3)
+        assert answer.status_code == 202, answer.json  # the same answer, budget or not
+    _settled(app, db)
+    assert [sent["Subject"] for sent in mails.inbox(address)] == [
+        "Reset your password",
+        "Reset your password",
+        "Confirm your e-mail address",
     ]
-    assert [a.status_code for a in answers] == [202, 202, 429]
-    assert answers[2].json["code"] == "rate_limited"
-    assert int(answers[2].headers["Retry-After"]) > 0
+
+
+def test_changing_the_address_spends_the_same_mail_budget(
+    make_recovery_app: Callable[..., Flask], mails: MailCatcher, db: Db
+) -> None:
+    """Third audit, 3: PATCH /auth/me mails a link, so it spends the account's budget."""
+    app = make_recovery_app(MAIL_RATE_LIMIT_PER_ACCOUNT="2 per hour")
+    client = app.test_client()
+    first, second, third = _address(), _address(), _address()
+    register(client, "wendy", email=first)  # 1 of 2
+    headers = bearer(login(client, "wendy")["access_token"])
+    assert client.patch("/auth/me", json={"email": second}, headers=headers).status_code == 200
+    refused = client.patch("/auth/me", json={"email": third}, headers=headers)
+    assert (refused.status_code, refused.json["code"]) == (429, "rate_limited")
+    assert int(refused.headers["Retry-After"]) > 0
+    assert client.get("/auth/me", headers=headers).json["email"] == second  # nothing changed
+    again = client.post("/auth/me/email/verification", headers=headers)  # the resend too
+    assert (again.status_code, again.json["code"]) == (429, "rate_limited")
+    _settled(app, db)
+    assert [len(mails.inbox(address)) for address in (first, second, third)] == [1, 1, 0]
+
+
+def test_the_same_address_again_sends_nothing_and_spends_nothing(
+    make_recovery_app: Callable[..., Flask], mails: MailCatcher, db: Db
+) -> None:
+    app = make_recovery_app(MAIL_RATE_LIMIT_PER_ACCOUNT="2 per hour")
+    client = app.test_client()
+    address = _address()
+    register(client, "xena", email=address)
+    headers = bearer(login(client, "xena")["access_token"])
+    for _ in range(3):
+        same = client.patch("/auth/me", json={"email": address}, headers=headers)
+        assert (same.status_code, same.json["email"]) == (200, address)
+    assert client.post("/auth/me/email/verification", headers=headers).status_code == 202
+    _settled(app, db)
+    assert len(mails.inbox(address)) == 2  # registration and the resend only
+
+
+@pytest.mark.parametrize("new_address", ["other", None])
+def test_changing_or_removing_the_address_voids_the_reset_links_sent_to_it(
+    client: FlaskClient, mails: MailCatcher, new_address: str | None
+) -> None:
+    """Third audit, 4: a link mailed to an address is bound to it."""
+    address = _verified(client, mails, "yara")
+    link = _reset_link(client, mails, "yara", address)
+    headers = bearer(login(client, "yara")["access_token"])
+    changed = client.patch(
+        "/auth/me", json={"email": _address() if new_address else None}, headers=headers
+    )
+    assert changed.status_code == 200
+    checked = client.get(_path(link))
+    assert (checked.status_code, checked.json["code"]) == (400, "invalid_token")
+    used = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": NEW_PASSWORD}
+    )
+    assert (used.status_code, used.json["code"]) == (400, "invalid_token")
+    assert login(client, "yara")["access_token"]  # the password did not change
+
+
+def test_issuing_links_concurrently_leaves_only_one_that_works(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Third audit, 6: "only the newest link works" holds under concurrency."""
+    user = register(client, "zack")
+    issuers = 6
+    for _ in range(10):
+        barrier = threading.Barrier(issuers)
+        issued: list[str] = []
+
+        def issue(barrier: threading.Barrier = barrier, issued: list[str] = issued) -> None:
+            with app.app_context():
+                barrier.wait()
+                issued.append(
+                    recovery_tokens.issue(
+                        purpose=RESET,
+                        user_id=ObjectId(user["id"]),
+                        binding="b",
+                        ttl=timedelta(minutes=5),
+                    )
+                )
+
+        threads = [threading.Thread(target=issue) for _ in range(issuers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with app.app_context():
+            working = [t for t in issued if recovery_tokens.peek(purpose=RESET, token=t)]
+        assert len(working) == 1, f"{len(working)} of {issuers} concurrent links work"
+
+
+def test_checking_a_reset_link_applies_the_rules_its_use_applies(
+    client: FlaskClient, mails: MailCatcher, db: Db
+) -> None:
+    """Third audit, 7: GET says valid only when POST would accept the link."""
+    address = _verified(client, mails, "abel")
+    link = _reset_link(client, mails, "abel", address)
+    fresh = login(client, "abel")["access_token"]
+    assert (
+        client.post(
+            "/auth/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers=bearer(fresh),
+        ).status_code
+        == 204
+    )
+    checked = client.get(_path(link))
+    assert (checked.status_code, checked.json["code"]) == (400, "invalid_token")
+
+    address = _verified(client, mails, "beth")
+    link = _reset_link(client, mails, "beth", address)
+    db["users"].update_one({"username_key": "beth"}, {"$set": {"disabled": True}})
+    checked = client.get(_path(link))
+    assert (checked.status_code, checked.json["code"]) == (400, "invalid_token")
+
+
+def test_no_verification_mail_and_no_verification_for_a_disabled_account(
+    make_recovery_app: Callable[..., Flask], mails: MailCatcher, db: Db
+) -> None:
+    """Third audit, 8: neither rendered nor honoured for a disabled or deleting account."""
+    quiet = make_recovery_app()
+    mail.outbox(quiet).stop()  # this app records the mail; another one sends it
+    client = quiet.test_client()
+    address = _address()
+    register(client, "cleo", email=address)
+    db["users"].update_one({"username_key": "cleo"}, {"$set": {"disabled": True}})
+    _settled(make_recovery_app(), db)
+    assert mails.inbox(address) == []
+
+    address = _address()
+    register(client, "dora", email=address)
+    _settled(make_recovery_app(), db)
+    [sent] = mails.wait_for(address)
+    for flag in ({"disabled": True}, {"deleting": True}):
+        db["users"].update_one({"username_key": "dora"}, {"$set": flag})
+        answer = client.get(_path(mails.link(sent)))
+        assert (answer.status_code, answer.json["code"]) == (400, "invalid_token")
+        db["users"].update_one(
+            {"username_key": "dora"}, {"$set": {"disabled": False}, "$unset": {"deleting": ""}}
+        )
+    stored = db["users"].find_one({"username_key": "dora"})
+    assert stored is not None
+    assert stored["email_verified_at"] is None
 
 
 def test_a_mail_server_that_is_down_delays_the_mail_not_the_request(

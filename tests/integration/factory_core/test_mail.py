@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,7 +30,7 @@ from tests.support.sample import create_sample
 from factory_core.mail import OUTBOX, MailSettings, mail, mail_problems, message
 
 
-def _render(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
+def _render(payload: Mapping[str, Any], *, attempt: int) -> Iterable[EmailMessage]:
     yield message(to=payload["to"], subject="Hello", text=f"Hello {payload['to']}")
 
 
@@ -201,3 +203,134 @@ def _until(condition: Callable[[], bool], within: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not within 15 s"
         time.sleep(0.1)
+
+
+class SlowRelay:
+    """An SMTP server that answers every line after ``delay`` seconds (a slow relay), and MAIL
+    FROM with ``mail_reply``; it records when each client connected and hung up."""
+
+    def __init__(self, delay: float, mail_reply: str = "250 OK") -> None:
+        self.delay = delay
+        self.mail_reply = mail_reply
+        self.sessions: list[tuple[float, float]] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def settings(self) -> dict[str, Any]:
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port, "MAIL_SECURITY": "none"}
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        started = time.monotonic()
+        with connection, connection.makefile("rb") as lines:
+            try:
+                self._say(connection, "220 slow relay")
+                in_data = False
+                for raw in lines:
+                    line = raw.decode(errors="replace").strip().upper()
+                    if in_data:
+                        if line == ".":
+                            in_data = False
+                            self._say(connection, "250 queued")
+                        continue
+                    if line.startswith("EHLO"):
+                        self._say(connection, "250-slow relay\r\n250 8BITMIME")
+                    elif line.startswith("MAIL"):
+                        self._say(connection, self.mail_reply)
+                    elif line == "DATA":
+                        in_data = True
+                        self._say(connection, "354 go on")
+                    elif line == "QUIT":
+                        self._say(connection, "221 bye")
+                        break
+                    else:
+                        self._say(connection, "250 OK")
+            except OSError:
+                pass
+        self.sessions.append((started, time.monotonic()))
+
+    def _say(self, connection: socket.socket, reply: str) -> None:
+        time.sleep(self.delay)
+        connection.sendall(reply.encode() + b"\r\n")
+
+    def close(self) -> None:
+        self._closed.set()
+        self._server.close()
+
+
+@pytest.fixture
+def slow_relay() -> Iterator[Callable[..., SlowRelay]]:
+    relays: list[SlowRelay] = []
+
+    def make(delay: float, **options: Any) -> SlowRelay:
+        relays.append(SlowRelay(delay, **options))
+        return relays[-1]
+
+    yield make
+    for relay in relays:
+        relay.close()
+
+
+def test_one_smtp_conversation_ends_within_mail_timeout_seconds(
+    make_mail_app: Callable[..., Flask], slow_relay: Callable[..., SlowRelay]
+) -> None:
+    """MAIL_TIMEOUT_SECONDS bounds the whole conversation, not each line of it: a relay that
+    answers every line just in time must not hold a delivery (and its lease) for ever."""
+    relay = slow_relay(0.4)  # each line in time for a 1 s timeout; ~8 lines in all
+    app = make_mail_app(**relay.settings(), MAIL_TIMEOUT_SECONDS=1.0, MAIL_RETRY_SECONDS=60)
+    _send(app, _address())
+    _until(lambda: bool(relay.sessions))
+    started, ended = relay.sessions[0]
+    assert ended - started < 2.0, f"one conversation lasted {ended - started:.1f} s"
+
+
+def test_the_lease_outlasts_the_whole_delivery(
+    make_mail_app: Callable[..., Flask],
+    slow_relay: Callable[..., SlowRelay],
+    mongo_client: MongoClient[dict[str, Any]],
+    db_name: str,
+) -> None:
+    """Third audit, 9: no other worker may take an entry while its delivery can still run."""
+    relay = slow_relay(0.3)
+    app = make_mail_app(**relay.settings(), MAIL_TIMEOUT_SECONDS=120.0)
+    _send(app, _address())
+    outbox = mongo_client[db_name][OUTBOX]
+    _until(lambda: (outbox.find_one() or {}).get("owner") is not None)  # being delivered
+    entry = outbox.find_one()
+    assert entry is not None
+    assert entry["lease_until"] - datetime.now(UTC) > timedelta(seconds=115)
+
+
+def test_a_sender_that_lost_its_lease_leaves_the_entry_to_its_new_holder(
+    make_mail_app: Callable[..., Flask],
+    slow_relay: Callable[..., SlowRelay],
+    mongo_client: MongoClient[dict[str, Any]],
+    db_name: str,
+) -> None:
+    """Third audit, 9: only the holder of a lease releases or reschedules the entry."""
+    relay = slow_relay(0.3, mail_reply="451 try again later")
+    app = make_mail_app(**relay.settings())
+    _send(app, _address())
+    outbox = mongo_client[db_name][OUTBOX]
+    _until(lambda: (outbox.find_one() or {}).get("owner") is not None)
+    # Another worker has taken the entry over meanwhile (the first one's lease ran out).
+    theirs = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
+    outbox.update_one({}, {"$set": {"owner": "another worker", "lease_until": theirs}})
+    _until(lambda: bool(relay.sessions))  # the first sender's delivery failed
+    time.sleep(0.5)
+    entry = outbox.find_one()
+    assert entry is not None
+    assert (entry["owner"], entry["lease_until"], entry["attempts"]) == (
+        "another worker",
+        theirs,
+        0,
+    )

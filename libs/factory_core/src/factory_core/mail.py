@@ -8,14 +8,23 @@ SMTP. A slow or down mail server never slows or fails a request: a failed delive
 with a doubling delay until MAIL_GIVE_UP_SECONDS have passed, then dropped with an error in
 the log. Delivery is at least once (a crash after a delivery and before the entry is removed
 sends it again), and a renderer may return no message at all (an unknown account).
+
+The lease outlives the delivery it guards: one SMTP conversation ends within
+MAIL_TIMEOUT_SECONDS, whatever the server does (a watchdog hangs up on it then), and the lease
+is that plus a margin for rendering. Only the holder of an entry's lease removes or
+reschedules it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import smtplib
+import socket
 import ssl
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,8 +49,12 @@ EXTENSION_KEY = "factory_core.mail"
 OUTBOX = "mail_outbox"
 SECURITY_MODES = ("starttls", "tls", "none")
 
-#: What a renderer gets (the entry's payload) and gives (the messages to send, maybe none).
-Renderer = Callable[[Mapping[str, Any]], Iterable[EmailMessage]]
+#: What a renderer gets (the entry's payload; ``attempt``: 0 at the first delivery attempt)
+#: and gives (the messages to send, maybe none).
+Renderer = Callable[..., Iterable[EmailMessage]]
+#: A lease covers one conversation (MAIL_TIMEOUT_SECONDS) plus this, for rendering (a few
+#: database operations, each bounded by MONGO_TIMEOUT_MS) and the writes around it.
+_LEASE_MARGIN = timedelta(seconds=60)
 
 
 class MailSettings(Settings):
@@ -60,7 +73,8 @@ class MailSettings(Settings):
     MAIL_PASSWORD_FILE = ""
     #: The From address, e.g. "Example <no-reply@example.com>".
     MAIL_SENDER = ""
-    #: Timeout of one SMTP conversation.
+    #: The longest one SMTP conversation (every message of one entry) may last; then it is
+    #: cut and retried later.
     MAIL_TIMEOUT_SECONDS = 10.0
     #: The first retry's delay after a failed delivery; it doubles up to 10 minutes.
     MAIL_RETRY_SECONDS = 5.0
@@ -106,20 +120,37 @@ class _Smtp:
         )
 
     def deliver(self, messages: list[EmailMessage]) -> None:
-        """Send ``messages`` in one SMTP session; any failure raises (the entry is retried)."""
+        """Send ``messages`` in one SMTP session, within ``timeout`` in all: past it, a watchdog
+        hangs up on a server that answers each line just in time. Any failure raises (the entry
+        is retried)."""
+        started = time.monotonic()
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.security == "tls":
             smtp = smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
-        with smtp:
-            if self.security == "starttls":
-                smtp.starttls(context=context)
-            if self.username:
-                smtp.login(self.username, self.password)
-            for message in messages:
-                smtp.send_message(message)
+        remaining = max(0.0, self.timeout - (time.monotonic() - started))
+        watchdog = threading.Timer(remaining, _hang_up, args=(smtp,))
+        watchdog.start()
+        try:
+            with smtp:
+                if self.security == "starttls":
+                    smtp.starttls(context=context)
+                if self.username:
+                    smtp.login(self.username, self.password)
+                for message in messages:
+                    smtp.send_message(message)
+        finally:
+            watchdog.cancel()
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """End a conversation past its time: its blocked read returns (SMTPServerDisconnected)."""
+    connection = smtp.sock
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
 
 
 def message(*, to: str, subject: str, text: str) -> EmailMessage:
@@ -179,53 +210,67 @@ class Outbox(PerProcessLoop):
         with self.app.app_context():
             config = self.app.config
             now = datetime.now(UTC)
-            entry = mongo.collection(OUTBOX).find_one_and_update(
+            lease = timedelta(seconds=float(config["MAIL_TIMEOUT_SECONDS"])) + _LEASE_MARGIN
+            outbox = mongo.collection(OUTBOX)
+            entry = outbox.find_one_and_update(
                 {"due_at": {"$lte": now}, "lease_until": {"$lte": now}},
-                {"$set": {"lease_until": now + timedelta(seconds=60), "owner": self.owner}},
+                {"$set": {"lease_until": now + lease, "owner": self.owner}},
                 sort=[("due_at", ASCENDING)],
                 return_document=ReturnDocument.AFTER,
             )
             if entry is None:
                 return False
+            mine = {"_id": entry["_id"], "owner": self.owner}
             if not config["MAIL_SERVER"]:
                 logger.warning("mail: no MAIL_SERVER; a %s message was not sent", entry["kind"])
-                mongo.collection(OUTBOX).delete_one({"_id": entry["_id"]})
+                outbox.delete_one(mine)
                 return True
             try:
-                messages = list(self.renderers[entry["kind"]](entry["payload"]))
+                render = self.renderers[entry["kind"]]
+                messages = list(render(entry["payload"], attempt=entry["attempts"]))
                 if messages:
                     _Smtp.from_config(config).deliver(messages)
             except (OSError, smtplib.SMTPException) as error:
-                self._retry_or_drop(entry, now, error)
+                self._retry_or_drop(entry, mine, now, error)
             except Exception:  # a renderer's bug: keep it, retried later like a failure
                 logger.exception("mail: rendering a %s message failed", entry["kind"])
-                self._retry_or_drop(entry, now, None)
+                self._retry_or_drop(entry, mine, now, None)
             else:
-                mongo.collection(OUTBOX).delete_one({"_id": entry["_id"], "owner": self.owner})
+                outbox.delete_one(mine)
             return True
 
     def _retry_or_drop(
-        self, entry: Mapping[str, Any], now: datetime, error: Exception | None
+        self,
+        entry: Mapping[str, Any],
+        mine: Mapping[str, Any],
+        now: datetime,
+        error: Exception | None,
     ) -> None:
+        """Reschedule the entry, or drop it after MAIL_GIVE_UP_SECONDS; only while this sender
+        still holds its lease (another may have taken it over)."""
         config = self.app.config
+        outbox = mongo.collection(OUTBOX)
         created = entry["created_at"].replace(tzinfo=UTC)
         if now - created > timedelta(seconds=float(config["MAIL_GIVE_UP_SECONDS"])):
-            logger.error(
-                "mail: gave up on a %s message after %s attempts",
-                entry["kind"],
-                entry["attempts"] + 1,
-            )
-            mongo.collection(OUTBOX).delete_one({"_id": entry["_id"]})
+            if outbox.delete_one(mine).deleted_count:
+                logger.error(
+                    "mail: gave up on a %s message after %s attempts",
+                    entry["kind"],
+                    entry["attempts"] + 1,
+                )
             return
         delay = min(600.0, float(config["MAIL_RETRY_SECONDS"]) * 2 ** entry["attempts"])
-        logger.warning("mail: delivery failed (%s); retrying in %.0f s", error, delay)
-        mongo.collection(OUTBOX).update_one(
-            {"_id": entry["_id"]},
+        rescheduled = outbox.update_one(
+            mine,
             {
                 "$set": {"due_at": now + timedelta(seconds=delay), "lease_until": now},
                 "$inc": {"attempts": 1},
             },
         )
+        if rescheduled.matched_count:
+            logger.warning("mail: delivery failed (%s); retrying in %.0f s", error, delay)
+        else:
+            logger.warning("mail: delivery failed (%s); another sender holds it now", error)
 
 
 class Mail:

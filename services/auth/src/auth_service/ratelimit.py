@@ -126,9 +126,18 @@ class RateLimits:
 
     def hit(self, action: str, **scopes: str) -> None:
         """Count one attempt per scope (e.g. ``address=...``); 429 once any limit is exhausted."""
+        retry_after = self.spend(action, **scopes)
+        if retry_after is not None:
+            raise Problem(
+                429, "Too many attempts. Retry later.", code="rate_limited", retry_after=retry_after
+            )
+
+    def spend(self, action: str, **scopes: str) -> int | None:
+        """Count one attempt per scope; None if every limit allowed it, else the seconds until
+        one would (for a caller that must not answer 429, such as the mail sender)."""
         config = current_app.config
         if not config["RATE_LIMITS_ENABLED"]:
-            return
+            return None
         limiter: MovingWindowRateLimiter = current_app.extensions[EXTENSION_KEY]
         for scope, identifier in scopes.items():
             key = address_key(identifier) if scope == "address" else identifier
@@ -136,12 +145,8 @@ class RateLimits:
                 if limiter.hit(item, "auth", action, scope, key):
                     continue
                 stats = limiter.get_window_stats(item, "auth", action, scope, key)
-                raise Problem(
-                    429,
-                    "Too many attempts. Retry later.",
-                    code="rate_limited",
-                    retry_after=max(1, math.ceil(stats.reset_time - time.time())),
-                )
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
 
 
 rate_limits = RateLimits()

@@ -2,13 +2,17 @@
 request) and what its tokens do.
 
 A reset request records only what was asked (the same insert for an account that exists and
-for one that does not); the sender then looks the account up and, if its address is verified,
-makes a reset token and mails the link. The token is bound to the account's password hash at
-that moment: a password change since voids it.
+for one that does not); the sender then looks the account up and, if its address is verified
+and the account's mail budget allows, makes a reset token and mails the link. The token is
+bound to the account's password hash and address at that moment: changing either voids it.
+Every mail to an account spends one budget (MAIL_RATE_LIMIT_PER_ACCOUNT), counted by the
+account whatever name the request used: in the request when the caller is the account (429),
+in the sender for a reset (silently: a reset request's answer never depends on the account).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from email.message import EmailMessage
@@ -17,16 +21,19 @@ from typing import Any
 from flask import current_app
 
 from auth_service.passwords import passwords
+from auth_service.ratelimit import rate_limits
 from auth_service.repositories import users
 from auth_service.repositories.recovery_tokens import (
     RESET,
     VERIFY_EMAIL,
-    credential_binding,
     recovery_tokens,
+    reset_binding,
 )
 from auth_service.tokens import revoke_all
 from factory_core import Problem
 from factory_core.mail import mail, message
+
+logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
@@ -37,53 +44,81 @@ def enabled() -> None:
         raise Problem(404, "Account recovery is not enabled here.", code="not_enabled")
 
 
-def request_verification(user: Document) -> None:
-    """Mail a verification link to the account's address (if it has one, not yet verified)."""
-    config = current_app.config
-    if (
-        config["ACCOUNT_RECOVERY_ENABLED"]
+def wants_verification(user: Document) -> bool:
+    """Whether a verification link would be mailed to the account's address now."""
+    return bool(
+        current_app.config["ACCOUNT_RECOVERY_ENABLED"]
         and user.get("email")
         and not user.get("email_verified_at")
-    ):
-        mail.send_later(VERIFY_EMAIL, user_id=str(user["_id"]), email=user["email"])
+    )
+
+
+def spend_mail_budget(user_id: Any) -> None:
+    """Count one mail to the account; 429 (nothing sent, nothing changed) past its budget."""
+    rate_limits.hit("mail", account=str(user_id))
+
+
+def mail_verification(user: Document) -> None:
+    """Mail a verification link to the account's address (the budget already spent)."""
+    mail.send_later(VERIFY_EMAIL, user_id=str(user["_id"]), email=user["email"])
+
+
+def request_verification(user: Document) -> None:
+    """Mail a verification link to the account's address, if it has one not yet verified."""
+    if wants_verification(user):
+        spend_mail_budget(user["_id"])
+        mail_verification(user)
 
 
 def request_reset(identifier: str) -> None:
     mail.send_later(RESET, identifier=identifier)
 
 
+def _can_reset(user: Document | None, record: Document | None) -> bool:
+    """The rules a reset token must meet, for its check and for its use alike: an active
+    account whose password and verified address are still those the link was mailed for."""
+    return (
+        user is not None
+        and record is not None
+        and not user["disabled"]
+        and not user.get("deleting")
+        and user.get("email_verified_at") is not None
+        and record["binding"] == reset_binding(user)
+    )
+
+
+def _reset_account(record: Document | None) -> Document | None:
+    user = users.find_by_id(user_id=str(record["user_id"])) if record else None
+    return user if _can_reset(user, record) else None
+
+
 def reset_password(token: str, new_password: str) -> None:
     """Set the password of the token's account and end every session of it; 400 if the
-    token is unknown, used, expired, or older than the account's last password change."""
-    record = recovery_tokens.consume(purpose=RESET, token=token)
-    user = users.find_by_id(user_id=str(record["user_id"])) if record else None
-    if (
-        record is None
-        or user is None
-        or user["disabled"]
-        or user.get("deleting")
-        or record["binding"] != credential_binding(user["password_hash"])
-    ):
+    token is unknown, used, expired, or its account's password or address changed since."""
+    user = _reset_account(recovery_tokens.consume(purpose=RESET, token=token))
+    if user is None:
         raise _invalid_token()
-    users.set_password_hash(
+    if not users.replace_password_hash(
         user_id=user["_id"],
+        checked_hash=user["password_hash"],
         password_hash=passwords.hash(new_password),
         token_version=revoke_all(user),
-    )
+    ):
+        raise _invalid_token()  # the password changed since the check: the link is void
     recovery_tokens.revoke(purpose=RESET, user_id=user["_id"])
 
 
 def check_reset_token(token: str) -> Document:
-    """The token's expiry if it would work now (it stays usable); else 400."""
+    """The token's expiry if using it would work now (it stays usable); else 400."""
     record = recovery_tokens.peek(purpose=RESET, token=token)
-    if record is None:
+    if record is None or _reset_account(record) is None:
         raise _invalid_token()
     return {"valid": True, "expires_at": record["expires_at"]}
 
 
 def verify_email(token: str) -> Document:
-    """Mark the address the token was sent to as verified; 400 if the token does not work or
-    the account has another address since."""
+    """Mark the address the token was sent to as verified; 400 if the token does not work,
+    the account is disabled or being deleted, or has another address since."""
     record = recovery_tokens.consume(purpose=VERIFY_EMAIL, token=token)
     user = (
         users.mark_email_verified(user_id=record["user_id"], email=record["binding"])
@@ -113,14 +148,18 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} minutes" if minutes < 120 else f"{round(minutes / 60)} hours"
 
 
-def render_reset(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
-    """The reset mail of each account the request named, whose address is verified."""
+def render_reset(payload: Mapping[str, Any], *, attempt: int) -> Iterable[EmailMessage]:
+    """The reset mail of each account the request named, whose address is verified and whose
+    mail budget allows it (spent once per request, not per delivery attempt)."""
     ttl = float(current_app.config["PASSWORD_RESET_TTL_SECONDS"])
     for user in users.find_for_recovery(identifier=str(payload["identifier"])):
+        if attempt == 0 and rate_limits.spend("mail", account=str(user["_id"])) is not None:
+            logger.info("mail: no reset mail to account %s: its mail budget is spent", user["_id"])
+            continue
         token = recovery_tokens.issue(
             purpose=RESET,
             user_id=user["_id"],
-            binding=credential_binding(user["password_hash"]),
+            binding=reset_binding(user),
             ttl=timedelta(seconds=ttl),
         )
         yield message(
@@ -136,10 +175,17 @@ def render_reset(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
         )
 
 
-def render_verification(payload: Mapping[str, Any]) -> Iterable[EmailMessage]:
-    """The verification mail, if the account still has this address, unverified."""
+def render_verification(payload: Mapping[str, Any], *, attempt: int) -> Iterable[EmailMessage]:
+    """The verification mail, if the account is active and still has this address, unverified
+    (its budget was spent by the request)."""
     user = users.find_by_id(user_id=str(payload["user_id"]))
-    if user is None or user.get("email") != payload["email"] or user.get("email_verified_at"):
+    if (
+        user is None
+        or user["disabled"]
+        or user.get("deleting")
+        or user.get("email") != payload["email"]
+        or user.get("email_verified_at")
+    ):
         return
     ttl = float(current_app.config["EMAIL_VERIFICATION_TTL_SECONDS"])
     token = recovery_tokens.issue(

@@ -88,9 +88,11 @@ class AuthSettings(MailSettings):
     PASSWORD_RESET_URL = "{public_url}/auth/password-reset/confirm?token={token}"  # noqa: S105
     EMAIL_VERIFICATION_TTL_SECONDS = 24 * 3600
     PASSWORD_RESET_TTL_SECONDS = 30 * 60
-    #: Reset requests per client address, and per account (the username or e-mail asked for).
+    #: Reset requests per client address.
     PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = "5 per minute;50 per day"  # noqa: S105
-    PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT = "3 per hour;10 per day"  # noqa: S105
+    #: Mails to one account (verification and reset links), whatever path sends them and
+    #: whatever name (username, address) a request used: counted by the account.
+    MAIL_RATE_LIMIT_PER_ACCOUNT = "3 per hour;10 per day"
     #: Uses of a reset or verification token (valid or not) per client address.
     RECOVERY_TOKEN_RATE_LIMIT_PER_ADDRESS = "20 per minute;200 per day"  # noqa: S105
 

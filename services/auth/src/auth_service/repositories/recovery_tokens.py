@@ -1,8 +1,10 @@
 """RecoveryTokenRepository: single-use reset and verification tokens, stored hashed.
 
 A token is 256 random bits given only to the mail that carries it; the collection keeps its
-SHA-256 (a database reader cannot use what it finds), what it is bound to (the password hash
-it may replace, or the address it verifies) and when it expires (a TTL index removes it).
+SHA-256 (a database reader cannot use what it finds), what it is bound to (the password and
+address a reset may replace, or the address a verification confirms) and when it expires (a
+TTL index removes it). An account has at most one token per purpose: its document's ``_id``
+is (purpose, account), so issuing one replaces the last in one write.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bson import ObjectId
 from flask import Flask
 from pymongo import IndexModel
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from factory_core import mongo
 
@@ -30,9 +33,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def credential_binding(password_hash: str) -> str:
-    """What binds a reset token to the password it may replace: a changed password voids it."""
-    return _digest(password_hash)
+def reset_binding(user: Document) -> str:
+    """What a reset token is bound to: the password it may replace and the address it was
+    mailed to. Changing either voids it."""
+    return _digest(f"{user['password_hash']}\0{user.get('email') or ''}")
 
 
 class RecoveryTokenRepository:
@@ -44,22 +48,25 @@ class RecoveryTokenRepository:
     def declare_indexes(app: Flask) -> None:
         mongo.declare_expiring(app, COLLECTION, "expires_at")
         mongo.declare_indexes(
-            app, COLLECTION, [IndexModel([("user_id", 1), ("purpose", 1)], name="user_purpose")]
+            app, COLLECTION, [IndexModel([("digest", 1)], unique=True, sparse=True, name="digest")]
         )
 
     def issue(self, *, purpose: str, user_id: ObjectId, binding: str, ttl: timedelta) -> str:
-        """A new token for ``purpose``; the account's earlier ones for it stop working."""
-        self._tokens.delete_many({"user_id": user_id, "purpose": purpose})
+        """A new token for ``purpose``; the account's earlier one for it stops working (one
+        replace: of tokens issued at once, only the last written works)."""
         token = secrets.token_urlsafe(32)
-        self._tokens.insert_one(
-            {
-                "_id": _digest(token),
-                "purpose": purpose,
-                "user_id": user_id,
-                "binding": binding,
-                "expires_at": datetime.now(UTC) + ttl,
-            }
-        )
+        record = {
+            "digest": _digest(token),
+            "purpose": purpose,
+            "user_id": user_id,
+            "binding": binding,
+            "expires_at": datetime.now(UTC) + ttl,
+        }
+        selector = {"_id": f"{purpose}:{user_id}"}
+        try:
+            self._tokens.replace_one(selector, record, upsert=True)
+        except DuplicateKeyError:  # a concurrent upsert inserted it first: replace that one
+            self._tokens.replace_one(selector, record)
         return token
 
     def peek(self, *, purpose: str, token: str) -> Document | None:
@@ -71,12 +78,16 @@ class RecoveryTokenRepository:
         return self._tokens.find_one_and_delete(self._valid(purpose, token))
 
     def revoke(self, *, purpose: str, user_id: ObjectId) -> None:
-        self._tokens.delete_many({"user_id": user_id, "purpose": purpose})
+        self._tokens.delete_one({"_id": f"{purpose}:{user_id}"})
 
     @staticmethod
     def _valid(purpose: str, token: str) -> Document:
         # The TTL monitor runs once a minute: expiry is checked here, not left to it.
-        return {"_id": _digest(token), "purpose": purpose, "expires_at": {"$gt": datetime.now(UTC)}}
+        return {
+            "digest": _digest(token),
+            "purpose": purpose,
+            "expires_at": {"$gt": datetime.now(UTC)},
+        }
 
 
 recovery_tokens = RecoveryTokenRepository()

@@ -104,22 +104,31 @@ class UserRepository:
     def find_by_username(self, *, username: str) -> Document | None:
         return self._users.find_one({"username_key": username_key(username)})
 
-    def set_password_hash(
-        self, *, user_id: ObjectId, password_hash: str, token_version: int | None = None
-    ) -> None:
-        """Store a new hash; with ``token_version`` (a password change), raise the account's
-        token version in the same update, so that no request sees one without the other."""
+    def replace_password_hash(
+        self,
+        *,
+        user_id: ObjectId,
+        checked_hash: str,
+        password_hash: str,
+        token_version: int | None = None,
+    ) -> bool:
+        """Store a new hash if the account's hash is still ``checked_hash`` (the one the caller
+        verified); whether it was. A change made meanwhile (a reset, another change) is never
+        undone. With ``token_version`` (a password change), raise the account's token version
+        in the same update, so that no request sees one without the other."""
         update: Document = {
             "$set": {"password_hash": password_hash, "updated_at": datetime.now(UTC)}
         }
         if token_version is not None:
             update["$max"] = {"token_version": token_version}
-        self._users.update_one({"_id": user_id}, update)
+        replaced = self._users.update_one({"_id": user_id, "password_hash": checked_hash}, update)
+        return replaced.matched_count == 1
 
     def update_email(self, *, user_id: ObjectId, email: str | None) -> Document | None:
-        """Set the address; a new one is unverified until its owner follows the link (the
-        same one again keeps its verification)."""
-        changed = self._users.find_one_and_update(
+        """Set a different address; a new one is unverified until its owner follows the link.
+        The account as it is after the change; None if the address was already ``email`` or
+        the account is gone (then nothing changed)."""
+        return self._users.find_one_and_update(
             {"_id": user_id, "email": {"$ne": email}},
             {
                 "$set": {
@@ -131,12 +140,12 @@ class UserRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
-        return changed or self._users.find_one({"_id": user_id})
 
     def mark_email_verified(self, *, user_id: ObjectId, email: str) -> Document | None:
-        """Verified, if the account still has this address (not one changed since)."""
+        """Verified, if the account still has this address (not one changed since) and is
+        active (not disabled, not being deleted)."""
         return self._users.find_one_and_update(
-            {"_id": user_id, "email": email},
+            {"_id": user_id, "email": email, "disabled": False, "deleting": {"$exists": False}},
             {"$set": {"email_verified_at": datetime.now(UTC), "updated_at": datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )

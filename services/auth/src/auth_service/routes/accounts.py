@@ -75,8 +75,11 @@ class Login(MethodView):
                 "Invalid username or password.", code="invalid_credentials", error=None
             )
         if passwords.needs_rehash(user["password_hash"]):
-            users.set_password_hash(
-                user_id=user["_id"], password_hash=passwords.hash(data["password"])
+            # Only over the hash just checked: a password changed meanwhile stays changed.
+            users.replace_password_hash(
+                user_id=user["_id"],
+                checked_hash=user["password_hash"],
+                password_hash=passwords.hash(data["password"]),
             )
         rate_limits.trusted.remember(
             username_key=key,

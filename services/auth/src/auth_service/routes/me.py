@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -11,7 +11,6 @@ from auth_service import recovery
 from auth_service.account_events import delete_account
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.recovery import request_verification
 from auth_service.repositories import users
 from auth_service.schemas import (
     AcceptedSchema,
@@ -40,14 +39,24 @@ class Me(MethodView):
     @authenticated(blp)
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema())
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def patch(self, data: Document) -> Document:
         """Change the account's email address (null removes it); a new one gets a
         verification link"""
-        user = users.update_email(user_id=current_account()["_id"], email=data["email"])
-        if user is None:  # deleted since the token was checked
-            raise Problem(404, "The account no longer exists.", code="not_found")
-        request_verification(user)
-        return user
+        user: Document = current_account()
+        email = data["email"]
+        if email == user.get("email"):
+            return user  # nothing changes, nothing is mailed
+        mails = recovery.wants_verification({**user, "email": email, "email_verified_at": None})
+        if mails:
+            recovery.spend_mail_budget(user["_id"])  # 429 before anything changes
+        changed = users.update_email(user_id=user["_id"], email=email)
+        if changed is None:  # the same address meanwhile, or the account deleted since
+            return users.find_by_id(user_id=str(user["_id"])) or _gone()
+        if mails:
+            recovery.mail_verification(changed)
+        return changed
 
     @authenticated(blp, fresh=True)
     @blp.arguments(AccountDeletionSchema())
@@ -77,7 +86,6 @@ class MyEmailVerification(MethodView):
             raise Problem(409, "The account has no e-mail address.", code="no_email")
         if user.get("email_verified_at"):
             raise Problem(409, "The address is already verified.", code="already_verified")
-        rate_limits.hit("password_reset", account=str(user["_id"]))
         recovery.request_verification(user)
         return {"detail": f"A verification link is on its way to {user['email']}."}
 
@@ -88,15 +96,28 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeSchema())
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
         user: Document = current_account()
         _check_password(user, data["current_password"])
         new_hash = passwords.hash(data["new_password"])
-        users.set_password_hash(
-            user_id=user["_id"], password_hash=new_hash, token_version=revoke_all(user)
-        )
+        if not users.replace_password_hash(
+            user_id=user["_id"],
+            checked_hash=user["password_hash"],
+            password_hash=new_hash,
+            token_version=revoke_all(user),
+        ):
+            raise Problem(
+                409,
+                "The password was changed meanwhile (a reset, another session). Log in again.",
+                code="password_changed_meanwhile",
+            )
+
+
+def _gone() -> NoReturn:
+    raise Problem(404, "The account no longer exists.", code="not_found")
 
 
 def _check_password(user: Document, password: str) -> None:

@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 
 from auth_service import recovery
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories.users import email_key, username_key
 from auth_service.routes.access import NO_STORE, client_address
 from auth_service.schemas import (
     AcceptedSchema,
@@ -60,10 +59,6 @@ def _spends_a_link_token(view: View) -> View:
     return documented  # type: ignore[return-value]
 
 
-def _account_key(identifier: str) -> str:
-    return f"email:{email_key(identifier)}" if "@" in identifier else username_key(identifier)
-
-
 @blp.route("/password-reset")
 class PasswordResetRequest(MethodView):
     @blp.arguments(PasswordResetRequestSchema())
@@ -74,11 +69,8 @@ class PasswordResetRequest(MethodView):
     def post(self, data: Document) -> Document:
         """Ask for a reset link: the same answer, and the same work, for any identifier"""
         recovery.enabled()
-        identifier = data["identifier"].strip()
-        rate_limits.hit(
-            "password_reset", address=client_address(), account=_account_key(identifier)
-        )
-        recovery.request_reset(identifier)
+        rate_limits.hit("password_reset", address=client_address())
+        recovery.request_reset(data["identifier"].strip())
         return RESET_ACCEPTED
 
 
