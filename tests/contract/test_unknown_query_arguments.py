@@ -19,6 +19,7 @@ from tests.contract.test_documented_responses import (
     make_admin,
 )
 from tests.support import AppFactory
+from tests.support.accounts import FlaskHttp, registered
 from tests.support.devdb import ROOT
 
 from auth_service import create_app as create_auth
@@ -36,7 +37,9 @@ def _operations(service: str) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def _refuses_unknown_arguments(app: Flask, service: str, headers: dict[str, str]) -> list[str]:
+def _refuses_unknown_arguments(
+    app: Flask, service: str, headers: dict[str, str], refresh: dict[str, str] | None = None
+) -> list[str]:
     client = app.test_client()
     wrong = []
     for method, path, operation in _operations(service):
@@ -46,9 +49,11 @@ def _refuses_unknown_arguments(app: Flask, service: str, headers: dict[str, str]
                 url = url.replace("{" + parameter["name"] + "}", str(ObjectId()))
         body = {"json": {}} if "requestBody" in operation else {}
         schemes = {name for requirement in operation.get("security", []) for name in requirement}
-        credentials = (
-            {"Authorization": f"Bearer {FEED_TOKEN}"} if FEED_SCHEME in schemes else headers
-        )
+        credentials = headers
+        if FEED_SCHEME in schemes:
+            credentials = {"Authorization": f"Bearer {FEED_TOKEN}"}
+        elif path == "/auth/refresh" and refresh:
+            credentials = refresh
         answer = client.open(
             f"{url}?no_such_argument=1", method=method.upper(), headers=credentials, **body
         )
@@ -66,7 +71,9 @@ def _refuses_unknown_arguments(app: Flask, service: str, headers: dict[str, str]
 def test_every_auth_operation_refuses_an_unknown_query_argument(make_app: AppFactory) -> None:
     app = make_app(create_auth, REVOCATION_FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
     headers = {"Authorization": f"Bearer {make_admin(app)}"}
-    wrong = _refuses_unknown_arguments(app, "auth", headers)
+    pair = registered(FlaskHttp(app.test_client())).tokens
+    refresh = {"Authorization": f"Bearer {pair['refresh_token']}"}
+    wrong = _refuses_unknown_arguments(app, "auth", headers, refresh)
     assert not wrong, "\n".join(wrong)
 
 

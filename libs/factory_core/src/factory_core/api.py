@@ -9,10 +9,11 @@ from typing import Any, TypeVar, cast
 
 import flask_smorest
 from apispec import BasePlugin
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
-from factory_core.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, handle_http_exception
+from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, handle_http_exception
 from factory_core.pagination import PAGE_METADATA_HEADER
 from factory_core.tokens import verify_bearer
 
@@ -35,7 +36,8 @@ class _CoreResponsesPlugin(BasePlugin):
       component per status with ERROR_SCHEMA, as JSON; this moves those to the problem type.
     - Any POST/PUT/PATCH, and any operation that reads a body, may get 413 (body too large)
       and 415 (a body that is not JSON), and one that reads a JSON body also 400 (malformed
-      JSON), whatever the view does.
+      JSON), whatever the view does. Every operation may get 422: a query argument its spec
+      does not name is refused (``query_names`` records the names each operation takes).
     - A marshmallow schema may add JSON Schema keywords of its own with
       ``class Meta: json_schema = {...}`` (e.g. ``minProperties``), for rules across fields.
     """
@@ -46,15 +48,28 @@ class _CoreResponsesPlugin(BasePlugin):
             return {"content": {PROBLEM_CONTENT_TYPE: body}}
         return None
 
+    def __init__(self) -> None:
+        #: (endpoint, METHOD) -> the query arguments the operation's spec names.
+        self.query_names: dict[tuple[str, str], frozenset[str]] = {}
+
     def operation_helper(
-        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        rule: Rule | None = None,
+        **_: Any,
     ) -> None:
         for method, operation in (operations or {}).items():
+            parameters = operation.get("parameters", [])
+            if rule is not None:
+                self.query_names[(rule.endpoint, method.upper())] = frozenset(
+                    p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"
+                )
             reads_body = "requestBody" in operation
-            if method not in _BODY_METHODS and not reads_body:
-                continue
+            codes = [422]
+            if method in _BODY_METHODS or reads_body:
+                codes += [413, 415] + ([400] if reads_body else [])
             responses = operation.setdefault("responses", {})
-            codes = [413, 415] + ([400] if reads_body else [])
             for code in codes:
                 if str(code) not in responses and code not in responses:
                     responses[str(code)] = _status(code)
@@ -74,7 +89,13 @@ class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
 
     def __init__(self, app: Flask | None = None) -> None:
-        super().__init__(app, spec_kwargs={"extra_plugins": [_CoreResponsesPlugin()]})
+        self._responses = _CoreResponsesPlugin()
+        super().__init__(app, spec_kwargs={"extra_plugins": [self._responses]})
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        app.extensions[QUERY_NAMES_KEY] = self._responses.query_names
+        app.before_request(_refuse_undocumented_query_of_public_views)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         """Every HTTP error as a problem document (flask-smorest's documented override)."""
@@ -109,6 +130,43 @@ def _is_problem(schema: Any) -> bool:
     return schema is ProblemSchema or isinstance(schema, ProblemSchema)
 
 
+QUERY_NAMES_KEY = "factory_core.query_names"
+#: Set on a view that ``authenticated`` guards: its query is checked after its token.
+_AFTER_AUTH = "factory_core_checks_query_after_auth"
+
+
+def refuse_undocumented_query() -> None:
+    """422 for a query argument the operation's spec does not name (its view may read no
+    query at all), with the errors webargs gives; nothing for routes outside the spec."""
+    if not request.environ.get("QUERY_STRING") or request.url_rule is None:
+        return
+    known: dict[tuple[str, str], frozenset[str]] = current_app.extensions[QUERY_NAMES_KEY]
+    method = "GET" if request.method == "HEAD" else request.method
+    names = known.get((request.url_rule.endpoint, method))
+    if names is None:  # not an operation of the spec: /metrics, /docs, /openapi.json
+        return
+    unknown = sorted(set(request.args) - names)
+    if unknown:
+        raise Problem(
+            422,
+            "The request has invalid fields; see errors.",
+            code="unprocessable_content",
+            errors={"query": {name: ["Unknown field."] for name in unknown}},
+        )
+
+
+def _refuse_undocumented_query_of_public_views() -> None:
+    # An authenticated view checks its query after its token (401 before anything else).
+    if request.environ.get("QUERY_STRING") and not getattr(_view(), _AFTER_AUTH, False):
+        refuse_undocumented_query()
+
+
+def _view() -> Any:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)  # a MethodView's method, else the view
+    return getattr(view_class, request.method.lower(), view) if view_class else view
+
+
 def authenticated(
     blp: flask_smorest.Blueprint, *, fresh: bool = False, refresh: bool = False
 ) -> Callable[[View], View]:
@@ -130,8 +188,10 @@ def authenticated(
         @functools.wraps(documented)
         def gated(*args: Any, **kwargs: Any) -> Any:
             verify_bearer(fresh=fresh, refresh=refresh)
+            refuse_undocumented_query()
             return documented(*args, **kwargs)
 
+        setattr(gated, _AFTER_AUTH, True)
         return cast(View, gated)
 
     return decorate

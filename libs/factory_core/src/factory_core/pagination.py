@@ -34,10 +34,10 @@ _RELATIONS = (
 
 
 class PageArgsSchema(ma.Schema):
-    """``page`` and ``page_size`` query arguments; subclass it to add a list's filters."""
+    """``page`` and ``page_size`` query arguments; subclass it to add a list's filters.
 
-    class Meta:
-        unknown = ma.RAISE
+    A query argument no schema of the operation names is a 422 (``factory_core.api``).
+    """
 
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     page_size = ma.fields.Integer(

@@ -17,7 +17,9 @@ class AuthSettings(MailSettings):
     API_TITLE = "Auth API"
     # 1.0.0: DELETE /auth/me needs a fresh token and the password (a breaking change).
     # 1.1.0: e-mail verification and password reset (additions only).
-    API_VERSION = "1.1.0"
+    # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
+    # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
+    API_VERSION = "1.2.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).

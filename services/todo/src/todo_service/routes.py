@@ -9,7 +9,6 @@ from bson import ObjectId
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 
 from factory_core import PAGE_HEADERS, Problem, authenticated, current_subject, pagination_headers
 from todo_service.conditional import etag_for, if_match_versions, not_modified
@@ -70,7 +69,7 @@ _IDEMPOTENCY_KEY = {
 @blp.route("")
 class Todos(MethodView):
     @authenticated(blp)
-    @blp.arguments(TodoQueryArgsSchema(), location="query", unknown=RAISE)
+    @blp.arguments(TodoQueryArgsSchema(), location="query")
     @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""

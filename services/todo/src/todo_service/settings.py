@@ -11,6 +11,9 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
 
     SERVICE_NAME = "todo"
     API_TITLE = "Todo API"
+    # 0.2.0: a query argument an operation does not name is a 422 on every operation
+    # (additions only).
+    API_VERSION = "0.2.0"
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.
     IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -64,7 +63,7 @@ class JWKS(MethodView):
 class Revocations(MethodView):
     @feed_token_required
     @blp.doc(security=[{FEED_SCHEME: []}])
-    @blp.arguments(RevocationQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.arguments(RevocationQuerySchema(), location="query")
     @blp.response(200, RevocationFeedSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -82,7 +81,7 @@ class Revocations(MethodView):
 class AccountEvents(MethodView):
     @feed_token_required
     @blp.doc(security=[{FEED_SCHEME: []}])
-    @blp.arguments(EventQuerySchema(), location="query", unknown=ma.RAISE)
+    @blp.arguments(EventQuerySchema(), location="query")
     @blp.response(200, EventFeedSchema())
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
