@@ -75,7 +75,7 @@ def test_readyz_answers_within_its_own_budget_when_the_database_hangs(
             MONGO_URI=f"mongodb://127.0.0.1:{hanging.port}/",
             MONGO_SERVER_SELECTION_TIMEOUT_MS=60_000,
             MONGO_CONNECT_TIMEOUT_MS=60_000,
-            MONGO_SOCKET_TIMEOUT_MS=60_000,
+            MONGO_TIMEOUT_MS=60_000,
             READINESS_TIMEOUT_SECONDS=0.5,
         )
         answers: list[Any] = []

@@ -43,7 +43,10 @@ class Settings:
     # Short timeouts make an outage a fast 503, not a hung worker (gunicorn's timeout: 30 s).
     MONGO_SERVER_SELECTION_TIMEOUT_MS = 1500
     MONGO_CONNECT_TIMEOUT_MS = 1000
-    MONGO_SOCKET_TIMEOUT_MS = 5000
+    #: One time budget (pymongo's client-side operation timeout) for a request's database
+    #: work, every operation and retry together: a hung database is a 503 within it. Outside
+    #: requests (background loops, commands) it bounds each operation.
+    MONGO_TIMEOUT_MS = 2000
     MONGO_MAX_POOL_SIZE = 50
     MONGO_WRITE_CONCERN = "majority"
     #: Seconds a client is told to wait (Retry-After) when the database is unavailable.

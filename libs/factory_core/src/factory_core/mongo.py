@@ -55,11 +55,27 @@ class _MongoState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class _RequestBudget:
+    """WSGI middleware: every request's database work runs under one ``pymongo.timeout``
+    (MONGO_TIMEOUT_MS), so retries share the budget instead of each getting their own."""
+
+    def __init__(self, wsgi_app: Any, seconds: float) -> None:
+        self.wsgi_app = wsgi_app
+        self.seconds = seconds
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        with pymongo.timeout(self.seconds):
+            return self.wsgi_app(environ, start_response)
+
+
 class Mongo:
     """Flask extension giving each app a lazily created, fork-safe pymongo client."""
 
     def init_app(self, app: Flask) -> None:
         config = app.config
+        app.wsgi_app = _RequestBudget(  # type: ignore[method-assign]
+            app.wsgi_app, float(config["MONGO_TIMEOUT_MS"]) / 1000
+        )
         app.extensions[EXTENSION_KEY] = _MongoState(
             uri=config["MONGO_URI"],
             db_name=config["MONGO_DB_NAME"],
@@ -67,7 +83,7 @@ class Mongo:
             options={
                 "serverSelectionTimeoutMS": config["MONGO_SERVER_SELECTION_TIMEOUT_MS"],
                 "connectTimeoutMS": config["MONGO_CONNECT_TIMEOUT_MS"],
-                "socketTimeoutMS": config["MONGO_SOCKET_TIMEOUT_MS"],
+                "timeoutMS": config["MONGO_TIMEOUT_MS"],
                 "maxPoolSize": config["MONGO_MAX_POOL_SIZE"],
                 "tz_aware": True,
                 "uuidRepresentation": "standard",

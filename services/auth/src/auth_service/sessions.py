@@ -73,8 +73,9 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
 
 #: How long a rotation may take before a retry may finish it instead.
 _ROTATION_LEASE = timedelta(seconds=10)
-#: How long a concurrent use of the same token waits for the rotation in progress.
-_ROTATION_WAIT_SECONDS = 2.0
+#: How long a concurrent use of the same token waits for the rotation in progress (within the
+#: request's database budget, MONGO_TIMEOUT_MS).
+_ROTATION_WAIT_SECONDS = 1.0
 
 
 def _successor_key(presented: str) -> bytes:

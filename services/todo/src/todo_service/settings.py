@@ -17,8 +17,9 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.
     IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60
-    #: How long a retry waits for a concurrent request with the same key to finish.
-    IDEMPOTENCY_WAIT_SECONDS = 5.0
+    #: How long a retry waits for a concurrent request with the same key to finish (then 409);
+    #: within the request's database budget (MONGO_TIMEOUT_MS), or the wait ends in a 503.
+    IDEMPOTENCY_WAIT_SECONDS = 1.0
 
     #: How many todos one user may have (OWASP API4: no unbounded resource per user).
     MAX_TODOS_PER_USER = 10_000
