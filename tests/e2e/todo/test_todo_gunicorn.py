@@ -118,7 +118,8 @@ def test_concurrent_posts_with_one_key_create_one_todo(
 def test_without_auth_the_service_starts_and_refuses_tokens_with_503(
     mongo_uri: str, issuer: TokenIssuer, tmp_path: Path
 ) -> None:
-    """As `make run-todo` does with auth not running: probes and docs work, tokens get 503."""
+    """As `make run-todo` does with auth not running: alive and documented, not ready (it
+    cannot verify a token), and tokens get 503."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     env = {
         "TODO_ENV": "development",
@@ -130,7 +131,10 @@ def test_without_auth_the_service_starts_and_refuses_tokens_with_503(
     }
     with GunicornServer("todo_service.wsgi:app", env, log_path=tmp_path / "todo.log") as server:
         assert requests.get(f"{server.url}/livez", timeout=5).status_code == 200
-        assert requests.get(f"{server.url}/readyz", timeout=5).status_code == 200
+        readyz = requests.get(f"{server.url}/readyz", timeout=5)
+        assert readyz.status_code == 503
+        assert readyz.json()["code"] == "service_unavailable"  # no keys from the issuer
+        assert readyz.headers["Retry-After"] == "2"
         assert requests.get(f"{server.url}/docs", timeout=5).status_code == 200
         response = requests.get(f"{server.url}/todos", headers=_auth(issuer), timeout=10)
         assert response.status_code == 503

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from tests.support import AppFactory
+from tests.support.tokens import IssuerServer, TokenIssuer
 
 from auth_service import create_app as create_auth
 from todo_service import create_app as create_todo
@@ -16,16 +17,30 @@ from todo_service import create_app as create_todo
     ("create_app", "readiness"),
     [
         (create_auth, {"mongo": "ok"}),
-        # todo consumes auth's account events; none is there to read in this test.
-        (create_todo, {"mongo": "ok", "events": "not read yet"}),
+        # todo trusts a stand-in issuer; it consumes auth's account events, none of them here.
+        (
+            create_todo,
+            {
+                "mongo": "ok",
+                "keys": "1 keys",
+                "revocations": "read 0 s ago",
+                "events": "not read yet",
+            },
+        ),
     ],
 )
 def test_service_probes_and_docs(
     create_app: Callable[..., Flask], readiness: dict[str, str], make_app: AppFactory
 ) -> None:
-    app = make_app(create_app, EVENT_FEED_URL="http://127.0.0.1:9/auth/events")
-    client = app.test_client()
-    assert client.get("/livez").json == {"status": "ok", "checks": {}}
-    assert client.get("/readyz").json == {"status": "ok", "checks": readiness}
+    with IssuerServer(TokenIssuer()) as issuer:
+        app = make_app(
+            create_app,
+            JWKS_URL=issuer.jwks_url,
+            REVOCATION_FEED_URL=issuer.feed_url,
+            EVENT_FEED_URL="http://127.0.0.1:9/auth/events",
+        )
+        client = app.test_client()
+        assert client.get("/livez").json == {"status": "ok", "checks": {}}
+        assert client.get("/readyz").json == {"status": "ok", "checks": readiness}
     assert client.get("/openapi.json").json["info"]["title"].endswith("API")
     assert client.get("/docs").status_code == 200

@@ -28,7 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from factory_core.background import PerProcessLoop
 from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
 from factory_core.feeds import FeedError, fetch_json, parse_time
-from factory_core.health import add_readiness_detail
+from factory_core.health import add_readiness_check
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.mongo import mongo
 from factory_core.observability import add_metrics_source
@@ -293,7 +293,7 @@ class EventConsumer:
         # Started as each gunicorn worker boots (factory_core.lifecycle), so that events are
         # consumed with no traffic at all; else with the first request.
         app.before_request(consumer.ensure_started)
-        add_readiness_detail(app, "events", lambda: _describe_lag(consumer))
+        add_readiness_check(app, "events", lambda: _describe_lag(consumer))
         add_metrics_source(app, lambda: _lag_metrics(consumer))
 
     @staticmethod

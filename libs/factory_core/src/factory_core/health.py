@@ -10,11 +10,12 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from factory_core.errors import Problem
 from factory_core.mongo import mongo
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
 
-DETAILS_KEY = "factory_core.readiness_details"
+CHECKS_KEY = "factory_core.readiness_checks"
 
 
 class HealthSchema(ma.Schema):
@@ -37,19 +38,23 @@ class Readiness(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> dict[str, Any]:
-        """The service can serve traffic: the database answers a ping"""
+        """The service can serve traffic: the database answers a ping, and every check the
+        service's extensions added passes (the issuer's keys, its revocation feed)"""
         # Within a budget of its own, well below a probe's timeout, however the database
         # fails (down, or hanging): a failed or late ping is a 503 problem with Retry-After.
         mongo.ping(timeout=float(current_app.config["READINESS_TIMEOUT_SECONDS"]))
         checks = {"mongo": "ok"}
-        for name, describe in current_app.extensions.get(DETAILS_KEY, {}).items():
+        for name, check in current_app.extensions.get(CHECKS_KEY, {}).items():
             try:
-                checks[name] = describe()
-            except Exception:  # a detail never fails readiness
+                checks[name] = check()
+            except Problem:  # this worker cannot serve: not ready (503, the check's problem)
+                raise
+            except Exception:  # a check that cannot answer says so, and fails nothing
                 checks[name] = "unknown"
         return {"status": "ok", "checks": checks}
 
 
-def add_readiness_detail(app: Flask, name: str, describe: Callable[[], str]) -> None:
-    """Show ``describe()`` in /readyz's checks as ``name``; it never fails readiness."""
-    app.extensions.setdefault(DETAILS_KEY, {})[name] = describe
+def add_readiness_check(app: Flask, name: str, check: Callable[[], str]) -> None:
+    """Show ``check()`` in /readyz's checks as ``name``; a 503 Problem it raises makes the
+    instance not ready (a check that only informs never raises one)."""
+    app.extensions.setdefault(CHECKS_KEY, {})[name] = check

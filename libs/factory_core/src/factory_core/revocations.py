@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Mapping
@@ -24,6 +25,8 @@ PAGE_LIMIT = 1000
 #: One poll reads at most this many pages, then yields the lock and goes on at once: a long
 #: catch-up keeps its place (the cursor never moves past an unread item) and stays stale.
 MAX_PAGES_PER_POLL = 100
+#: A stale process reads the feed for a request at most this often.
+ON_DEMAND_INTERVAL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,13 @@ class Revocations:
 
 
 class RevocationFeed(PerProcessLoop):
-    """Reads the feed every ``poll_seconds`` in a thread of each process (PerProcessLoop)."""
+    """Reads the feed every ``poll_seconds`` in a thread of each process (PerProcessLoop).
+
+    A process whose copy is stale (never read, or not for ``max_staleness_seconds``) reads the
+    feed itself, in the request that needs it, before refusing it: so a worker whose last poll
+    failed (auth was starting) serves as soon as the feed answers, not a poll interval later.
+    Such reads wait for one in progress, and are at most one a second per process.
+    """
 
     thread_name = "revocation-feed"
 
@@ -139,24 +148,35 @@ class RevocationFeed(PerProcessLoop):
     def reset(self) -> None:
         self.revocations = Revocations(window=self.window)
         self._since: datetime | None = None
-        self._started_at = time.monotonic()
         self._last_success: float | None = None
-        self._first_attempt = threading.Event()
+        self._last_attempt = -math.inf
+        self._reading = threading.Lock()  # one read at a time: the poller's or a request's
 
-    def wait_for_first_read(self) -> None:
-        """Start the poller and wait (briefly: one read's timeout) for its first read."""
+    def start(self) -> None:
+        """A worker's warm-up: read the feed now, then poll it in the background."""
+        self._read(not_within=0.0)
         self.ensure_started()
-        self._first_attempt.wait(self.timeout + 0.5)
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether the token is revoked; raise FeedError when the feed is too stale to tell."""
-        # A worker's first request waits (briefly) for the first read, so a revoked token is
-        # refused from the start and not only after the first poll.
-        self.wait_for_first_read()
+        self.ensure_fresh()
         with self._lock:
+            return self.revocations.revoke(claims)
+
+    def ensure_fresh(self) -> None:
+        """Read the feed now if this process's copy is stale; FeedError if it stays stale."""
+        self.ensure_started()
+        if self.is_stale():
+            self._read(not_within=ON_DEMAND_INTERVAL_SECONDS)
             if self.is_stale():
                 raise FeedError("the revocation feed has not been read recently")
-            return self.revocations.revoke(claims)
+
+    def describe(self) -> str:
+        """/readyz's line for this process's copy; FeedError while it is stale."""
+        self.ensure_fresh()
+        if self._last_success is None:
+            return "not read (staleness unchecked)"
+        return f"read {time.monotonic() - self._last_success:.0f} s ago"
 
     def is_stale(self) -> bool:
         if self.max_staleness_seconds <= 0:
@@ -164,6 +184,34 @@ class RevocationFeed(PerProcessLoop):
         if self._last_success is None:
             return True
         return time.monotonic() - self._last_success > self.max_staleness_seconds
+
+    def round(self) -> float:
+        """One poll when due (a request may have read meanwhile); at once again while the
+        feed has more, else after ``poll_seconds``."""
+        wait = self._last_attempt + self.poll_seconds - time.monotonic()
+        if wait > 0:
+            return wait
+        return 0 if self._read(not_within=0.0) is False else self.poll_seconds
+
+    def _read(self, *, not_within: float) -> bool | None:
+        """Read the feed in this thread unless another read ended less than ``not_within``
+        seconds ago: whether it was read to its end; None if it failed or was skipped."""
+        if not self._reading.acquire(timeout=self.timeout + 0.5):
+            return None
+        try:
+            if time.monotonic() - self._last_attempt < not_within:
+                return None
+            try:
+                return self.poll()
+            except FeedError as error:
+                logger.warning("revocation feed: %s", error)
+            except Exception:  # the poller must survive anything a broken feed sends
+                logger.exception("revocation feed: unexpected answer")
+            finally:
+                self._last_attempt = time.monotonic()
+            return None
+        finally:
+            self._reading.release()
 
     def poll(self) -> bool:
         """Read pages from the cursor on, merging each; whether the feed was read to its end.
@@ -206,19 +254,6 @@ class RevocationFeed(PerProcessLoop):
         return fetch_json(
             self.url, token=self.token, query=query, timeout=self.timeout, name="revocation feed"
         )
-
-    def round(self) -> float:
-        """One poll; at once again while the feed has more, else after ``poll_seconds``."""
-        caught_up = True
-        try:
-            caught_up = self.poll()
-        except FeedError as error:
-            logger.warning("revocation feed: %s", error)
-        except Exception:  # the poller must survive anything a broken feed sends
-            logger.exception("revocation feed: unexpected answer")
-        finally:
-            self._first_attempt.set()
-        return self.poll_seconds if caught_up else 0
 
 
 def _keep_latest(entries: dict[str, datetime], key: str, expires_at: datetime) -> None:

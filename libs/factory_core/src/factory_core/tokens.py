@@ -129,20 +129,33 @@ class RemoteJWKS:
         """Fetch the key set now (a worker's warm-up), not at the first token."""
         self._client.get_signing_keys()
 
+    def describe(self) -> str:
+        """/readyz's line: how many keys this process has (fetched now if it has none); a 503
+        Problem while it has none."""
+        try:
+            keys = self._client.get_signing_keys()
+        except PyJWKClientError as error:
+            raise _keys_unavailable(error) from error
+        return f"{len(keys)} keys"
+
     def verification_key(self, kid: str) -> Any:
         try:
             signing_key: PyJWK = self._client.get_signing_key(kid)
         except PyJWKClientConnectionError as error:
-            logger.error("no verification keys: %s", error)
-            raise Problem(
-                503,
-                "The token issuer's keys are not available yet. Retry later.",
-                code="service_unavailable",
-                retry_after=2,
-            ) from error
+            raise _keys_unavailable(error) from error
         except PyJWKClientError:
             raise UnknownKeyError("unknown key id") from None
         return signing_key.key
+
+
+def _keys_unavailable(error: Exception) -> Problem:
+    logger.error("no verification keys: %s", error)
+    return Problem(
+        503,
+        "The token issuer's keys are not available yet. Retry later.",
+        code="service_unavailable",
+        retry_after=2,
+    )
 
 
 def public_jwk(public_key: Any, *, kid: str, algorithm: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 
 from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
 from factory_core.errors import Problem
+from factory_core.health import add_readiness_check
 from factory_core.lifecycle import on_shutdown, on_start
 from factory_core.revocations import FeedError, RevocationFeed
 from factory_core.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
@@ -111,11 +112,16 @@ class TrustedIssuer:
                 ),
             )
         app.extensions[EXTENSION_KEY] = feed
+        # Ready only when this worker can verify tokens: it has the issuer's keys, and a fresh
+        # copy of the revocation feed (each read now if need be: a worker whose warm-up read
+        # failed serves as soon as the issuer answers).
         if isinstance(keys, RemoteJWKS):
             on_start(app, keys.prefetch)
+            add_readiness_check(app, "keys", keys.describe)
         if feed is not None:
-            on_start(app, feed.wait_for_first_read)
+            on_start(app, feed.start)
             on_shutdown(app, feed.stop)
+            add_readiness_check(app, "revocations", lambda: _describe(feed))
 
 
 trust_issuer = TrustedIssuer()
@@ -160,12 +166,23 @@ def _is_revoked(claims: Claims) -> bool:
     try:
         return feed.is_revoked(claims)
     except FeedError:
-        raise Problem(
-            503,
-            "Token revocations from the auth service are not available. Retry later.",
-            code="revocations_unavailable",
-            retry_after=max(1, round(feed.poll_seconds)),
-        ) from None
+        raise _revocations_unavailable(feed) from None
+
+
+def _describe(feed: RevocationFeed) -> str:
+    try:
+        return feed.describe()
+    except FeedError:
+        raise _revocations_unavailable(feed) from None
+
+
+def _revocations_unavailable(feed: RevocationFeed) -> Problem:
+    return Problem(
+        503,
+        "Token revocations from the auth service are not available. Retry later.",
+        code="revocations_unavailable",
+        retry_after=max(1, round(feed.poll_seconds)),
+    )
 
 
 def _is_http_url(value: Any) -> bool:
