@@ -242,7 +242,9 @@ class IssuerServer:
             extra["version"] = version
         self._revoke("subject", sub, lifetime, None, **extra)
 
-    def publish(self, event_type: str, subject: str) -> dict[str, Any]:
+    def publish(
+        self, event_type: str, subject: str, occurred_at: datetime | None = None
+    ) -> dict[str, Any]:
         """Append an account event, as auth's event feed would show it."""
         with self.lock:
             event = {
@@ -250,7 +252,7 @@ class IssuerServer:
                 "id": uuid.uuid4().hex,
                 "type": event_type,
                 "subject": subject,
-                "occurred_at": rfc3339(datetime.now(UTC)),
+                "occurred_at": rfc3339(occurred_at or datetime.now(UTC)),
             }
             self.events.append(event)
         return event

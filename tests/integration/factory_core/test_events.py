@@ -41,11 +41,16 @@ class Recorder:
         self.seen.append(event["subject"])
 
 
-def _consuming_app(make_app: AppFactory, handlers: dict[str, Any], **overrides: Any) -> Flask:
+def _consuming_app(
+    make_app: AppFactory,
+    handlers: dict[str, Any],
+    repeat_after: Mapping[str, timedelta] | None = None,
+    **overrides: Any,
+) -> Flask:
     """A service with no routes of its own that consumes the feed with ``handlers``."""
 
     def setup(app: Flask, _api: Any) -> None:
-        events.init_app(app, handlers=handlers)
+        events.init_app(app, handlers=handlers, repeat_after=repeat_after)
 
     return make_app(
         lambda config: build_app(
@@ -113,6 +118,74 @@ def test_events_are_handled_in_order_and_the_cursor_is_stored(
     again, recorder_again = _reopen(make_consumer, app)
     again.step()
     assert recorder_again.seen == ["u5"]
+
+
+def test_an_event_type_is_handled_again_once_its_repeat_is_due(
+    make_app: AppFactory, feed: IssuerServer, mongo_client: MongoClient[Any]
+) -> None:
+    """Erasing a deleted account again once its tokens can no longer be accepted (the third
+    audit's race): the repeat is stored with the cursor, so a restart does not lose it."""
+    feed.publish("account.deleted", "u1")
+    feed.publish("account.renamed", "u2")  # no repeat for this type
+    recorder = Recorder()
+    config = {"EVENT_FEED_URL": feed.events_url, "EVENT_FEED_TOKEN": feed.feed_token}
+    app = _consuming_app(
+        make_app,
+        {"account.deleted": recorder, "account.renamed": recorder},
+        repeat_after={"account.deleted": timedelta(seconds=1)},
+        **config,
+    )
+    consumer = events.consumer(app)
+    assert consumer is not None
+    consumer.stop()
+    consumer.step()
+    assert recorder.seen == ["u1", "u2"]
+    [repeat] = _state(mongo_client, app)["repeats"]
+    assert (repeat["event"]["subject"], repeat["event"]["type"]) == ("u1", "account.deleted")
+    consumer.step()
+    assert recorder.seen == ["u1", "u2"]  # not due yet
+
+    # Another worker (a restart) takes over, and handles the repeat once it is due.
+    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=1)}}
+    )
+    again = Recorder()
+    other = _consuming_app(
+        make_app,
+        {"account.deleted": again, "account.renamed": again},
+        repeat_after={"account.deleted": timedelta(seconds=1)},
+        MONGO_DB_NAME=app.config["MONGO_DB_NAME"],
+        **config,
+    )
+    taker = events.consumer(other)
+    assert taker is not None
+    taker.stop()
+    time.sleep(1.1)
+    taker.step()
+    assert again.seen == ["u1"]
+    assert _state(mongo_client, app)["repeats"] == []
+    taker.step()
+    assert again.seen == ["u1"]  # once
+
+
+def test_an_event_handled_after_its_repeat_was_due_is_not_repeated(
+    make_app: AppFactory, feed: IssuerServer, mongo_client: MongoClient[Any]
+) -> None:
+    feed.publish("account.deleted", "u1", occurred_at=datetime.now(UTC) - timedelta(minutes=5))
+    recorder = Recorder()
+    app = _consuming_app(
+        make_app,
+        {"account.deleted": recorder},
+        repeat_after={"account.deleted": timedelta(minutes=1)},
+        EVENT_FEED_URL=feed.events_url,
+        EVENT_FEED_TOKEN=feed.feed_token,
+    )
+    consumer = events.consumer(app)
+    assert consumer is not None
+    consumer.stop()
+    consumer.step()
+    assert recorder.seen == ["u1"]
+    assert _state(mongo_client, app).get("repeats", []) == []
 
 
 def _reopen(make_consumer: Callable[..., Any], app: Flask) -> tuple[Consumer, Recorder]:

@@ -30,6 +30,7 @@ from factory_core.tokens import (
 from factory_core.trust import (
     TrustedIssuer,
     TrustedIssuerSettings,
+    revocation_bound,
     revocation_feed,
     trust_issuer,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "pagination_headers",
     "problem",
     "public_jwk",
+    "revocation_bound",
     "revocation_feed",
     "shutdown",
     "trust_issuer",

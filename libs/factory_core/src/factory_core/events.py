@@ -8,6 +8,11 @@ lives in that document too, so a restart, a deploy or a killed worker resumes wh
 holder stopped. Each event's handler runs at least once, in feed order, before the cursor moves
 past it: handlers must be idempotent. A failing handler is retried with backoff, and the cursor
 waits. The lag (events and seconds behind the feed) is in /metrics and in /readyz's checks.
+
+An event type may be handled again once some time has passed since it occurred
+(``repeat_after``): erasing a deleted account's data again once none of its tokens can still be
+accepted here erases what requests with those tokens wrote meanwhile. The repeat is recorded
+with the cursor's move past the event (one update), so it is never lost.
 """
 
 from __future__ import annotations
@@ -87,10 +92,17 @@ class Consumer(PerProcessLoop):
 
     thread_name = "event-consumer"
 
-    def __init__(self, app: Flask, config: _Config, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        config: _Config,
+        handlers: Mapping[str, Handler],
+        repeat_after: Mapping[str, timedelta],
+    ) -> None:
         self.app = app
         self.config = config
         self.handlers = dict(handlers)
+        self.repeat_after = dict(repeat_after)
         self.name = config.url
         super().__init__()
 
@@ -113,6 +125,7 @@ class Consumer(PerProcessLoop):
             if not self._hold_lease():
                 return self.config.poll_seconds
             try:
+                self._run_due_repeats()
                 more = self._consume_page()
             except _HandlerFailedError as failed:
                 self._failures += 1
@@ -182,17 +195,36 @@ class Consumer(PerProcessLoop):
         return bool(page.get("has_more")) and bool(events)
 
     def _advance(self, sequence: int, event: Event) -> bool:
-        done = mongo.db[CONSUMERS].update_one(
-            {"_id": self.name, "owner": self.owner},
-            {
-                "$max": {"cursor": sequence},
-                "$set": {
-                    "last_event_at": parse_time(event["occurred_at"]),
-                    "lease_until": datetime.now(UTC) + self.config.lease,
-                },
+        occurred_at = parse_time(event["occurred_at"])
+        update: dict[str, Any] = {
+            "$max": {"cursor": sequence},
+            "$set": {
+                "last_event_at": occurred_at,
+                "lease_until": datetime.now(UTC) + self.config.lease,
             },
-        )
+        }
+        repeat = self.repeat_after.get(str(event["type"]))
+        if repeat is not None and occurred_at + repeat > datetime.now(UTC):
+            update["$push"] = {"repeats": {"event": dict(event), "due_at": occurred_at + repeat}}
+        done = mongo.db[CONSUMERS].update_one({"_id": self.name, "owner": self.owner}, update)
         return done.matched_count == 1
+
+    def _run_due_repeats(self) -> None:
+        """Handle again the events whose repeat is due, each then removed from the list."""
+        state = mongo.db[CONSUMERS].find_one({"_id": self.name}, projection={"repeats": 1})
+        now = datetime.now(UTC)
+        for repeat in (state or {}).get("repeats", []):
+            if repeat["due_at"] > now:
+                continue
+            event = repeat["event"]
+            try:
+                self.handlers[str(event["type"])](event)
+            except Exception as error:  # retried like a first handling, later
+                raise _HandlerFailedError(event, error) from error
+            mongo.db[CONSUMERS].update_one(
+                {"_id": self.name, "owner": self.owner},
+                {"$pull": {"repeats": {"event.id": event["id"]}}},
+            )
 
     def _record_read(self, *, head: int, pending_since: datetime | None) -> None:
         mongo.db[CONSUMERS].update_one(
@@ -270,7 +302,15 @@ def _lag_metrics(consumer: Consumer) -> list[Any]:
 class EventConsumer:
     """Flask extension: consume the event feed named by the settings, one handler per type."""
 
-    def init_app(self, app: Flask, *, handlers: Mapping[str, Handler]) -> None:
+    def init_app(
+        self,
+        app: Flask,
+        *,
+        handlers: Mapping[str, Handler],
+        repeat_after: Mapping[str, timedelta] | None = None,
+    ) -> None:
+        """Consume the feed with ``handlers`` (one per event type); the types in
+        ``repeat_after`` are handled again once that long has passed since they occurred."""
         config = app.config
         if not config.get("EVENT_FEED_URL"):
             app.extensions[EXTENSION_KEY] = None
@@ -286,6 +326,7 @@ class EventConsumer:
                 retry_max_seconds=float(config["EVENT_RETRY_MAX_SECONDS"]),
             ),
             handlers,
+            repeat_after or {},
         )
         app.extensions[EXTENSION_KEY] = consumer
         on_start(app, consumer.ensure_started)

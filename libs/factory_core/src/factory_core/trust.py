@@ -139,6 +139,23 @@ def key_source(config: Mapping[str, Any]) -> KeySource:
     )
 
 
+def revocation_bound(config: Mapping[str, Any]) -> timedelta:
+    """How long after auth revokes a token this service may still accept it, a request in
+    flight included: the feed's staleness limit and one read's timeout (a fresh copy is read
+    every poll, a stale one refuses every token), or, failing open or without the feed, the
+    tokens' own lifetime; plus the leeway for clocks and a request's database budget."""
+    staleness = float(config["REVOCATION_MAX_STALENESS_SECONDS"])
+    if config["REVOCATION_FEED_URL"] and staleness > 0:
+        accepted = staleness + float(config["REVOCATION_TIMEOUT_SECONDS"])
+    else:
+        accepted = float(config["ACCESS_TOKEN_MAX_LIFETIME_SECONDS"])
+    return timedelta(
+        seconds=accepted
+        + float(config["JWT_LEEWAY_SECONDS"])
+        + float(config["MONGO_TIMEOUT_MS"]) / 1000
+    )
+
+
 def revocation_feed(app: Flask | None = None) -> RevocationFeed | None:
     """The app's revocation feed, if one is configured."""
     feed: RevocationFeed | None = (app or current_app).extensions.get(EXTENSION_KEY)
