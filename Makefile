@@ -60,15 +60,16 @@ devdb-start: $(DEVDB) ## Start the dev database in the background (unless MONGO_
 devdb-stop: ## Stop the background dev database
 	tools/devdb-ensure stop
 
-# The processes of `make run` are in the Procfile; honcho runs them (prefixed output, and
-# Ctrl-C stops exactly what it started). make run-auth and make run-todo run one of them.
-HONCHO = $(BIN)/honcho --procfile Procfile
+# The processes of `make run` are in the Procfile; tools/run runs them (prefixed output, and
+# Ctrl-C, a closed terminal or its own end stops exactly what it started). make run-auth and
+# make run-todo run one of them.
+RUNNER = $(BIN)/python tools/run --procfile Procfile
 
 .PHONY: run-auth run-todo $(addprefix run-,$(SERVICES))
 run-auth: ## Run the auth service on :5001 (gunicorn, development settings)
 run-todo: ## Run the todo service on :5002 (gunicorn, development settings)
 $(addprefix run-,$(SERVICES)): run-%: install devdb-start
-	$(HONCHO) start $*
+	$(RUNNER) $*
 
 .PHONY: create-admin
 create-admin: install devdb-start ## Create (or promote) an admin: make create-admin USERNAME=alice
@@ -80,7 +81,7 @@ create-admin: install devdb-start ## Create (or promote) an admin: make create-a
 # DEVDB_LISTEN (127.0.0.1:27017): then the services use that one.
 .PHONY: run
 run: install $(DEVDB) mail-catcher $(if $(TRACING),trace-viewer) ## Run the dev database, the mail catcher and both services; TRACING=1 adds traces
-	$(HONCHO) start $$(tools/devdb-ensure needed >/dev/null && echo devdb) mail \
+	$(RUNNER) $$(tools/devdb-ensure needed >/dev/null && echo devdb) mail \
 		$(if $(TRACING),traces) $(SERVICES)
 
 # make run TRACING=1 (or run-<service>): the services trace every request, with the standard

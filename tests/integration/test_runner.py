@@ -73,6 +73,15 @@ def _all_stopped(pids: list[int]) -> bool:
     return False
 
 
+def _clean_up(runner: subprocess.Popen[str], pids: list[int]) -> None:
+    for pid in (runner.pid, *pids):
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    runner.wait()
+    assert runner.stdout is not None
+    runner.stdout.close()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM, signal.SIGINT])
 def test_a_signal_to_the_runner_stops_everything(tmp_path: Path, sig: signal.Signals) -> None:
     runner, pids = _start(tmp_path)
@@ -81,9 +90,7 @@ def test_a_signal_to_the_runner_stops_everything(tmp_path: Path, sig: signal.Sig
         assert _all_stopped([runner.pid, *pids]), f"still running after {sig.name}"
         runner.wait(timeout=1)
     finally:
-        for pid in (runner.pid, *pids):
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _clean_up(runner, pids)
 
 
 def test_the_runner_s_death_stops_everything(tmp_path: Path) -> None:
@@ -93,6 +100,4 @@ def test_the_runner_s_death_stops_everything(tmp_path: Path) -> None:
         runner.wait()
         assert _all_stopped(pids), "orphans left running after the runner was killed"
     finally:
-        for pid in pids:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        _clean_up(runner, pids)
