@@ -23,7 +23,7 @@ from pyinstrument import Profiler
 
 from bench import seed
 from bench.stack import TODO_DB, Stack, baseline_env, running_stack
-from factory_core import revocation_feed
+from factory_core.trust.issuer import revocation_feed
 from todo_service import create_app
 
 

@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
                 "database": describe_database(stack.db),
             },
             "settings": {
-                "gunicorn": "python:factory_core.gunicorn_config (sync workers)",
+                "gunicorn": "python:factory_core.runtime.gunicorn_config (sync workers)",
                 "workers": args.workers,
                 "wrk_threads": args.threads,
                 "connections": connections,

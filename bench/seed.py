@@ -11,7 +11,8 @@ from bson import ObjectId
 from pymongo import MongoClient
 from tests.support.accounts import Account, LiveHttp
 
-from todo_service.repository import to_document, utc_now
+from factory_core import utc_now
+from todo_service.repository import to_document
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a benchmark account)
 _TIMEOUT = 30

@@ -16,7 +16,7 @@ from tests.support.devdb import DEVDB_BIN, DevDB
 from tests.support.gunicorn import GunicornServer
 from tests.support.services import FEED_TOKEN, SIGNING_KEY_FILE, auth_server, todo_server
 
-from factory_core.trust import TrustedIssuerSettings
+from factory_core.trust.issuer import TrustedIssuerSettings
 
 AUTH_DB = "bench_auth"
 TODO_DB = "bench_todo"

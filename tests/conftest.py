@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from pymongo import MongoClient
 
-from factory_core import shutdown
-from factory_core.logs import configure_logging, log_handler
+from factory_core.runtime.lifecycle import shutdown
+from factory_core.runtime.logs import configure_logging, log_handler
 from tests.support import AppFactory, LogLines
 from tests.support.devdb import DevDB
 from tests.support.mailcatcher import MailCatcher, mail_catcher

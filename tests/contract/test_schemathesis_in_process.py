@@ -29,7 +29,7 @@ from tests.support.gunicorn import GunicornServer
 from tests.support.services import FEED_TOKEN, start_auth
 
 from auth_service import create_app as create_auth
-from factory_core import shutdown
+from factory_core.runtime.lifecycle import shutdown
 from todo_service import create_app as create_todo
 
 

@@ -76,12 +76,12 @@ def test_a_consumer_killed_mid_batch_skips_nothing_and_repeats_no_effect(system:
         db = client[TODO_DB]
         accounts = [_account_with_todos(system, db, 300) for _ in range(8)]
         survivor_username, survivor = _account_with_todos(system, db, 5)
-        wait_until(lambda: "owner" in _consumer(db))  # a worker holds the lease
+        wait_until(lambda: "holder" in _consumer(db))  # a worker holds the lease
         for username, _owner in accounts:
             _delete(system, username)
         # Kill the holder once it has started on the batch (the first account erased).
         wait_until(lambda: db.todos.count_documents({"owner": accounts[0][1]}) == 0)
-        holder = int(_consumer(db)["owner"].split(":")[1])
+        holder = int(_consumer(db)["holder"].split(":")[1])
         os.kill(holder, signal.SIGKILL)
         wait_until(
             lambda: all(db.todos.count_documents({"owner": owner}) == 0 for _, owner in accounts),
@@ -89,7 +89,7 @@ def test_a_consumer_killed_mid_batch_skips_nothing_and_repeats_no_effect(system:
         )
         state = _consumer(db)
         assert state["cursor"] == state["head"] == len(accounts)  # every event, none skipped
-        assert int(state["owner"].split(":")[1]) != holder  # taken over
+        assert int(state["holder"].split(":")[1]) != holder  # taken over
         assert db.todos.count_documents({"owner": survivor}) == 5
         assert (
             requests.get(

@@ -17,7 +17,7 @@ from tests.support.devdb import ROOT, free_port
 
 
 class GunicornServer:
-    """``gunicorn -c python:factory_core.gunicorn_config <app>`` on a free loopback port."""
+    """``gunicorn -c python:factory_core.runtime.gunicorn_config <app>`` on a free loopback port."""
 
     def __init__(
         self,
@@ -46,7 +46,7 @@ class GunicornServer:
             [
                 str(gunicorn),
                 "-c",
-                "python:factory_core.gunicorn_config",
+                "python:factory_core.runtime.gunicorn_config",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 self.app,

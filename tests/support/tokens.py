@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from factory_core import PLACEHOLDER, jwk_thumbprint, public_jwk
+from factory_core import PLACEHOLDER, key_id, public_jwk
 from tests.support.devdb import free_port
 
 ISSUER = "auth-service"
@@ -48,7 +48,7 @@ class SigningKey:
     def __init__(self) -> None:
         self.private_key = ec.generate_private_key(ec.SECP256R1())
         self.public_key = self.private_key.public_key()
-        self.kid = jwk_thumbprint(public_jwk(self.public_key, kid="", algorithm="ES256"))
+        self.kid = key_id(self.public_key, algorithm="ES256")
 
     @property
     def jwk(self) -> dict[str, Any]:

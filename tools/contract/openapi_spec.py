@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory_core import shutdown
+from factory_core.runtime.lifecycle import shutdown
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
 """todo's expectations of auth, as a pact: the JWKS document, the revocation and event feeds.
 
 Each interaction is exercised by todo's own client code (factory_core.RemoteJWKS, which todo
-uses for JWKS_URL, factory_core.revocations.RevocationFeed and factory_core.events' consumer)
+uses for JWKS_URL, trust.revocations.RevocationFeed and trust.events' consumer)
 against pact's mock server;
 the pact file this writes is what tests/contract/auth_provider verifies against a real auth.
 Token claims travel inside a signed JWT, which pact cannot look into: the provider side
@@ -27,8 +27,9 @@ from tests.contract.pacts import (
 from tests.support import AppFactory
 from tests.support.tokens import SigningKey
 
-from factory_core import Problem, RemoteJWKS, UnknownKeyError, events
-from factory_core.revocations import FeedError, RevocationFeed
+from factory_core import Problem, event_consumer
+from factory_core.trust.revocations import FeedError, RevocationFeed
+from factory_core.trust.tokens import RemoteJWKS, UnknownKeyError
 from todo_service import create_app as create_todo
 
 B64URL_43 = r"^[A-Za-z0-9_-]{43}$"
@@ -241,7 +242,7 @@ def treats_a_refused_feed_token_as_a_feed_error(auth: str) -> None:
 
 
 def consumes_the_account_events(auth: str, make_app: AppFactory) -> None:
-    """todo's own consumer (factory_core.events, with todo's handlers) reads the feed once."""
+    """todo's own consumer (factory_core.trust.events, with todo's handlers) reads the feed once."""
     app = make_app(
         create_todo,
         JWKS_URL=f"{auth}{JWKS_PATH}",
@@ -249,7 +250,7 @@ def consumes_the_account_events(auth: str, make_app: AppFactory) -> None:
         EVENT_FEED_URL=f"{auth}{EVENTS_PATH}",
         EVENT_FEED_TOKEN=FEED_TOKEN,
     )
-    consumer = events.consumer(app)
+    consumer = event_consumer.consumer(app)
     assert consumer is not None
     consumer.stop()  # no thread: this one round is driven here
     consumer.step()

@@ -23,7 +23,7 @@ from tests.support.mailcatcher import MailCatcher
 from auth_service.repositories.recovery_tokens import COLLECTION as RECOVERY_TOKENS
 from auth_service.repositories.recovery_tokens import RESET, recovery_tokens
 from auth_service.routes.recovery import RESET_ACCEPTED
-from factory_core.mail import OUTBOX, mail
+from factory_core.outbox import OUTBOX, mail
 
 NEW_PASSWORD = "a brand new passphrase 42"
 Db = Any

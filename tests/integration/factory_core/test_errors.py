@@ -10,7 +10,7 @@ from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.sample import create_sample
 
-from factory_core import PROBLEM_CONTENT_TYPE
+from factory_core.web.errors import PROBLEM_CONTENT_TYPE
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from tests.support import AppFactory
 from tests.support.sample import SampleSettings
 from tests.support.tokens import IssuerServer, TokenIssuer
 
-from factory_core import EventConsumerSettings, build_app, events
-from factory_core.events import CONSUMERS, Consumer
-from factory_core.feeds import FeedError
+from factory_core import EventConsumerSettings, build_app, event_consumer
+from factory_core.trust.events import CONSUMERS, Consumer
+from factory_core.trust.feeds import FeedError
 
 
 class ConsumerSettings(SampleSettings, EventConsumerSettings):
@@ -50,7 +50,7 @@ def _consuming_app(
     """A service with no routes of its own that consumes the feed with ``handlers``."""
 
     def setup(app: Flask, _api: Any) -> None:
-        events.init_app(app, handlers=handlers, repeat_after=repeat_after)
+        event_consumer.init_app(app, handlers=handlers, repeat_after=repeat_after)
 
     return make_app(
         lambda config: build_app(
@@ -83,7 +83,7 @@ def make_consumer(
             {"account.deleted": recorder},
             **{"EVENT_FEED_URL": feed.events_url, "EVENT_FEED_TOKEN": feed.feed_token, **overrides},
         )
-        consumer = events.consumer(app)
+        consumer = event_consumer.consumer(app)
         assert consumer is not None
         # No thread of its own: the test drives every round with step().
         consumer.stop()
@@ -112,7 +112,7 @@ def test_events_are_handled_in_order_and_the_cursor_is_stored(
     # A new consumer of the same service (a restart, another worker) resumes from there.
     consumer.stop()
     mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=1)}}
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
     )
     feed.publish("account.deleted", "u5")
     again, recorder_again = _reopen(make_consumer, app)
@@ -135,7 +135,7 @@ def test_an_event_type_is_handled_again_once_its_repeat_is_due(
         repeat_after={"account.deleted": timedelta(seconds=1)},
         **config,
     )
-    consumer = events.consumer(app)
+    consumer = event_consumer.consumer(app)
     assert consumer is not None
     consumer.stop()
     consumer.step()
@@ -147,7 +147,7 @@ def test_an_event_type_is_handled_again_once_its_repeat_is_due(
 
     # Another worker (a restart) takes over, and handles the repeat once it is due.
     mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=1)}}
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
     )
     again = Recorder()
     other = _consuming_app(
@@ -157,7 +157,7 @@ def test_an_event_type_is_handled_again_once_its_repeat_is_due(
         MONGO_DB_NAME=app.config["MONGO_DB_NAME"],
         **config,
     )
-    taker = events.consumer(other)
+    taker = event_consumer.consumer(other)
     assert taker is not None
     taker.stop()
     time.sleep(1.1)
@@ -180,7 +180,7 @@ def test_an_event_handled_after_its_repeat_was_due_is_not_repeated(
         EVENT_FEED_URL=feed.events_url,
         EVENT_FEED_TOKEN=feed.feed_token,
     )
-    consumer = events.consumer(app)
+    consumer = event_consumer.consumer(app)
     assert consumer is not None
     consumer.stop()
     consumer.step()
@@ -217,16 +217,16 @@ def test_one_consumer_holds_the_lease_until_it_runs_out(
     first.step()
     second.step()
     assert (first_seen.seen, second_seen.seen) == (["u1"], [])
-    assert _state(mongo_client, app)["owner"] == first.owner
+    assert _state(mongo_client, app)["holder"] == first.holder
     # The holder dies: its lease runs out, and the other takes over where it stopped.
     first.stop()
     feed.publish("account.deleted", "u2")
     mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=1)}}
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
     )
     second.step()
     assert second_seen.seen == ["u2"]
-    assert _state(mongo_client, app)["owner"] == second.owner
+    assert _state(mongo_client, app)["holder"] == second.holder
 
 
 def test_the_lag_is_in_readyz_and_metrics_without_failing_readiness(
@@ -353,7 +353,7 @@ def test_the_thread_consumes_on_its_own_and_outlives_a_broken_feed(
 
 def test_a_service_without_a_feed_has_no_consumer(make_app: AppFactory) -> None:
     app = _consuming_app(make_app, {}, EVENT_FEED_URL="")
-    assert events.consumer(app) is None
+    assert event_consumer.consumer(app) is None
     assert "events" not in app.test_client().get("/readyz").get_json()["checks"]
 
 

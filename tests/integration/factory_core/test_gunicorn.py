@@ -78,7 +78,7 @@ def test_leaving_workers_write_their_spans_and_log_lines_first(
 ) -> None:
     # A worker that leaves (recycled after max_requests, or stopped) ends with os._exit, so
     # that gunicorn need not wait ~0.5 s for pymongo's threads to start its replacement
-    # (factory_core.lifecycle.exit_worker). What the interpreter's exit would have written
+    # (factory_core.runtime.lifecycle.exit_worker). What the interpreter's exit would have written
     # still is: the batch of spans (exported only when a worker leaves, here) and the logs.
     log = tmp_path / "gunicorn.log"
     with OtlpReceiver() as receiver:

@@ -1,4 +1,4 @@
-"""factory_core.mail against real SMTP servers (Mailpit): STARTTLS and implicit TLS with a
+"""factory_core.outbox against real SMTP servers (Mailpit): STARTTLS and implicit TLS with a
 certificate the client must trust, SMTP authentication from a secret file, and what happens
 to mail that cannot be delivered."""
 
@@ -27,7 +27,8 @@ from tests.support import AppFactory
 from tests.support.mailcatcher import mail_catcher
 from tests.support.sample import create_sample
 
-from factory_core.mail import OUTBOX, MailSettings, mail, mail_problems, message
+from factory_core.outbox import OUTBOX, MailSettings, mail, mail_problems, message
+from factory_core.runtime.lifecycle import start
 
 
 def _render(payload: Mapping[str, Any], *, attempt: int) -> Iterable[EmailMessage]:
@@ -52,6 +53,7 @@ def make_mail_app(make_app: AppFactory) -> Callable[..., Flask]:
 
 
 def _send(app: Flask, to: str) -> None:
+    start(app)  # the sender, as a worker's boot (or its first request) starts it
     with app.test_request_context():
         mail.send_later("hello", to=to)
 
@@ -166,7 +168,7 @@ def test_without_a_mail_server_nothing_is_sent_and_it_says_so(
     db_name: str,
 ) -> None:
     app = make_mail_app(MAIL_SERVER="")
-    caplog.set_level(logging.WARNING, logger="factory_core.mail")
+    caplog.set_level(logging.WARNING, logger="factory_core.outbox")
     _send(app, _address())
     _until(lambda: mongo_client[db_name][OUTBOX].count_documents({}) == 0)
     assert "no MAIL_SERVER" in caplog.text
@@ -179,7 +181,7 @@ def test_undeliverable_mail_is_dropped_after_the_give_up_time(
     db_name: str,
 ) -> None:
     app = make_mail_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_SECURITY="none")
-    caplog.set_level(logging.WARNING, logger="factory_core.mail")
+    caplog.set_level(logging.WARNING, logger="factory_core.outbox")
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
     _until(lambda: (outbox.find_one() or {}).get("attempts", 0) >= 1)
@@ -304,7 +306,7 @@ def test_the_lease_outlasts_the_whole_delivery(
     app = make_mail_app(**relay.settings(), MAIL_TIMEOUT_SECONDS=120.0)
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
-    _until(lambda: (outbox.find_one() or {}).get("owner") is not None)  # being delivered
+    _until(lambda: (outbox.find_one() or {}).get("holder") is not None)  # being delivered
     entry = outbox.find_one()
     assert entry is not None
     assert entry["lease_until"] - datetime.now(UTC) > timedelta(seconds=115)
@@ -321,15 +323,15 @@ def test_a_sender_that_lost_its_lease_leaves_the_entry_to_its_new_holder(
     app = make_mail_app(**relay.settings())
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
-    _until(lambda: (outbox.find_one() or {}).get("owner") is not None)
+    _until(lambda: (outbox.find_one() or {}).get("holder") is not None)
     # Another worker has taken the entry over meanwhile (the first one's lease ran out).
     theirs = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
-    outbox.update_one({}, {"$set": {"owner": "another worker", "lease_until": theirs}})
+    outbox.update_one({}, {"$set": {"holder": "another worker", "lease_until": theirs}})
     _until(lambda: bool(relay.sessions))  # the first sender's delivery failed
     time.sleep(0.5)
     entry = outbox.find_one()
     assert entry is not None
-    assert (entry["owner"], entry["lease_until"], entry["attempts"]) == (
+    assert (entry["holder"], entry["lease_until"], entry["attempts"]) == (
         "another worker",
         theirs,
         0,

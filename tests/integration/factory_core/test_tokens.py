@@ -23,15 +23,9 @@ from tests.support.counting_key import CountingKey
 from tests.support.devdb import free_port
 from tests.support.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 
-from factory_core import (
-    PROBLEM_CONTENT_TYPE,
-    Problem,
-    RemoteJWKS,
-    StaticKeys,
-    UnknownKeyError,
-    bearer_tokens,
-    public_jwk,
-)
+from factory_core import Problem, StaticKeys, public_jwk
+from factory_core.trust.tokens import RemoteJWKS, UnknownKeyError, bearer_tokens
+from factory_core.web.errors import PROBLEM_CONTENT_TYPE
 
 
 def _b64(data: bytes) -> str:

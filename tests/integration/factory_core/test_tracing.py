@@ -16,9 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tests.support import AppFactory, LogLines
 from tests.support.sample import create_sample
 
-from factory_core import ConfigurationError, tracing
-from factory_core.logs import configure_logging
-from factory_core.tracing import exporter_names, in_background, redact_query
+from factory_core import ConfigurationError
+from factory_core.runtime import tracing
+from factory_core.runtime.logs import configure_logging
+from factory_core.runtime.tracing import exporter_names, in_background, redact_query
 
 
 @pytest.mark.parametrize(
@@ -136,7 +137,7 @@ def test_secrets_in_a_query_string_are_redacted(query: str, redacted: str) -> No
 def test_stop_tracing_exports_the_spans_still_in_the_batch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # What a leaving worker calls before os._exit (factory_core.lifecycle.exit_worker).
+    # What a leaving worker calls before os._exit (factory_core.runtime.lifecycle.exit_worker).
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))

@@ -14,9 +14,9 @@ from tests.integration.todo.conftest import Caller
 from tests.support import AppFactory
 from tests.support.tokens import TokenIssuer
 
-from factory_core import mongo
+from factory_core import mongo, utc_now
 from todo_service.idempotency import LEASE, request_fingerprint
-from todo_service.repository import TodoRepository, utc_now
+from todo_service.repository import TodoRepository
 
 
 def _count(app: Flask) -> int:
@@ -103,7 +103,8 @@ def test_an_abandoned_first_request_is_finished_with_its_reserved_id(
                 "fingerprint": request_fingerprint({"title": "t"}),
                 "resource_id": reserved,
                 "state": "pending",
-                "lease_until": now - timedelta(seconds=1),
+                "holder": "a worker killed since",
+                "lease_until": now - timedelta(seconds=5),  # ran out (beyond the clock skew)
                 "created_at": now - LEASE,
                 "expires_at": now + timedelta(hours=1),
             }
@@ -131,6 +132,7 @@ def test_a_pending_first_request_makes_a_retry_wait_then_409(
                 "fingerprint": request_fingerprint({"title": "t"}),
                 "resource_id": ObjectId(),
                 "state": "pending",
+                "holder": "a first request, still running",
                 "lease_until": now + LEASE,
                 "created_at": now,
                 "expires_at": now + timedelta(hours=1),

@@ -13,7 +13,8 @@ from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.tokens import IssuerServer
 
-from factory_core import revocation_feed, revocations
+from factory_core.trust import revocations
+from factory_core.trust.issuer import revocation_feed
 
 DEADLINE = 10.0
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from auth_service.keys import KeyRing, generate_dev_key, thumbprint
+from auth_service.keys import KeyRing, generate_dev_key
+from factory_core import key_id
 
 
 def test_kid_is_the_rfc7638_thumbprint() -> None:
@@ -34,8 +35,8 @@ def test_key_ring_verifies_with_every_key_and_publishes_no_private_member() -> N
     ring = KeyRing(current, [retired.public_key(), current.public_key()], algorithm="ES256")
     kids = [jwk["kid"] for jwk in ring.jwks()["keys"]]
     assert kids == [
-        thumbprint(current.public_key(), algorithm="ES256"),
-        thumbprint(retired.public_key(), algorithm="ES256"),
+        key_id(current.public_key(), algorithm="ES256"),
+        key_id(retired.public_key(), algorithm="ES256"),
     ]
     assert ring.verification_key(kids[1]).public_numbers() == retired.public_key().public_numbers()
     for jwk in ring.jwks()["keys"]:

@@ -10,7 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tests.support.counting_key import CountingKey
 
-from factory_core import BearerTokens, StaticKeys, UnknownKeyError
+from factory_core import StaticKeys
+from factory_core.trust.tokens import BearerTokens, UnknownKeyError
 
 ISSUER, AUDIENCE, LEEWAY = "auth-service", "flask-factory", 5
 

@@ -12,7 +12,7 @@ from flask import Flask
 from tests.support.sample import SampleSettings, create_sample
 
 from factory_core import PLACEHOLDER, ConfigurationError
-from factory_core.config import load_config, refuse_unsafe_production
+from factory_core.runtime.config import load_config, refuse_unsafe_production
 
 SAFE_SECRET = "s" * 40
 

@@ -1,4 +1,4 @@
-"""Worker warm-up and exit (factory_core.lifecycle): best effort, step by step."""
+"""Worker warm-up and exit (factory_core.runtime.lifecycle): best effort, step by step."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NoReturn
 import pytest
 from flask import Flask
 
-from factory_core import lifecycle, tracing
+from factory_core.runtime import lifecycle
 
 
 def test_start_ignores_an_app_that_is_not_a_flask_one() -> None:
@@ -49,7 +49,8 @@ def exits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise _ExitedError
 
     monkeypatch.setattr(lifecycle.os, "_exit", _exit)
-    monkeypatch.setattr(tracing, "stop_tracing", lambda: done.append("spans exported"))
+    # What tracing registers when it starts (its exporter's last batch).
+    monkeypatch.setattr(lifecycle, "_at_worker_exit", [lambda: done.append("spans exported")])
     monkeypatch.setattr(lifecycle.logging, "shutdown", lambda: done.append("logs flushed"))
     return done
 

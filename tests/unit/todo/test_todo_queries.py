@@ -7,7 +7,8 @@ import re
 import marshmallow as ma
 import pytest
 
-from todo_service.repository import TodoFilter, TodoRepository, parse_id
+from factory_core import parse_object_id as parse_id
+from todo_service.repository import TodoFilter, TodoRepository
 from todo_service.schemas import TodoCreateSchema, TodoQueryArgsSchema
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from factory_core.revocations import OVERLAP, FeedError, Revocations
+from factory_core.trust.revocations import OVERLAP, FeedError, Revocations
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 REVOKED_AT = "2030-01-01T00:00:00Z"

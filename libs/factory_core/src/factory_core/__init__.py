@@ -1,85 +1,77 @@
-"""Shared application-factory core for the Flask services of this repository."""
+"""factory_core: what every service of this repository is composed from.
 
-from factory_core.api import BEARER_SCHEME, Api, authenticated
+This module is the contract: services import these names, from here only (an import-linter
+contract holds them to it). The subpackages are the map: ``web`` (the Api, problems, pages,
+probes, HTTP hygiene), ``runtime`` (configuration, a process's life under gunicorn, logs,
+metrics, traces), ``trust`` (another service's tokens, revocations and events), ``data``
+(MongoDB, leases) and ``outbox`` (mail, sent outside requests).
+"""
+
 from factory_core.app import build_app
-from factory_core.config import PLACEHOLDER, ConfigurationError, Settings
-from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, problem
-from factory_core.events import EventConsumer, EventConsumerSettings, events
-from factory_core.lifecycle import on_shutdown, shutdown
-from factory_core.mail import Mail, MailSettings, mail
-from factory_core.mongo import DocumentSchema, Mongo, mongo
-from factory_core.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
-from factory_core.tokens import (
-    BearerTokens,
+from factory_core.data.leases import Held, Leases
+from factory_core.data.mongo import (
+    Document,
+    DocumentSchema,
+    milliseconds,
+    mongo,
+    parse_object_id,
+    utc_now,
+)
+from factory_core.outbox import MailSettings, mail, mail_problems, message
+from factory_core.runtime.config import PLACEHOLDER, ConfigurationError, Settings, is_weak_secret
+from factory_core.trust.events import EventConsumerSettings, event_consumer
+from factory_core.trust.issuer import TrustedIssuerSettings, revocation_bound, trust_issuer
+from factory_core.trust.tokens import (
     Claims,
-    KeySource,
-    RemoteJWKS,
     StaticKeys,
-    UnknownKeyError,
-    bearer_tokens,
     configure_bearer,
-    configure_jwt,
     current_account,
     current_claims,
     current_subject,
-    jwk_thumbprint,
+    key_id,
     public_jwk,
     unauthorized,
-    verify_bearer,
 )
-from factory_core.trust import (
-    TrustedIssuer,
-    TrustedIssuerSettings,
-    revocation_bound,
-    revocation_feed,
-    trust_issuer,
-)
+from factory_core.web.api import Api, authenticated
+from factory_core.web.errors import Problem
+from factory_core.web.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 
 __all__ = [
-    "BEARER_SCHEME",
     "PAGE_HEADERS",
     "PLACEHOLDER",
-    "PROBLEM_CONTENT_TYPE",
     "Api",
-    "BearerTokens",
     "Claims",
     "ConfigurationError",
+    "Document",
     "DocumentSchema",
-    "EventConsumer",
     "EventConsumerSettings",
-    "KeySource",
-    "Mail",
+    "Held",
+    "Leases",
     "MailSettings",
-    "Mongo",
     "PageArgsSchema",
     "Problem",
-    "ProblemSchema",
-    "RemoteJWKS",
     "Settings",
     "StaticKeys",
-    "TrustedIssuer",
     "TrustedIssuerSettings",
-    "UnknownKeyError",
     "authenticated",
-    "bearer_tokens",
     "build_app",
     "configure_bearer",
-    "configure_jwt",
     "current_account",
     "current_claims",
     "current_subject",
-    "events",
-    "jwk_thumbprint",
+    "event_consumer",
+    "is_weak_secret",
+    "key_id",
     "mail",
+    "mail_problems",
+    "message",
+    "milliseconds",
     "mongo",
-    "on_shutdown",
     "pagination_headers",
-    "problem",
+    "parse_object_id",
     "public_jwk",
     "revocation_bound",
-    "revocation_feed",
-    "shutdown",
     "trust_issuer",
     "unauthorized",
-    "verify_bearer",
+    "utc_now",
 ]

@@ -8,16 +8,16 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint
 
-from factory_core import config as config_module
-from factory_core.api import Api
-from factory_core.config import Settings
-from factory_core.errors import register_error_handlers
-from factory_core.health import blp as health_blp
-from factory_core.lifecycle import on_start
-from factory_core.mongo import mongo
-from factory_core.observability import init_observability
-from factory_core.tracing import init_tracing
-from factory_core.web import init_web
+from factory_core.data.mongo import mongo
+from factory_core.runtime import config as config_module
+from factory_core.runtime.config import Settings
+from factory_core.runtime.lifecycle import init_lifecycle, on_start
+from factory_core.runtime.observability import init_observability
+from factory_core.runtime.tracing import init_tracing
+from factory_core.web.api import Api
+from factory_core.web.errors import register_error_handlers
+from factory_core.web.health import blp as health_blp
+from factory_core.web.http import init_web
 
 Setup = Callable[[Flask, Api], None]
 
@@ -47,6 +47,7 @@ def build_app(
     config_module.refuse_unsafe_production(app, settings, env_prefix)
 
     init_observability(app)
+    init_lifecycle(app)
     init_tracing(app)  # before init_web: its ProxyFix then wraps the traced app
     init_web(app)
     mongo.init_app(app)

@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import current_app
 
 from auth_service.repositories import events, users
 from auth_service.tokens import revoke_all
+from factory_core import Document
 
 ACCOUNT_DELETED = "account.deleted"
 #: An event recorded this long ago and still not published was cut short: relay it.
 RELAY_AFTER = timedelta(seconds=5)
 #: Accounts relayed per read of the feed, at the most.
 RELAY_LIMIT = 100
-
-Document = dict[str, Any]
 
 
 def delete_account(user: Document) -> None:

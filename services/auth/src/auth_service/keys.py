@@ -12,17 +12,12 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from factory_core import ConfigurationError, StaticKeys, jwk_thumbprint, public_jwk
+from factory_core import ConfigurationError, StaticKeys, key_id, public_jwk
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.DOTALL)
-
-
-def thumbprint(public_key: PublicKey, *, algorithm: str) -> str:
-    """The RFC 7638 JWK thumbprint (base64url SHA-256) of ``public_key``: its ``kid``."""
-    return jwk_thumbprint(public_jwk(public_key, kid="", algorithm=algorithm))
 
 
 class KeyRing(StaticKeys):
@@ -33,10 +28,10 @@ class KeyRing(StaticKeys):
     ) -> None:
         self.algorithm = algorithm
         self.signing_key = signing_key
-        self.signing_kid = thumbprint(signing_key.public_key(), algorithm=algorithm)
+        self.signing_kid = key_id(signing_key.public_key(), algorithm=algorithm)
         keys: dict[str, PublicKey] = {self.signing_kid: signing_key.public_key()}
         for key in verify_keys:
-            keys.setdefault(thumbprint(key, algorithm=algorithm), key)
+            keys.setdefault(key_id(key, algorithm=algorithm), key)
         super().__init__(keys)
         self.public_keys = keys
 

@@ -11,7 +11,6 @@ import ipaddress
 import math
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bson import ObjectId
 from flask import Flask, current_app
@@ -20,7 +19,7 @@ from limits.storage import MongoDBStorage
 from limits.strategies import MovingWindowRateLimiter
 from pymongo import MongoClient
 
-from factory_core import Problem, mongo
+from factory_core import Document, Problem, mongo
 
 EXTENSION_KEY = "auth.rate_limits"
 #: limits' moving windows: one document per key, holding the times of its recent hits.
@@ -28,8 +27,6 @@ WINDOWS = "rate_limit_windows"
 #: limits' fixed-window counters (unused by the moving-window strategy, but named for clarity).
 COUNTERS = "rate_limit_counters"
 TRUSTED = "trusted_addresses"
-
-Document = dict[str, Any]
 
 
 def address_key(address: str) -> str:

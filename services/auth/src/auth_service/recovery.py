@@ -1,4 +1,4 @@
-"""Account recovery: the mail it sends (rendered by factory_core.mail's sender, outside any
+"""Account recovery: the mail it sends (rendered by factory_core.outbox's sender, outside any
 request) and what its tokens do.
 
 A reset request records only what was asked (the same insert for an account that exists and
@@ -30,12 +30,9 @@ from auth_service.repositories.recovery_tokens import (
     reset_binding,
 )
 from auth_service.tokens import revoke_all
-from factory_core import Problem
-from factory_core.mail import mail, message
+from factory_core import Document, Problem, mail, message
 
 logger = logging.getLogger(__name__)
-
-Document = dict[str, Any]
 
 
 def enabled() -> None:

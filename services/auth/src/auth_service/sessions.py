@@ -6,9 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -17,62 +16,64 @@ from pymongo.errors import PyMongoError
 
 from auth_service.repositories import refresh_tokens
 from auth_service.tokens import issue_tokens, leeway
-from factory_core import Problem
-
-Document = dict[str, Any]
+from factory_core import Document, Held, Problem
 
 
 def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Document | None:
     """The successor pair of a refresh token; None when the token is reused (leaked).
 
-    The first use issues a new pair (exactly one of concurrent uses does). The same token
-    again within REFRESH_RETRY_GRACE_SECONDS of that use gets the same pair back (RFC 9700
-    section 4.14.2): a client whose answer was lost, or that was told to retry a 503, is not
-    logged out. A use after that is reuse. The pair is kept encrypted with a key derived from
+    The first use issues a new pair (exactly one of concurrent uses does: it claims the token's
+    use, a lease). The same token again within REFRESH_RETRY_GRACE_SECONDS of that use gets
+    the same pair back (RFC 9700 section 4.14.2): a client whose answer was lost, or that was
+    told to retry a 503, is not logged out; if the first use failed or died, the retry finishes
+    its rotation. A use after that is reuse. The pair is kept encrypted with a key derived from
     the presented token, so the database alone cannot give it away.
     """
     uses = refresh_tokens
     grace = timedelta(seconds=float(current_app.config["REFRESH_RETRY_GRACE_SECONDS"]))
     jti = claims["jti"]
-    record, owned = uses.claim(
+    held = uses.claim(
         jti=jti,
         family_id=claims["fid"],
         user_id=claims["sub"],
         expires_at=datetime.fromtimestamp(claims["exp"], UTC) + leeway(),
-        lease=_ROTATION_LEASE,
     )
-    deadline = time.monotonic() + _ROTATION_WAIT_SECONDS
-    while not owned:
-        if datetime.now(UTC) - record["used_at"] > grace:
-            return None
-        sealed = uses.successor(jti=jti)
-        if sealed is not None:  # the rotation is done
-            return _open(sealed, presented)
-        if uses.take_over(jti=jti, lease=_ROTATION_LEASE):
-            break  # the first attempt failed: finish its rotation
-        if time.monotonic() >= deadline:
-            raise Problem(
-                409,
-                "This refresh token is being rotated right now. Retry later.",
-                code="refresh_in_progress",
-                retry_after=1,
-            )
-        time.sleep(0.05)
-        record = uses.get(jti=jti) or record
+    if held is None:
+
+        def rotated(record: Document) -> bytes | Literal["reused"] | None:
+            if datetime.now(UTC) - record["used_at"] > grace:
+                return "reused"
+            return uses.successor(jti=jti)  # None while the rotation is in progress
+
+        outcome = uses.leases.wait(
+            jti, result=rotated, seconds=_ROTATION_WAIT_SECONDS, busy=_in_progress
+        )
+        if not isinstance(outcome, Held):
+            # The rotation's pair; or reuse, or a use expired and removed meanwhile (so is
+            # the token): None.
+            return _open(outcome, presented) if isinstance(outcome, bytes) else None
+        held = outcome  # the first use failed: finish its rotation
     try:
         pair = issue_tokens(user, family_id=claims["fid"], fresh=False)
         uses.complete(
-            jti=jti, successor=_seal(pair, presented), keep_until=record["used_at"] + grace
+            jti=jti, successor=_seal(pair, presented), keep_until=held.document["used_at"] + grace
         )
     except Exception:
         with contextlib.suppress(PyMongoError):  # best effort: else the lease runs out
-            uses.end_lease(jti=jti)
+            held.release()
         raise
     return pair
 
 
-#: How long a rotation may take before a retry may finish it instead.
-_ROTATION_LEASE = timedelta(seconds=10)
+def _in_progress() -> Problem:
+    return Problem(
+        409,
+        "This refresh token is being rotated right now. Retry later.",
+        code="refresh_in_progress",
+        retry_after=1,
+    )
+
+
 #: How long a concurrent use of the same token waits for the rotation in progress (within the
 #: request's database budget, MONGO_TIMEOUT_MS).
 _ROTATION_WAIT_SECONDS = 1.0

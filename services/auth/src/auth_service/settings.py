@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from factory_core import PLACEHOLDER
-from factory_core.config import is_weak_secret
-from factory_core.mail import MailSettings, mail_problems
+from factory_core import PLACEHOLDER, MailSettings, is_weak_secret, mail_problems
 
 
 class AuthSettings(MailSettings):

@@ -11,11 +11,10 @@ from flask_jwt_extended import JWTManager, create_access_token, create_refresh_t
 
 from auth_service.keys import KeyRing, load_key_ring
 from auth_service.repositories import revocations, users
-from factory_core import Claims, configure_bearer, configure_jwt
+from factory_core import Claims, Document, configure_bearer, unauthorized
 
 KEYS_EXTENSION_KEY = "auth.keys"
 
-Document = dict[str, Any]
 
 #: Claims every token of this service carries; a token without one of them is invalid.
 #: ``ver`` is the account's token version when the token was issued (see revoke_all).
@@ -133,6 +132,34 @@ def _load_user(claims: Claims) -> Document | None:
     if not isinstance(version, int) or version < token_version(user):
         return None
     return user
+
+
+def configure_jwt(app: Flask, manager: JWTManager) -> None:
+    """Bind Flask-JWT-Extended, which issues the tokens, to ``app``: the one configured
+    algorithm, issuer, audience and leeway. The views verify tokens with factory_core
+    (``authenticated``); should anything of Flask-JWT-Extended's report a token error anyway,
+    it answers in the same problem shape, through the same ``unauthorized``."""
+    config = app.config
+    config.setdefault("JWT_DECODE_ALGORITHMS", [config["JWT_ALGORITHM"]])
+    config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
+    for direction in ("ENCODE", "DECODE"):
+        config.setdefault(f"JWT_{direction}_ISSUER", config["JWT_ISSUER"])
+        config.setdefault(f"JWT_{direction}_AUDIENCE", config["JWT_AUDIENCE"])
+    config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
+    config.setdefault("JWT_ENCODE_NBF", True)
+
+    def answer(detail: str, code: str, error: str | None = "invalid_token") -> Any:
+        # Flask's own dispatch to the app's handler of HTTP errors: the problem shape.
+        return current_app.handle_http_exception(unauthorized(detail, code=code, error=error))
+
+    manager.unauthorized_loader(
+        lambda _reason: answer("An access token is required.", "missing_token", None)
+    )
+    manager.invalid_token_loader(lambda _reason: answer("The token is invalid.", "invalid_token"))
+    manager.expired_token_loader(
+        lambda _header, _claims: answer("The token has expired.", "token_expired")
+    )
+    manager.init_app(app)
 
 
 class Tokens:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from factory_core import Api, build_app, events, revocation_bound, trust_issuer
+from factory_core import Api, build_app, event_consumer, revocation_bound, trust_issuer
 from todo_service import idempotency, repository
 from todo_service.accounts import erase_account
 from todo_service.routes import blp as todos_blp
@@ -31,7 +31,7 @@ def _setup(app: Flask, _api: Api) -> None:
     trust_issuer.init_app(app)
     # A deleted account's tokens are still accepted here until the revocation feed says so:
     # erasing again once none can be erases what they wrote meanwhile.
-    events.init_app(
+    event_consumer.init_app(
         app,
         handlers={"account.deleted": erase_account},
         repeat_after={"account.deleted": revocation_bound(app.config)},

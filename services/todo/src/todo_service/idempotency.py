@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,8 +17,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from factory_core import Problem, mongo
-from todo_service.repository import Document, utc_now
+from factory_core import Document, Held, Leases, Problem, mongo, utc_now
 
 COLLECTION = "idempotency_keys"
 #: New keys per owner per UTC day: {_id: "<owner>:<day>", count, expires_at}.
@@ -78,7 +76,10 @@ def request_fingerprint(body: Any) -> str:
 
 
 class IdempotencyRepository:
-    """The idempotency_keys collection: one record per (owner, key) until it expires."""
+    """The idempotency_keys collection: one record per (owner, key) until it expires, held by
+    the request doing its work (a lease: factory_core's Leases)."""
+
+    leases = Leases(COLLECTION, LEASE)
 
     @property
     def _records(self) -> Collection[Document]:
@@ -86,27 +87,25 @@ class IdempotencyRepository:
 
     def claim(
         self, *, owner: str, key: str, fingerprint: str, ttl: timedelta, keys_per_day: int
-    ) -> tuple[Document, bool]:
-        """The record for (owner, key) and whether this call created it (and so owns it).
-
-        A new key counts against the owner's ``keys_per_day`` (KeyQuotaExceededError beyond).
-        """
+    ) -> Held | Document:
+        """The record for (owner, key): held, when this call created it (it does the work);
+        else as it is stored. A new key counts against the owner's ``keys_per_day``
+        (KeyQuotaExceededError beyond)."""
         while True:
             now = utc_now()
-            record: Document = {
-                "_id": ObjectId(),
-                "owner": owner,
-                "key": key,
-                "fingerprint": fingerprint,
-                "resource_id": ObjectId(),
-                "state": "pending",
-                "lease_until": now + LEASE,
-                "created_at": now,
-                "expires_at": now + ttl,
-            }
-            try:
-                self._records.insert_one(record)
-            except DuplicateKeyError:
+            held = self.leases.claim(
+                {
+                    "_id": ObjectId(),
+                    "owner": owner,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "resource_id": ObjectId(),
+                    "state": "pending",
+                    "created_at": now,
+                    "expires_at": now + ttl,
+                }
+            )
+            if held is None:
                 existing = self._records.find_one({"owner": owner, "key": key})
                 if existing is None:
                     continue  # expired and removed in between: try again
@@ -114,14 +113,14 @@ class IdempotencyRepository:
                     # Expired, not yet removed (the TTL monitor runs once a minute): free again.
                     self._records.delete_one({"_id": existing["_id"], "expires_at": {"$lte": now}})
                     continue
-                return existing, False
+                return existing
             if not self._count_new_key(owner=owner, per_day=keys_per_day, now=now):
-                self._records.delete_one({"_id": record["_id"]})
+                held.delete()
                 tomorrow = datetime.combine(
                     now.date() + timedelta(days=1), datetime.min.time(), UTC
                 )
                 raise KeyQuotaExceededError(max(1, int((tomorrow - now).total_seconds())))
-            return record, True
+            return held
 
     def _count_new_key(self, *, owner: str, per_day: int, now: datetime) -> bool:
         """Count one new key for today, atomically; False when that is more than ``per_day``."""
@@ -135,46 +134,10 @@ class IdempotencyRepository:
             return False
         return True
 
-    def get(self, *, record_id: ObjectId) -> Document | None:
-        return self._records.find_one({"_id": record_id})
-
-    def take_over(self, *, record_id: ObjectId) -> bool:
-        """Claim a pending record whose first request is gone (its lease ran out)."""
-        now = utc_now()
-        taken = self._records.find_one_and_update(
-            {"_id": record_id, "state": "pending", "lease_until": {"$lt": now}},
-            {"$set": {"lease_until": now + LEASE}},
-        )
-        return taken is not None
-
-    def complete(self, *, record_id: ObjectId, response: StoredResponse) -> None:
-        self._records.update_one(
-            {"_id": record_id},
-            {
-                "$set": {
-                    "state": "done",
-                    "status": response.status,
-                    "body": response.body,
-                    "headers": response.headers,
-                }
-            },
-        )
-
     def erase_owner(self, *, owner: str) -> None:
         """Delete every record and daily count of ``owner``."""
         self._records.delete_many({"owner": owner})
         mongo.collection(QUOTAS).delete_many({"_id": {"$regex": f"^{re.escape(owner)}:"}})
-
-    def end_lease(self, *, record_id: ObjectId) -> None:
-        """Let a retry take over at once: this request failed, its work may be half done.
-
-        The record, and the resource id it reserved, stay: the first attempt may have created
-        the resource before it failed (an insert applied, its acknowledgement lost), and the
-        retry must finish that same resource, never create a second one.
-        """
-        self._records.update_one(
-            {"_id": record_id, "state": "pending"}, {"$set": {"lease_until": utc_now()}}
-        )
 
 
 #: The idempotency records, for every view of the service.
@@ -197,10 +160,9 @@ def run_once(
     ``create`` gets the resource id reserved for the key, so a request finishing the work of
     a dead first attempt creates the same resource, not a second one.
     """
-
-    def claim() -> tuple[Document, bool]:
+    while True:
         try:
-            return records.claim(
+            claimed = records.claim(
                 owner=owner, key=key, fingerprint=fingerprint, ttl=ttl, keys_per_day=keys_per_day
             )
         except KeyQuotaExceededError as exceeded:
@@ -210,43 +172,61 @@ def run_once(
                 code="idempotency_key_quota_exceeded",
                 retry_after=exceeded.retry_after,
             ) from None
-
-    record, owned = claim()
-    deadline = time.monotonic() + wait_seconds
-    while not owned:
-        if record["fingerprint"] != fingerprint:
+        if isinstance(claimed, Held):
+            held = claimed
+            break
+        if claimed["fingerprint"] != fingerprint:
             raise Problem(
                 422,
                 "This Idempotency-Key was already used with a different request body.",
                 code="idempotency_key_reused",
             )
-        if record.get("state") == "done":
-            return _stored(record), True
-        if records.take_over(record_id=record["_id"]):
+        # Another request has the key: its response once it has one, or its work once it is
+        # gone (its lease ran out, or it failed and released it).
+        outcome = records.leases.wait(
+            claimed["_id"],
+            result=lambda record: _stored(record) if record.get("state") == "done" else None,
+            seconds=wait_seconds,
+            busy=_in_progress,
+            take_if={"state": "pending"},
+        )
+        if isinstance(outcome, StoredResponse):
+            return outcome, True
+        if isinstance(outcome, Held):
+            held = outcome
             break
-        if time.monotonic() >= deadline:
-            raise Problem(
-                409,
-                "A request with this Idempotency-Key is still in progress. Retry later.",
-                code="idempotency_key_in_progress",
-                retry_after=1,
-            )
-        time.sleep(0.05)
-        current = records.get(record_id=record["_id"])
-        if current is None:  # expired and removed meanwhile: start over
-            record, owned = claim()
-        else:
-            record = current
+        # None: the record expired and was removed meanwhile: start over.
     try:
-        response = create(record["resource_id"])
+        response = create(held.document["resource_id"])
     except Exception:
-        # Best effort: when the database is what failed, this fails too, and a retry waits
-        # for the lease to run out instead (409 with Retry-After meanwhile).
+        # The record, and the resource id it reserved, stay: the first attempt may have
+        # created the resource before it failed (an insert applied, its acknowledgement lost),
+        # and the retry must finish that same resource. Released, a retry takes it over at
+        # once. Best effort: when the database is what failed, this fails too, and a retry
+        # waits for the lease to run out instead (409 with Retry-After meanwhile).
         with contextlib.suppress(PyMongoError):
-            records.end_lease(record_id=record["_id"])
+            held.release()
         raise
-    records.complete(record_id=record["_id"], response=response)
+    held.update(
+        {
+            "$set": {
+                "state": "done",
+                "status": response.status,
+                "body": response.body,
+                "headers": response.headers,
+            }
+        }
+    )
     return response, False
+
+
+def _in_progress() -> Problem:
+    return Problem(
+        409,
+        "A request with this Idempotency-Key is still in progress. Retry later.",
+        code="idempotency_key_in_progress",
+        retry_after=1,
+    )
 
 
 def _stored(record: Document) -> StoredResponse:

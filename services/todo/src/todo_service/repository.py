@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection as Sized
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
@@ -17,7 +17,7 @@ from pymongo.collation import Collation
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from factory_core import mongo
+from factory_core import Document, mongo, utc_now
 
 COLLECTION = "todos"
 #: One document per owner: how many todos they have, kept with every create and delete.
@@ -34,9 +34,6 @@ _SORT_FIELDS = {
 #: Titles sort as people read them: case and accents aside first ("apple" < "Éclair" < "zoo").
 #: The query and the index it walks must use the same collation.
 TITLE_COLLATION = Collation(locale="en", strength=2)
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-
-Document = dict[str, Any]
 
 
 def declare_indexes(app: Flask) -> None:
@@ -97,11 +94,6 @@ def literal_pattern(text: str) -> str:
     return re.escape(text).replace("\x00", "\\x00")
 
 
-def parse_id(value: str) -> ObjectId | None:
-    """The ObjectId in a URL, or None for anything that is not one (then: 404)."""
-    return ObjectId(value) if _OBJECT_ID.fullmatch(value) else None
-
-
 def to_document(owner: str, fields: Mapping[str, Any], *, now: datetime) -> Document:
     """A new todo's stored form from validated fields."""
     document: Document = {"owner": owner, **fields, "created_at": now, "updated_at": now}
@@ -113,12 +105,6 @@ def _with_derived(fields: Document) -> Document:
     if "priority" in fields:
         fields["priority_rank"] = PRIORITY_RANK[fields["priority"]]
     return fields
-
-
-def utc_now() -> datetime:
-    """Now, in UTC milliseconds (what the database keeps)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class TodoRepository:

@@ -10,7 +10,16 @@ from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from factory_core import PAGE_HEADERS, Problem, authenticated, current_subject, pagination_headers
+from factory_core import (
+    PAGE_HEADERS,
+    Document,
+    Problem,
+    authenticated,
+    current_subject,
+    pagination_headers,
+    parse_object_id,
+    utc_now,
+)
 from todo_service.conditional import etag_for, if_match_versions, not_modified
 from todo_service.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
@@ -20,15 +29,7 @@ from todo_service.idempotency import (
     run_once,
     validate_key,
 )
-from todo_service.repository import (
-    Document,
-    TodoFilter,
-    TodoLimitReachedError,
-    parse_id,
-    to_document,
-    todos,
-    utc_now,
-)
+from todo_service.repository import TodoFilter, TodoLimitReachedError, to_document, todos
 from todo_service.schemas import (
     TodoCreateSchema,
     TodoQueryArgsSchema,
@@ -205,7 +206,7 @@ def _etag(todo: Document) -> dict[str, str]:
 
 
 def _object_id(todo_id: str) -> ObjectId:
-    object_id = parse_id(todo_id)
+    object_id = parse_object_id(todo_id)
     if object_id is None:
         _not_found()
     return object_id

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
-from factory_core import DocumentSchema, PageArgsSchema
+from factory_core import DocumentSchema, PageArgsSchema, milliseconds
 
 PRIORITIES = ("low", "normal", "high")
 #: Sort keys clients may ask for; a leading "-" sorts descending. Nothing else reaches the query.
@@ -28,9 +28,7 @@ def _unique(values: list[str]) -> None:
 
 def _to_millisecond_utc(value: datetime | None) -> datetime | None:
     # MongoDB stores milliseconds; truncating here keeps responses equal to what is stored.
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+    return None if value is None else milliseconds(value)
 
 
 class StrictBoolean(ma.fields.Boolean):

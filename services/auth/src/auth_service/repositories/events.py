@@ -9,22 +9,19 @@ that the gap can only be a number whose writer died (it is never filled).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from factory_core import mongo
+from factory_core import Document, mongo
 
 COLLECTION = "account_events"
 COUNTERS = "counters"
 _COUNTER = "account_events"
 #: A gap older than this is a number its writer never used (it died, or lost a race).
 HOLE_AFTER = timedelta(seconds=10)
-
-Document = dict[str, Any]
 
 
 class EventRepository:

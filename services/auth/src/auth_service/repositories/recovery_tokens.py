@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bson import ObjectId
 from flask import Flask
@@ -20,13 +19,11 @@ from pymongo import IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from factory_core import mongo
+from factory_core import Document, mongo
 
 COLLECTION = "recovery_tokens"
 RESET = "password_reset"
 VERIFY_EMAIL = "verify_email"
-
-Document = dict[str, Any]
 
 
 def _digest(token: str) -> str:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
 
-from factory_core import mongo
+from factory_core import Document, Held, Leases, mongo
 
 COLLECTION = "refresh_token_uses"
+#: How long a rotation may take before a retry may finish it instead.
+ROTATION_LEASE = timedelta(seconds=10)
 #: The successor pair of each rotation, encrypted, kept only for the retry grace window.
 SUCCESSORS = "refresh_token_successors"
 
-Document = dict[str, Any]
-
 
 class RefreshTokenRepository:
-    """The refresh tokens already used, keyed by jti, and their successors for a while."""
+    """The refresh tokens already used, keyed by jti, and their successors for a while. A use
+    is a lease (factory_core's Leases): the request that claimed it rotates the token."""
+
+    leases = Leases(COLLECTION, ROTATION_LEASE)
 
     @property
     def _uses(self) -> Collection[Document]:
@@ -35,49 +36,19 @@ class RefreshTokenRepository:
         mongo.declare_expiring(app, COLLECTION, "expires_at")
         mongo.declare_expiring(app, SUCCESSORS, "expires_at")
 
-    def claim(
-        self, *, jti: str, family_id: str, user_id: str, expires_at: datetime, lease: timedelta
-    ) -> tuple[Document, bool]:
-        """The use record of ``jti`` and whether this call created it (and so rotates it).
-
-        The claim is an insert keyed by the jti: the unique _id makes exactly one of any
-        number of concurrent claims succeed, and needs no record of unused tokens.
-        """
-        now = datetime.now(UTC)
-        record: Document = {
-            "_id": jti,
-            "family_id": family_id,
-            "user_id": user_id,
-            "used_at": now,
-            "lease_until": now + lease,
-            "expires_at": expires_at,
-        }
-        try:
-            self._uses.insert_one(record)
-        except DuplicateKeyError:
-            existing = self._uses.find_one({"_id": jti})
-            if existing is not None:
-                return existing, False
-            return self.claim(  # removed in between: the token has expired, the claim is moot
-                jti=jti, family_id=family_id, user_id=user_id, expires_at=expires_at, lease=lease
-            )
-        return record, True
-
-    def get(self, *, jti: str) -> Document | None:
-        return self._uses.find_one({"_id": jti})
-
-    def take_over(self, *, jti: str, lease: timedelta) -> bool:
-        """Claim a rotation whose request failed or died (its lease ran out, no successor)."""
-        now = datetime.now(UTC)
-        taken = self._uses.find_one_and_update(
-            {"_id": jti, "lease_until": {"$lt": now}},
-            {"$set": {"lease_until": now + lease}},
+    def claim(self, *, jti: str, family_id: str, user_id: str, expires_at: datetime) -> Held | None:
+        """The use of ``jti``, held, when this call is its first use (and so rotates it); None
+        when it was used before. The unique _id makes exactly one concurrent claim win, and
+        needs no record of unused tokens."""
+        return self.leases.claim(
+            {
+                "_id": jti,
+                "family_id": family_id,
+                "user_id": user_id,
+                "used_at": datetime.now(UTC),
+                "expires_at": expires_at,
+            }
         )
-        return taken is not None
-
-    def end_lease(self, *, jti: str) -> None:
-        """This rotation failed: let a retry take it over at once."""
-        self._uses.update_one({"_id": jti}, {"$set": {"lease_until": datetime.now(UTC)}})
 
     def complete(self, *, jti: str, successor: bytes, keep_until: datetime) -> None:
         """Record the rotation's successor (encrypted) until ``keep_until``: the rotation is done.

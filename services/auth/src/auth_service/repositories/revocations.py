@@ -10,11 +10,10 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from factory_core import mongo
+from factory_core import Document, mongo
 
 COLLECTION = "revocations"
 
-Document = dict[str, Any]
 Kind = Literal["token", "family", "subject"]
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from bson import ObjectId
 from flask import Flask
@@ -14,12 +12,9 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from factory_core import mongo
+from factory_core import Document, mongo, parse_object_id
 
 COLLECTION = "users"
-_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-
-Document = dict[str, Any]
 
 
 def display_username(raw: str) -> str:
@@ -40,11 +35,6 @@ def username_key(raw: str) -> str:
 def email_key(raw: str) -> str:
     """The form e-mail addresses are compared in (case-insensitive)."""
     return raw.strip().casefold()
-
-
-def parse_user_id(value: str) -> ObjectId | None:
-    """The ObjectId a token's ``sub`` names, or None for anything malformed."""
-    return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.fullmatch(value) else None
 
 
 class UsernameTakenError(Exception):
@@ -98,7 +88,7 @@ class UserRepository:
         return document
 
     def find_by_id(self, *, user_id: str) -> Document | None:
-        object_id = parse_user_id(user_id)
+        object_id = parse_object_id(user_id)
         return None if object_id is None else self._users.find_one({"_id": object_id})
 
     def find_by_username(self, *, username: str) -> Document | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -17,13 +15,19 @@ from auth_service.routes.access import NO_STORE, client_address
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
 from auth_service.sessions import rotate_refresh_token
 from auth_service.tokens import issue_tokens, revoke_family, revoke_token, token_version
-from factory_core import Problem, authenticated, current_account, current_claims, unauthorized
+from factory_core import (
+    Document,
+    Problem,
+    authenticated,
+    current_account,
+    current_claims,
+    unauthorized,
+)
 
 blp = Blueprint(
     "accounts", __name__, url_prefix="/auth", description="Register, log in, refresh, log out."
 )
 
-Document = dict[str, Any]
 TokenAnswer = tuple[Document, int, dict[str, str]]
 
 

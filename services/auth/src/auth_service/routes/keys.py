@@ -22,7 +22,7 @@ from auth_service.schemas import (
     RevocationQuerySchema,
 )
 from auth_service.tokens import key_ring
-from factory_core import unauthorized
+from factory_core import Document, unauthorized
 
 blp = Blueprint(
     "keys", __name__, description="Public keys, revocations and account events, for services."
@@ -30,8 +30,6 @@ blp = Blueprint(
 
 #: OpenAPI security scheme of the revocation feed (a shared service secret, not a JWT).
 FEED_SCHEME = "revocationFeedToken"
-
-Document = dict[str, Any]
 
 
 #: A feed read's database budget, below the request's own: its readers give up after 2 s

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -20,11 +20,9 @@ from auth_service.schemas import (
     UserUpdateSchema,
 )
 from auth_service.tokens import revoke_all
-from factory_core import Problem, authenticated, current_account, current_claims
+from factory_core import Document, Problem, authenticated, current_account, current_claims
 
 blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
-
-Document = dict[str, Any]
 
 
 @blp.route("")

@@ -20,6 +20,7 @@ from auth_service.schemas import (
     ResetTokenStatusSchema,
     TokenQuerySchema,
 )
+from factory_core import Document
 
 blp = Blueprint(
     "recovery",
@@ -28,7 +29,6 @@ blp = Blueprint(
     description="Password reset and e-mail verification, by links sent by mail.",
 )
 
-Document = dict[str, Any]
 View = TypeVar("View", bound=Callable[..., Any])
 
 #: The one answer to every reset request, whether an account matched or not.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,13 +9,18 @@ from auth_service.repositories import users
 from auth_service.routes.access import admin_required
 from auth_service.schemas import AdminUserSchema
 from auth_service.tokens import revoke_all
-from factory_core import PAGE_HEADERS, PageArgsSchema, Problem, authenticated, pagination_headers
+from factory_core import (
+    PAGE_HEADERS,
+    Document,
+    PageArgsSchema,
+    Problem,
+    authenticated,
+    pagination_headers,
+)
 
 blp = Blueprint(
     "users", __name__, url_prefix="/auth/users", description="Account administration (admins)."
 )
-
-Document = dict[str, Any]
 
 
 @blp.route("")

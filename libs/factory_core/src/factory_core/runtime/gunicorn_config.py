@@ -1,4 +1,4 @@
-"""Production gunicorn settings, used as ``gunicorn -c python:factory_core.gunicorn_config``.
+"""Production gunicorn settings: ``gunicorn -c python:factory_core.runtime.gunicorn_config``.
 
 Every value can be overridden with GUNICORN_CMD_ARGS or the environment variables read below.
 """
@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from typing import Any
 
-from factory_core import lifecycle
+from factory_core.runtime import lifecycle
 
 
 def available_cpus() -> int:
@@ -35,14 +35,14 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 # The app is loaded once, in the master, and forked into each worker: a worker (re)starts in
 # milliseconds and shares the loaded code's memory. Everything that must not cross a fork (the
-# database client, background threads) starts per process, after it (factory_core.lifecycle).
+# database client, background threads) starts per process, after it (runtime.lifecycle).
 preload_app = os.environ.get("GUNICORN_PRELOAD_APP", "true").lower() != "false"
 # Recycling workers bounds the damage of any slow leak; jitter avoids all restarting at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 # Heartbeat files on a memory filesystem: a slow disk must not make workers look dead.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
-# The app logs one JSON line per request itself (factory_core.observability).
+# The app logs one JSON line per request itself (factory_core.runtime.observability).
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -86,16 +86,16 @@ def pre_fork(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Get the worker ready before it accepts a request (factory_core.lifecycle.start)."""
-    from factory_core.lifecycle import start  # noqa: PLC0415 (the worker has the app)
+    """Get the worker ready before it accepts a request (factory_core.runtime.lifecycle.start)."""
+    from factory_core.runtime.lifecycle import start  # noqa: PLC0415 (the worker has the app)
 
     start(worker.wsgi)
     gc.freeze()  # what the warm-up made (clients, keys) lives as long as the worker
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """End a worker that is leaving (recycled, or stopped) at once (factory_core.lifecycle)."""
-    from factory_core.lifecycle import exit_worker  # noqa: PLC0415 (as in post_worker_init)
+    """End a worker that is leaving (recycled, or stopped) at once (runtime.lifecycle)."""
+    from factory_core.runtime.lifecycle import exit_worker  # noqa: PLC0415 (as in post_worker_init)
 
     exit_worker(getattr(worker, "wsgi", None))
 

@@ -36,7 +36,7 @@ _RELATIONS = (
 class PageArgsSchema(ma.Schema):
     """``page`` and ``page_size`` query arguments; subclass it to add a list's filters.
 
-    A query argument no schema of the operation names is a 422 (``factory_core.api``).
+    A query argument no schema of the operation names is a 422 (``factory_core.web.api``).
     """
 
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from factory_core.background import PerProcessLoop
-from factory_core.feeds import FeedError, fetch_json, parse_time
+from factory_core.runtime.background import PerProcessLoop
+from factory_core.trust.feeds import FeedError, fetch_json, parse_time
 
 __all__ = ["OVERLAP", "FeedError", "RevocationFeed", "Revocations"]
 
@@ -152,10 +152,9 @@ class RevocationFeed(PerProcessLoop):
         self._last_attempt = -math.inf
         self._reading = threading.Lock()  # one read at a time: the poller's or a request's
 
-    def start(self) -> None:
-        """A worker's warm-up: read the feed now, then poll it in the background."""
+    def read_now(self) -> None:
+        """A worker's warm-up: read the feed before its first request."""
         self._read(not_within=0.0)
-        self.ensure_started()
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """Whether the token is revoked; raise FeedError when the feed is too stale to tell."""
@@ -165,7 +164,6 @@ class RevocationFeed(PerProcessLoop):
 
     def ensure_fresh(self) -> None:
         """Read the feed now if this process's copy is stale; FeedError if it stays stale."""
-        self.ensure_started()
         if self.is_stale():
             self._read(not_within=ON_DEMAND_INTERVAL_SECONDS)
             if self.is_stale():

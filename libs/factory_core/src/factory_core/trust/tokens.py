@@ -2,7 +2,7 @@
 
 Services verify tokens here (``configure_bearer``, then ``authenticated`` views), each token
 parsed once per request and its signature checked once per process; auth issues them with
-Flask-JWT-Extended (``configure_jwt``).
+Flask-JWT-Extended.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from typing import Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import JWTManager
+from flask import Flask, current_app, g, request
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 from jwt.exceptions import (
     ExpiredSignatureError,
@@ -36,7 +35,7 @@ from jwt.exceptions import (
     PyJWTError,
 )
 
-from factory_core.errors import Problem, problem
+from factory_core.web.errors import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +79,7 @@ class StaticKeys:
         if text.lstrip().startswith("{"):
             return cls.from_jwks(text)
         public_key = load_pem_public_key(text.encode())
-        kid = jwk_thumbprint(public_jwk(public_key, kid="", algorithm=algorithm))
-        return cls({kid: public_key})
+        return cls({key_id(public_key, algorithm=algorithm): public_key})
 
     def verification_key(self, kid: str) -> Any:
         try:
@@ -172,8 +170,9 @@ def public_jwk(public_key: Any, *, kid: str, algorithm: str) -> dict[str, Any]:
 _THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}
 
 
-def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
-    """The RFC 7638 thumbprint (base64url SHA-256) of an EC or RSA public JWK: a stable kid."""
+def key_id(public_key: Any, *, algorithm: str) -> str:
+    """The RFC 7638 thumbprint (base64url SHA-256) of an EC or RSA public key: a stable kid."""
+    jwk = public_jwk(public_key, kid="", algorithm=algorithm)
     members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
@@ -190,13 +189,6 @@ def _challenge(error: str | None, description: str) -> dict[str, str]:
 def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token") -> Problem:
     """A 401 Problem (to raise) with an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
     return Problem(401, detail, code=code, headers=_challenge(error, detail))
-
-
-def _unauthorized_response(
-    detail: str, *, code: str, error: str | None = "invalid_token"
-) -> Response:
-    # Flask-JWT-Extended's loaders must return a response, not raise.
-    return problem(401, detail, code=code, headers=_challenge(error, detail))
 
 
 @dataclass(frozen=True)
@@ -420,36 +412,3 @@ def current_account() -> Any:
 def current_subject() -> str:
     """The verified token's subject: the user the request acts for."""
     return str(current_claims()["sub"])
-
-
-def configure_jwt(app: Flask, manager: JWTManager) -> None:
-    """Bind Flask-JWT-Extended, which issues the tokens, to ``app``: the one configured
-    algorithm, issuer, audience and leeway; anything of PyJWT's it reports is a 401 problem."""
-    config = app.config
-    algorithm = config["JWT_ALGORITHM"]
-    config.setdefault("JWT_DECODE_ALGORITHMS", [algorithm])
-    config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
-    config.setdefault("JWT_ENCODE_ISSUER", config["JWT_ISSUER"])
-    config.setdefault("JWT_DECODE_ISSUER", config["JWT_ISSUER"])
-    config.setdefault("JWT_ENCODE_AUDIENCE", config["JWT_AUDIENCE"])
-    config.setdefault("JWT_DECODE_AUDIENCE", config["JWT_AUDIENCE"])
-    config.setdefault("JWT_DECODE_LEEWAY", config["JWT_LEEWAY_SECONDS"])
-    config.setdefault("JWT_ENCODE_NBF", True)
-    # Flask-JWT-Extended answers PyJWT's exceptions wherever they are raised in the app.
-    manager.unauthorized_loader(
-        lambda _reason: _unauthorized_response(
-            "An access token is required (Authorization: Bearer <token>).",
-            code="missing_token",
-            error=None,
-        )
-    )
-
-    def invalid(reason: str) -> Response:
-        logger.info("invalid token: %s", reason)
-        return _unauthorized_response("The token is invalid.", code="invalid_token")
-
-    manager.invalid_token_loader(invalid)
-    manager.expired_token_loader(
-        lambda _h, _c: _unauthorized_response("The token has expired.", code="token_expired")
-    )
-    manager.init_app(app)

@@ -1,7 +1,7 @@
 """A loop in one background thread per process: a feed's poller, a consumer, a mail sender.
 
 Under gunicorn the app is loaded once and forked: a thread never crosses a fork, so each
-process starts its own (``ensure_started``, from lifecycle.on_start or a first use), after
+process starts its own (``ensure_started``, registered with lifecycle.on_start), after
 resetting what it must not inherit (``reset``). The thread holds only a weak reference to its
 loop: when the app (and the loop) is gone, the thread ends.
 """
@@ -12,7 +12,7 @@ import os
 import threading
 import weakref
 
-from factory_core.tracing import in_background
+from factory_core.runtime.tracing import in_background
 
 
 class PerProcessLoop:
@@ -77,7 +77,7 @@ class PerProcessLoop:
 
 
 def _loop(ref: weakref.ref[PerProcessLoop], stop: threading.Event, wake: threading.Event) -> None:
-    in_background()  # polls and deliveries are not sampled (factory_core.tracing)
+    in_background()  # polls and deliveries are not sampled (factory_core.runtime.tracing)
     while not stop.is_set():
         loop = ref()
         if loop is None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 import pymongo
+from bson import ObjectId
 from flask import Flask, current_app
 from pymongo import IndexModel, MongoClient
 from pymongo.collection import Collection
@@ -18,7 +21,26 @@ from pymongo.write_concern import WriteConcern
 
 EXTENSION_KEY = "factory_core.mongo"
 
+#: A document as pymongo gives and takes it.
 Document = dict[str, Any]
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def parse_object_id(value: Any) -> ObjectId | None:
+    """The ObjectId that ``value`` (a URL's id, a token's ``sub``) spells; None for anything
+    else (then: 404, or no account)."""
+    return ObjectId(value) if isinstance(value, str) and _OBJECT_ID.fullmatch(value) else None
+
+
+def milliseconds(moment: datetime) -> datetime:
+    """``moment`` in UTC to the millisecond: what MongoDB keeps, so what is stored is what a
+    response shows."""
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def utc_now() -> datetime:
+    """Now, in UTC milliseconds."""
+    return milliseconds(datetime.now(UTC))
 
 
 class DocumentSchema(ma.Schema):

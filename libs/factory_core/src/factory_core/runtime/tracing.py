@@ -14,7 +14,7 @@ redacted from the server span). The probes (/livez, /readyz, /metrics) are not t
 ``OTEL_PYTHON_FLASK_EXCLUDED_URLS`` says otherwise.
 
 The tracer provider and its exporting thread belong to one process: under gunicorn each
-worker sets up its own after the fork (factory_core.lifecycle), never the master.
+worker sets up its own after the fork (factory_core.runtime.lifecycle), never the master.
 Everything else is read by the SDK itself: ``OTEL_SERVICE_NAME`` (default: the service's
 SERVICE_NAME), ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_SAMPLER`` and its argument,
 ``OTEL_EXPORTER_OTLP_*`` (endpoint, headers, timeout) and ``OTEL_BSP_*`` (batching).
@@ -34,8 +34,8 @@ from flask import Flask, request
 from opentelemetry import context, trace
 from werkzeug.datastructures import Headers
 
-from factory_core.config import ConfigurationError
-from factory_core.lifecycle import deferred_to_workers, on_start
+from factory_core.runtime.config import ConfigurationError
+from factory_core.runtime.lifecycle import at_worker_exit, deferred_to_workers, on_start
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -125,6 +125,8 @@ def start_tracing(service: str, exporters: list[type[SpanExporter]]) -> None:
         provider.add_span_processor(BatchSpanProcessor(exporter()))
     trace.set_tracer_provider(provider)
     _started = (os.getpid(), provider)
+    # The SDK's atexit hook would export what is left in the batch; a worker skips atexit.
+    at_worker_exit(stop_tracing)
     logger.info("tracing on: %s", ", ".join(exporter.__name__ for exporter in exporters))
 
 

@@ -66,7 +66,7 @@ class Settings:
     LOG_LEVEL = "INFO"
     #: JSON logs (one object per line) or plain text for humans.
     LOG_JSON = True
-    #: One line per request (factory_core.logs); off where a proxy in front already logs them.
+    #: One line per request (factory_core.runtime.logs); off where a proxy in front logs them.
     ACCESS_LOG = True
 
     JWT_ALGORITHM = "ES256"

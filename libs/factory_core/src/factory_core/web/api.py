@@ -13,9 +13,14 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
-from factory_core.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema, handle_http_exception
-from factory_core.pagination import PAGE_METADATA_HEADER
-from factory_core.tokens import verify_bearer
+from factory_core.trust.tokens import verify_bearer
+from factory_core.web.errors import (
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    ProblemSchema,
+    handle_http_exception,
+)
+from factory_core.web.pagination import PAGE_METADATA_HEADER
 
 BEARER_SCHEME = "bearerAuth"
 

@@ -6,7 +6,7 @@ fields, then ``trace_id`` and ``span_id`` while a sampled span is active. Two pa
 - ``logging`` (the services' own loggers, libraries, gunicorn's workers): one handler on the
   root logger, whose formatter is structlog's ``ProcessorFormatter``. Handlers an application
   adds, ``caplog`` and log levels work as they always do.
-- the access line, one per request (``factory_core.observability``): structlog writes it to the
+- the access line, one per request (``runtime.observability``): structlog writes it to the
   same stream directly, with no ``LogRecord``, handler or filter. That machinery cost about as
   much as the line's whole formatting on a small request (the README's "where the time goes"),
   so this one line skips it; ``ACCESS_LOG = False`` turns it off for deployments whose proxy

@@ -10,8 +10,8 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from factory_core.errors import Problem
-from factory_core.mongo import mongo
+from factory_core.data.mongo import mongo
+from factory_core.web.errors import Problem
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
 

@@ -3,7 +3,7 @@
 Extensions register here what a worker process does before its first request (connect to the
 database and create its indexes, fetch the issuer's keys, read the revocation feed, start the
 event consumer) and how their background threads stop. gunicorn calls :func:`start` as each
-worker boots (factory_core.gunicorn_config), so that no client waits for a worker's warm-up,
+worker boots (factory_core.runtime.gunicorn_config), so that no client waits for a worker's warm-up,
 even after a recycle; without it, each piece starts lazily at the first request that needs it.
 Tests call :func:`shutdown` for every app they build.
 """
@@ -15,20 +15,28 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from factory_core.mongo import EXTENSION_KEY as MONGO_KEY
-from factory_core.mongo import mongo
+from factory_core.data.mongo import EXTENSION_KEY as MONGO_KEY
+from factory_core.data.mongo import mongo
+
+if TYPE_CHECKING:
+    from factory_core.runtime.background import PerProcessLoop
 
 logger = logging.getLogger(__name__)
 
 STARTERS_KEY = "factory_core.lifecycle.start"
+LOOPS_KEY = "factory_core.lifecycle.loops"
 STOPPERS_KEY = "factory_core.lifecycle.stop"
+#: The process that ran the app's starters (a forked child runs them again).
+STARTED_KEY = "factory_core.lifecycle.started"
+#: What a leaving worker does last, for the whole process (tracing's exporter, say).
+_at_worker_exit: list[Callable[[], object]] = []
 
 # Set when a server loads apps in a process it then forks into workers, and calls start() in
-# each (factory_core.gunicorn_config). What must not cross a fork then waits for start().
+# each (factory_core.runtime.gunicorn_config). What must not cross a fork then waits for start().
 _deferred = False
 
 
@@ -43,9 +51,36 @@ def deferred_to_workers() -> bool:
     return _deferred
 
 
+def at_worker_exit(finish: Callable[[], object]) -> None:
+    """Call ``finish`` as this process's worker leaves (see :func:`exit_worker`), once."""
+    if finish not in _at_worker_exit:
+        _at_worker_exit.append(finish)
+
+
+def init_lifecycle(app: Flask) -> None:
+    """Start the app's background loops at the first request of a process that did not boot
+    as a gunicorn worker (another server, the test client): never in that request's way."""
+
+    def start_once() -> None:
+        if app.extensions.get(STARTED_KEY) != os.getpid():
+            app.extensions[STARTED_KEY] = os.getpid()
+            for loop in app.extensions.get(LOOPS_KEY, ()):
+                loop.ensure_started()
+
+    app.before_request(start_once)
+
+
 def on_start(app: Flask, start: Callable[[], object]) -> None:
-    """Call ``start`` as a worker process boots (see :func:`start`)."""
+    """Call ``start`` as a worker process boots (see :func:`start`): a warm-up, so that no
+    request waits for it (without gunicorn, each piece starts when first needed)."""
     app.extensions.setdefault(STARTERS_KEY, []).append(start)
+
+
+def keep_running(app: Flask, loop: PerProcessLoop) -> None:
+    """Run ``loop`` in each process that serves the app: started as a worker boots, or at a
+    process's first request, and stopped (between rounds) when the app shuts down."""
+    app.extensions.setdefault(LOOPS_KEY, []).append(loop)
+    on_shutdown(app, loop.stop)
 
 
 def on_shutdown(app: Flask, stop: Callable[[], None]) -> None:
@@ -62,9 +97,11 @@ def start(app: Any) -> None:
     extensions = getattr(app, "extensions", None)
     if not isinstance(extensions, dict):
         return  # not a factory_core app (a WSGI middleware, another framework)
+    extensions[STARTED_KEY] = os.getpid()
     started = time.perf_counter()
     with app.app_context():
-        for starter in extensions.get(STARTERS_KEY, ()):
+        loops = [loop.ensure_started for loop in extensions.get(LOOPS_KEY, ())]
+        for starter in [*extensions.get(STARTERS_KEY, ()), *loops]:
             try:
                 starter()
             except Exception as error:  # e.g. a database or issuer that is not up yet
@@ -84,7 +121,7 @@ def exit_worker(app: Any) -> None:
     """End a worker process that is leaving normally, now: its app shut down, its spans and
     log lines written, then ``os._exit(0)``.
 
-    For gunicorn's worker_exit hook (factory_core.gunicorn_config), which runs as a worker
+    For gunicorn's worker_exit hook (factory_core.runtime.gunicorn_config), which runs as a worker
     leaves: recycled after max_requests, or stopped by SIGTERM. The interpreter's own exit
     would then wait ~0.5 s for pymongo's monitor threads to wake from their sleeps (its
     atexit hook joins them), and all that time the worker serves nothing while gunicorn waits
@@ -103,9 +140,8 @@ def exit_worker(app: Any) -> None:
     started = time.perf_counter()
     if isinstance(getattr(app, "extensions", None), dict):
         shutdown(app)  # background loops stopped between rounds, the database client closed
-    from factory_core.tracing import stop_tracing  # noqa: PLC0415 (tracing imports this module)
-
-    stop_tracing()  # the spans still in the batch (the SDK's atexit hook would export them)
+    for finish in _at_worker_exit:  # the spans still in the batch, for one
+        finish()
     logger.info("shut down in %.0f ms, exiting", (time.perf_counter() - started) * 1000)
     logging.shutdown()
     sys.stdout.flush()

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import smtplib
 import socket
 import ssl
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,17 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.errors import PyMongoError
 
-from factory_core.background import PerProcessLoop
-from factory_core.config import Settings
-from factory_core.lifecycle import on_shutdown, on_start
-from factory_core.mongo import mongo
+from factory_core.data.leases import Held, Leases
+from factory_core.data.mongo import mongo
+from factory_core.runtime.background import PerProcessLoop
+from factory_core.runtime.config import Settings
+from factory_core.runtime.lifecycle import keep_running
 
 logger = logging.getLogger(__name__)
 
-EXTENSION_KEY = "factory_core.mail"
+EXTENSION_KEY = "factory_core.outbox"
 OUTBOX = "mail_outbox"
 SECURITY_MODES = ("starttls", "tls", "none")
 
@@ -58,7 +57,7 @@ _LEASE_MARGIN = timedelta(seconds=60)
 
 
 class MailSettings(Settings):
-    """SMTP delivery (factory_core.mail). A service that sends mail requires these in
+    """SMTP delivery (factory_core.outbox). A service that sends mail requires these in
     production (see :func:`mail_problems`)."""
 
     #: The SMTP server's host; empty: no mail server (nothing is delivered).
@@ -174,27 +173,17 @@ class Outbox(PerProcessLoop):
     def __init__(self, app: Flask, renderers: Mapping[str, Renderer]) -> None:
         self.app = app
         self.renderers = dict(renderers)
+        delivery = timedelta(seconds=float(app.config["MAIL_TIMEOUT_SECONDS"]))
+        self.leases = Leases(OUTBOX, delivery + _LEASE_MARGIN)
         super().__init__()
-
-    def reset(self) -> None:
-        self.owner = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def send_later(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Record one entry (the request's only work) and wake this process's sender."""
         if kind not in self.renderers:
             raise KeyError(f"no renderer for mail of kind {kind!r}")
         now = datetime.now(UTC)
-        mongo.collection(OUTBOX).insert_one(
-            {
-                "kind": kind,
-                "payload": dict(payload),
-                "created_at": now,
-                "due_at": now,
-                "lease_until": now,
-                "attempts": 0,
-            }
-        )
-        self.ensure_started()
+        entry = {"kind": kind, "payload": dict(payload), "attempts": 0}
+        mongo.collection(OUTBOX).insert_one({**entry, "created_at": now, "due_at": now})
         self.wake()
 
     def round(self) -> float:
@@ -210,20 +199,13 @@ class Outbox(PerProcessLoop):
         with self.app.app_context():
             config = self.app.config
             now = datetime.now(UTC)
-            lease = timedelta(seconds=float(config["MAIL_TIMEOUT_SECONDS"])) + _LEASE_MARGIN
-            outbox = mongo.collection(OUTBOX)
-            entry = outbox.find_one_and_update(
-                {"due_at": {"$lte": now}, "lease_until": {"$lte": now}},
-                {"$set": {"lease_until": now + lease, "owner": self.owner}},
-                sort=[("due_at", ASCENDING)],
-                return_document=ReturnDocument.AFTER,
-            )
-            if entry is None:
+            held = self.leases.take({"due_at": {"$lte": now}}, sort=[("due_at", ASCENDING)])
+            if held is None:
                 return False
-            mine = {"_id": entry["_id"], "owner": self.owner}
+            entry = held.document
             if not config["MAIL_SERVER"]:
                 logger.warning("mail: no MAIL_SERVER; a %s message was not sent", entry["kind"])
-                outbox.delete_one(mine)
+                held.delete()
                 return True
             try:
                 render = self.renderers[entry["kind"]]
@@ -231,28 +213,22 @@ class Outbox(PerProcessLoop):
                 if messages:
                     _Smtp.from_config(config).deliver(messages)
             except (OSError, smtplib.SMTPException) as error:
-                self._retry_or_drop(entry, mine, now, error)
+                self._retry_or_drop(held, now, error)
             except Exception:  # a renderer's bug: keep it, retried later like a failure
                 logger.exception("mail: rendering a %s message failed", entry["kind"])
-                self._retry_or_drop(entry, mine, now, None)
+                self._retry_or_drop(held, now, None)
             else:
-                outbox.delete_one(mine)
+                held.delete()
             return True
 
-    def _retry_or_drop(
-        self,
-        entry: Mapping[str, Any],
-        mine: Mapping[str, Any],
-        now: datetime,
-        error: Exception | None,
-    ) -> None:
+    def _retry_or_drop(self, held: Held, now: datetime, error: Exception | None) -> None:
         """Reschedule the entry, or drop it after MAIL_GIVE_UP_SECONDS; only while this sender
         still holds its lease (another may have taken it over)."""
         config = self.app.config
-        outbox = mongo.collection(OUTBOX)
+        entry = held.document
         created = entry["created_at"].replace(tzinfo=UTC)
         if now - created > timedelta(seconds=float(config["MAIL_GIVE_UP_SECONDS"])):
-            if outbox.delete_one(mine).deleted_count:
+            if held.delete():
                 logger.error(
                     "mail: gave up on a %s message after %s attempts",
                     entry["kind"],
@@ -260,14 +236,9 @@ class Outbox(PerProcessLoop):
                 )
             return
         delay = min(600.0, float(config["MAIL_RETRY_SECONDS"]) * 2 ** entry["attempts"])
-        rescheduled = outbox.update_one(
-            mine,
-            {
-                "$set": {"due_at": now + timedelta(seconds=delay), "lease_until": now},
-                "$inc": {"attempts": 1},
-            },
-        )
-        if rescheduled.matched_count:
+        if held.release(
+            {"$set": {"due_at": now + timedelta(seconds=delay)}, "$inc": {"attempts": 1}}
+        ):
             logger.warning("mail: delivery failed (%s); retrying in %.0f s", error, delay)
         else:
             logger.warning("mail: delivery failed (%s); another sender holds it now", error)
@@ -281,8 +252,7 @@ class Mail:
         outbox = Outbox(app, renderers)
         app.extensions[EXTENSION_KEY] = outbox
         mongo.declare_indexes(app, OUTBOX, [IndexModel([("due_at", ASCENDING)], name="due_at")])
-        on_start(app, outbox.ensure_started)
-        on_shutdown(app, outbox.stop)
+        keep_running(app, outbox)
 
     @staticmethod
     def outbox(app: Flask | None = None) -> Outbox:

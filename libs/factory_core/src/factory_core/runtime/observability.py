@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, current_app, g, request
 from opentelemetry import trace
 
-from factory_core.logs import AccessLog, configure_logging
-from factory_core.tokens import current_claims
-from factory_core.tracing import caller_trace_id
+from factory_core.runtime.logs import AccessLog, configure_logging
+from factory_core.runtime.tracing import caller_trace_id
+from factory_core.trust.tokens import current_claims
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Histogram

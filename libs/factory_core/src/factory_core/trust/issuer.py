@@ -17,12 +17,12 @@ from urllib.parse import urlparse
 
 from flask import Flask, current_app
 
-from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
-from factory_core.errors import Problem
-from factory_core.health import add_readiness_check
-from factory_core.lifecycle import on_shutdown, on_start
-from factory_core.revocations import FeedError, RevocationFeed
-from factory_core.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
+from factory_core.runtime.config import PLACEHOLDER, Settings, is_weak_secret
+from factory_core.runtime.lifecycle import keep_running, on_start
+from factory_core.trust.revocations import FeedError, RevocationFeed
+from factory_core.trust.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
+from factory_core.web.errors import Problem
+from factory_core.web.health import add_readiness_check
 
 EXTENSION_KEY = "factory_core.trust"
 
@@ -119,8 +119,8 @@ class TrustedIssuer:
             on_start(app, keys.prefetch)
             add_readiness_check(app, "keys", keys.describe)
         if feed is not None:
-            on_start(app, feed.start)
-            on_shutdown(app, feed.stop)
+            on_start(app, feed.read_now)
+            keep_running(app, feed)
             add_readiness_check(app, "revocations", lambda: _describe(feed))
 
 

@@ -1,6 +1,6 @@
 """A durable consumer of another service's event feed (auth's account events).
 
-    events.init_app(app, handlers={"account.deleted": erase_account})
+    event_consumer.init_app(app, handlers={"account.deleted": erase_account})
 
 One thread per worker process polls the feed; one of them, across all workers and replicas,
 holds a lease (a document in this service's database) and is the one that consumes. Its cursor
@@ -27,16 +27,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
-from factory_core.background import PerProcessLoop
-from factory_core.config import PLACEHOLDER, Settings, is_weak_secret
-from factory_core.feeds import FeedError, fetch_json, parse_time
-from factory_core.health import add_readiness_check
-from factory_core.lifecycle import on_shutdown, on_start
-from factory_core.mongo import mongo
-from factory_core.observability import add_metrics_source
+from factory_core.data.leases import Held, Leases
+from factory_core.data.mongo import mongo
+from factory_core.runtime.background import PerProcessLoop
+from factory_core.runtime.config import PLACEHOLDER, Settings, is_weak_secret
+from factory_core.runtime.lifecycle import keep_running
+from factory_core.runtime.observability import add_metrics_source
+from factory_core.trust.feeds import FeedError, fetch_json, parse_time
+from factory_core.web.health import add_readiness_check
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +104,11 @@ class Consumer(PerProcessLoop):
         self.handlers = dict(handlers)
         self.repeat_after = dict(repeat_after)
         self.name = config.url
+        self.leases = Leases(CONSUMERS, config.lease)
         super().__init__()
 
     def reset(self) -> None:
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._failures = 0
 
     def round(self) -> float:
@@ -122,11 +123,15 @@ class Consumer(PerProcessLoop):
     def step(self) -> float:
         """One round: hold the lease, read a page, handle it; seconds until the next round."""
         with self.app.app_context():
-            if not self._hold_lease():
+            # The lease (taken, or renewed): one consumer at a time across workers and replicas.
+            held = self.leases.take(
+                {"_id": self.name}, holder=self.holder, upsert=True, set_on_insert={"cursor": 0}
+            )
+            if held is None:
                 return self.config.poll_seconds
             try:
-                self._run_due_repeats()
-                more = self._consume_page()
+                self._run_due_repeats(held)
+                more = self._consume_page(held)
             except _HandlerFailedError as failed:
                 self._failures += 1
                 delay = min(self.config.retry_max_seconds, 2.0 ** (self._failures - 1))
@@ -142,27 +147,9 @@ class Consumer(PerProcessLoop):
             self._failures = 0
             return 0.0 if more else self.config.poll_seconds
 
-    def _hold_lease(self) -> bool:
-        """Take (or renew) the lease: True for exactly one consumer at a time."""
-        now = datetime.now(UTC)
-        try:
-            mongo.db[CONSUMERS].find_one_and_update(
-                {"_id": self.name, "$or": [{"owner": self.owner}, {"lease_until": {"$lt": now}}]},
-                {
-                    "$set": {"owner": self.owner, "lease_until": now + self.config.lease},
-                    "$setOnInsert": {"cursor": 0},
-                },
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
-        except DuplicateKeyError:  # the document exists and another holds a live lease
-            return False
-        return True
-
-    def _consume_page(self) -> bool:
+    def _consume_page(self, held: Held) -> bool:
         """Handle the next page of events in order; whether the feed has more right away."""
-        state = mongo.db[CONSUMERS].find_one({"_id": self.name}) or {}
-        cursor = int(state.get("cursor", 0))
+        cursor = int(held.document.get("cursor", 0))
         page = fetch_json(
             self.config.url,
             token=self.config.token,
@@ -172,9 +159,14 @@ class Consumer(PerProcessLoop):
         )
         events = list(_events(page))
         head = page.get("head")
-        self._record_read(
-            head=head if isinstance(head, int) else cursor,
-            pending_since=parse_time(events[0]["occurred_at"]) if events else None,
+        held.update(
+            {
+                "$set": {
+                    "head": head if isinstance(head, int) else cursor,
+                    "read_at": datetime.now(UTC),
+                    "pending_since": parse_time(events[0]["occurred_at"]) if events else None,
+                }
+            }
         )
         oldest = page.get("oldest")
         if isinstance(oldest, int) and cursor + 1 < oldest:
@@ -190,30 +182,26 @@ class Consumer(PerProcessLoop):
                     handler(event)
                 except Exception as error:  # retried: the cursor stays before this event
                     raise _HandlerFailedError(event, error) from error
-            if not self._advance(int(event["sequence"]), event):
+            if not self._advance(held, int(event["sequence"]), event):
                 return False  # the lease was lost meanwhile: the new holder goes on
         return bool(page.get("has_more")) and bool(events)
 
-    def _advance(self, sequence: int, event: Event) -> bool:
+    def _advance(self, held: Held, sequence: int, event: Event) -> bool:
+        """Move the cursor past ``event`` (renewing the lease); False if the lease was lost."""
         occurred_at = parse_time(event["occurred_at"])
         update: dict[str, Any] = {
             "$max": {"cursor": sequence},
-            "$set": {
-                "last_event_at": occurred_at,
-                "lease_until": datetime.now(UTC) + self.config.lease,
-            },
+            "$set": {"last_event_at": occurred_at},
         }
         repeat = self.repeat_after.get(str(event["type"]))
         if repeat is not None and occurred_at + repeat > datetime.now(UTC):
             update["$push"] = {"repeats": {"event": dict(event), "due_at": occurred_at + repeat}}
-        done = mongo.db[CONSUMERS].update_one({"_id": self.name, "owner": self.owner}, update)
-        return done.matched_count == 1
+        return held.update(update)
 
-    def _run_due_repeats(self) -> None:
+    def _run_due_repeats(self, held: Held) -> None:
         """Handle again the events whose repeat is due, each then removed from the list."""
-        state = mongo.db[CONSUMERS].find_one({"_id": self.name}, projection={"repeats": 1})
         now = datetime.now(UTC)
-        for repeat in (state or {}).get("repeats", []):
+        for repeat in held.document.get("repeats", []):
             if repeat["due_at"] > now:
                 continue
             event = repeat["event"]
@@ -221,16 +209,7 @@ class Consumer(PerProcessLoop):
                 self.handlers[str(event["type"])](event)
             except Exception as error:  # retried like a first handling, later
                 raise _HandlerFailedError(event, error) from error
-            mongo.db[CONSUMERS].update_one(
-                {"_id": self.name, "owner": self.owner},
-                {"$pull": {"repeats": {"event.id": event["id"]}}},
-            )
-
-    def _record_read(self, *, head: int, pending_since: datetime | None) -> None:
-        mongo.db[CONSUMERS].update_one(
-            {"_id": self.name, "owner": self.owner},
-            {"$set": {"head": head, "read_at": datetime.now(UTC), "pending_since": pending_since}},
-        )
+            held.update({"$pull": {"repeats": {"event.id": event["id"]}}})
 
     def lag(self) -> tuple[int, float] | None:
         """(events, seconds) this service is behind the feed, as its consumer last saw it.
@@ -238,7 +217,7 @@ class Consumer(PerProcessLoop):
         Seconds: how old the oldest event not handled yet is; None before any read.
         """
         with self.app.app_context():
-            state = mongo.db[CONSUMERS].find_one({"_id": self.name})
+            state = mongo.collection(CONSUMERS).find_one({"_id": self.name})
         if state is None or "read_at" not in state:
             return None
         behind = max(0, int(state.get("head", 0)) - int(state.get("cursor", 0)))
@@ -329,11 +308,9 @@ class EventConsumer:
             repeat_after or {},
         )
         app.extensions[EXTENSION_KEY] = consumer
-        on_start(app, consumer.ensure_started)
-        on_shutdown(app, consumer.stop)
-        # Started as each gunicorn worker boots (factory_core.lifecycle), so that events are
-        # consumed with no traffic at all; else with the first request.
-        app.before_request(consumer.ensure_started)
+        # Started as each gunicorn worker boots, so that events are consumed with no traffic
+        # at all (else with a process's first request: runtime.lifecycle).
+        keep_running(app, consumer)
         add_readiness_check(app, "events", lambda: _describe_lag(consumer))
         add_metrics_source(app, lambda: _lag_metrics(consumer))
 
@@ -343,4 +320,4 @@ class EventConsumer:
         return found
 
 
-events = EventConsumer()
+event_consumer = EventConsumer()

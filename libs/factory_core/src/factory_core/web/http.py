@@ -13,7 +13,7 @@ from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from factory_core.errors import Problem
+from factory_core.web.errors import Problem
 
 DOCS_ASSETS = "/docs/assets/"
 

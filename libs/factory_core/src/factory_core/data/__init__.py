@@ -1,0 +1,1 @@
+"""MongoDB: one client per process, declared indexes, leases."""

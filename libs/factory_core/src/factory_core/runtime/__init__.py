@@ -1,0 +1,1 @@
+"""What runs a service: configuration, its process's life under gunicorn, logs, metrics, traces."""

@@ -1,0 +1,1 @@
+"""Trusting another service: its tokens (keys, revocations) and its account events."""
