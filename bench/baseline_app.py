@@ -80,7 +80,7 @@ class _State:
             # Like todo, revocations are checked in memory against what auth's feed says.
             feed = urllib.request.Request(  # noqa: S310
                 env["BASELINE_REVOCATION_FEED_URL"],
-                headers={"Authorization": f"Bearer {env['BASELINE_REVOCATION_FEED_TOKEN']}"},
+                headers={"Authorization": f"Bearer {env['BASELINE_FEED_TOKEN']}"},
             )
             with urllib.request.urlopen(feed, timeout=2) as answer:  # noqa: S310
                 self.revoked = {item["value"] for item in json.load(answer)["items"]}

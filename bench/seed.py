@@ -12,7 +12,7 @@ from pymongo import MongoClient
 from tests.support.accounts import Account, LiveHttp
 
 from factory_core import utc_now
-from todo_service.repository import to_document
+from todo_service.repositories import to_document
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (a benchmark account)
 _TIMEOUT = 30

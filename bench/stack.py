@@ -134,7 +134,7 @@ def baseline_env(db: Database, auth: Path, auth_url: str) -> dict[str, str]:
         "BASELINE_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
         "BASELINE_PRIVATE_KEY_FILE": str(auth / SIGNING_KEY_FILE),
         "BASELINE_REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
-        "BASELINE_REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "BASELINE_FEED_TOKEN": FEED_TOKEN,
     }
 
 

@@ -169,7 +169,7 @@ def _dead_database() -> dict[str, Any]:
 
 @pytest.fixture
 def auth_app(make_app: AppFactory) -> Flask:
-    return make_app(create_auth, REVOCATION_FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
+    return make_app(create_auth, FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ def test_auth_with_its_database_down_answers_documented_503s(
 ) -> None:
     token = register_and_login(auth_app.test_client())
     # Same signing key (same instance folder), a database that does not answer.
-    down = make_app(create_auth, REVOCATION_FEED_TOKEN=FEED_TOKEN, **_dead_database())
+    down = make_app(create_auth, FEED_TOKEN=FEED_TOKEN, **_dead_database())
     seen: set[int] = set()
     found = violations(down, Caller(token), seen)
     assert not found, "\n".join(found)

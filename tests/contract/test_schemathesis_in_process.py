@@ -66,7 +66,7 @@ def auth_app(
             "MONGO_URI": mongo_uri,
             "MONGO_DB_NAME": auth_db,
             "INSTANCE_PATH": str(tmp_path_factory.mktemp("auth-instance")),
-            "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+            "FEED_TOKEN": FEED_TOKEN,
             # The fuzzer registers and logs in far faster than any person; the limits have
             # their own tests (and stay on in the live run).
             "RATE_LIMITS_ENABLED": False,
@@ -126,10 +126,9 @@ def todo_app(mongo_uri: str, todo_db: str, live_auth: GunicornServer) -> Iterato
             "MONGO_DB_NAME": todo_db,
             "JWKS_URL": f"{live_auth.url}/.well-known/jwks.json",
             "REVOCATION_FEED_URL": f"{live_auth.url}/auth/revocations",
-            "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+            "FEED_TOKEN": FEED_TOKEN,
             "REVOCATION_POLL_SECONDS": 1,
             "EVENT_FEED_URL": f"{live_auth.url}/auth/events",
-            "EVENT_FEED_TOKEN": FEED_TOKEN,
             "LOG_LEVEL": "WARNING",
         }
     )

@@ -23,7 +23,7 @@ from tests.support.accounts import FlaskHttp, registered
 from tests.support.devdb import ROOT
 
 from auth_service import create_app as create_auth
-from auth_service.routes.keys import FEED_SCHEME
+from auth_service.routes.feeds import FEED_SCHEME
 from todo_service import create_app as create_todo
 
 
@@ -69,7 +69,7 @@ def _refuses_unknown_arguments(
 
 
 def test_every_auth_operation_refuses_an_unknown_query_argument(make_app: AppFactory) -> None:
-    app = make_app(create_auth, REVOCATION_FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
+    app = make_app(create_auth, FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
     headers = {"Authorization": f"Bearer {make_admin(app)}"}
     pair = registered(FlaskHttp(app.test_client())).tokens
     refresh = {"Authorization": f"Bearer {pair['refresh_token']}"}
@@ -80,7 +80,7 @@ def test_every_auth_operation_refuses_an_unknown_query_argument(make_app: AppFac
 def test_every_todo_operation_refuses_an_unknown_query_argument(
     make_app: AppFactory, tmp_path: Path
 ) -> None:
-    auth = make_app(create_auth, REVOCATION_FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
+    auth = make_app(create_auth, FEED_TOKEN=FEED_TOKEN, **RELAXED_LIMITS)
     jwks = tmp_path / "jwks.json"
     jwks.write_text(auth.test_client().get("/.well-known/jwks.json").get_data(as_text=True))
     app = make_app(create_todo, JWKS_FILE=str(jwks), REVOCATION_FEED_URL="")

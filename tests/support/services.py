@@ -33,7 +33,7 @@ def production_settings(directory: Path) -> dict[str, Any]:
     return {
         "ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "FEED_TOKEN": FEED_TOKEN,
         "LOG_LEVEL": "WARNING",
         "INSTANCE_PATH": str(directory),
     }
@@ -44,7 +44,7 @@ def testing_settings(directory: Path) -> dict[str, Any]:
     return {
         "ENV": "testing",
         "INSTANCE_PATH": str(directory),
-        "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+        "FEED_TOKEN": FEED_TOKEN,
         "LOG_LEVEL": "WARNING",
     }
 
@@ -116,7 +116,7 @@ def todo_server(
             "REVOCATION_FEED_URL": f"{auth_url}/auth/revocations",
             "REVOCATION_POLL_SECONDS": 1,
             "EVENT_FEED_URL": f"{auth_url}/auth/events",
-            "EVENT_FEED_TOKEN": FEED_TOKEN,
+            "FEED_TOKEN": FEED_TOKEN,
             **settings,
         },
     )

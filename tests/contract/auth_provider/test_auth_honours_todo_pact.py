@@ -66,7 +66,7 @@ def auth(
         mongo_uri=mongo_uri,
         db_name=auth_database,
         directory=tmp_path_factory.mktemp("auth"),
-        REVOCATION_FEED_TOKEN=pacts.FEED_TOKEN,
+        FEED_TOKEN=pacts.FEED_TOKEN,
     )
     yield server
     server.stop()

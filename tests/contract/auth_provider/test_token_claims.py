@@ -120,9 +120,8 @@ def test_todo_s_verifier_accepts_auth_s_access_token_only(
             "INSTANCE_PATH": str(tmp_path),
             "JWKS_URL": f"{auth.url}/.well-known/jwks.json",
             "REVOCATION_FEED_URL": f"{auth.url}/auth/revocations",
-            "REVOCATION_FEED_TOKEN": FEED_TOKEN,
+            "FEED_TOKEN": FEED_TOKEN,
             "EVENT_FEED_URL": f"{auth.url}/auth/events",
-            "EVENT_FEED_TOKEN": FEED_TOKEN,
         }
     )
     try:

@@ -248,7 +248,7 @@ def consumes_the_account_events(auth: str, make_app: AppFactory) -> None:
         JWKS_URL=f"{auth}{JWKS_PATH}",
         REVOCATION_FEED_URL="",
         EVENT_FEED_URL=f"{auth}{EVENTS_PATH}",
-        EVENT_FEED_TOKEN=FEED_TOKEN,
+        FEED_TOKEN=FEED_TOKEN,
     )
     consumer = event_consumer.consumer(app)
     assert consumer is not None

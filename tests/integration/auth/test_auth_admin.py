@@ -109,7 +109,7 @@ def test_disable_needs_admin_and_an_existing_user(
     for missing in ("0" * 24, "not-an-id", "$ne"):
         response = client.post(f"/auth/users/{missing}/disable", headers=headers)
         assert response.status_code == 404
-        assert response.json["code"] == "not_found"
+        assert response.json["code"] == "user_not_found"
 
 
 def test_roles_come_from_the_account_not_the_token(

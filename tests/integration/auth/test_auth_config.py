@@ -16,7 +16,7 @@ from factory_core import ConfigurationError
 SAFE = {
     "ENV": "production",
     "SECRET_KEY": "s" * 40,
-    "REVOCATION_FEED_TOKEN": "f" * 40,
+    "FEED_TOKEN": "f" * 40,
     "MAIL_SERVER": "smtp.example.org",
     "MAIL_SENDER": "no-reply@example.org",
 }
@@ -54,8 +54,8 @@ def test_production_refuses_a_placeholder_feed_token(
 ) -> None:
     key = pem(ec.generate_private_key(ec.SECP256R1()))
     with pytest.raises(ConfigurationError) as error:
-        production(mongo_uri, db_name, tmp_path, JWT_PRIVATE_KEY=key, REVOCATION_FEED_TOKEN=token)
-    assert "REVOCATION_FEED_TOKEN" in str(error.value)
+        production(mongo_uri, db_name, tmp_path, JWT_PRIVATE_KEY=key, FEED_TOKEN=token)
+    assert "FEED_TOKEN" in str(error.value)
 
 
 def test_production_starts_with_a_key_file(mongo_uri: str, db_name: str, tmp_path: Path) -> None:

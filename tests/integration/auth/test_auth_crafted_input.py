@@ -31,7 +31,7 @@ def admin(app: Flask, client: FlaskClient) -> dict[str, str]:
 def test_an_id_with_a_trailing_newline_is_404(client: FlaskClient, admin: dict[str, str]) -> None:
     victim = register(client, "victim")
     response = client.post(f"/auth/users/{victim['id']}%0A/disable", headers=admin)
-    assert _problem(response, 404)["code"] == "not_found"
+    assert _problem(response, 404)["code"] == "user_not_found"
 
 
 def test_a_page_beyond_any_page_is_422(client: FlaskClient, admin: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ from auth_service.repositories import EventRepository, events
 # The module (its name is also the repository's instance, `events`).
 event_log = importlib.import_module("auth_service.repositories.events")
 
-FEED_TOKEN = "change-me"  # the testing default of REVOCATION_FEED_TOKEN
+FEED_TOKEN = "change-me"  # the testing default of FEED_TOKEN
 
 
 def feed(client: FlaskClient, query: str = "") -> Any:

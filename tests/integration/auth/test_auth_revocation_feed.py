@@ -15,7 +15,7 @@ FEED_TOKEN = "a-feed-token-of-at-least-32-characters!"
 
 @pytest.fixture
 def app(make_auth_app: Any) -> Flask:
-    app: Flask = make_auth_app(REVOCATION_FEED_TOKEN=FEED_TOKEN)
+    app: Flask = make_auth_app(FEED_TOKEN=FEED_TOKEN)
     return app
 
 
@@ -104,7 +104,7 @@ def test_feed_rejects_bad_parameters(client: FlaskClient, query: str) -> None:
 
 
 def test_feed_forgets_expired_revocations(make_auth_app: Any, mongo_client: Any) -> None:
-    app = make_auth_app(REVOCATION_FEED_TOKEN=FEED_TOKEN)
+    app = make_auth_app(FEED_TOKEN=FEED_TOKEN)
     client = app.test_client()
 
     register(client)

@@ -81,7 +81,7 @@ def make_consumer(
         app = _consuming_app(
             make_app,
             {"account.deleted": recorder},
-            **{"EVENT_FEED_URL": feed.events_url, "EVENT_FEED_TOKEN": feed.feed_token, **overrides},
+            **{"EVENT_FEED_URL": feed.events_url, "FEED_TOKEN": feed.feed_token, **overrides},
         )
         consumer = event_consumer.consumer(app)
         assert consumer is not None
@@ -128,7 +128,7 @@ def test_an_event_type_is_handled_again_once_its_repeat_is_due(
     feed.publish("account.deleted", "u1")
     feed.publish("account.renamed", "u2")  # no repeat for this type
     recorder = Recorder()
-    config = {"EVENT_FEED_URL": feed.events_url, "EVENT_FEED_TOKEN": feed.feed_token}
+    config = {"EVENT_FEED_URL": feed.events_url, "FEED_TOKEN": feed.feed_token}
     app = _consuming_app(
         make_app,
         {"account.deleted": recorder, "account.renamed": recorder},
@@ -178,7 +178,7 @@ def test_an_event_handled_after_its_repeat_was_due_is_not_repeated(
         {"account.deleted": recorder},
         repeat_after={"account.deleted": timedelta(minutes=1)},
         EVENT_FEED_URL=feed.events_url,
-        EVENT_FEED_TOKEN=feed.feed_token,
+        FEED_TOKEN=feed.feed_token,
     )
     consumer = event_consumer.consumer(app)
     assert consumer is not None
@@ -255,7 +255,7 @@ def test_a_feed_that_refuses_the_token_changes_nothing(
     make_consumer: Callable[..., Any], feed: IssuerServer, mongo_client: MongoClient[Any]
 ) -> None:
     feed.publish("account.deleted", "u1")
-    app, consumer, recorder = make_consumer(EVENT_FEED_TOKEN="not-the-feed-token")
+    app, consumer, recorder = make_consumer(FEED_TOKEN="not-the-feed-token")
     with pytest.raises(Exception, match="event feed"):
         consumer.step()
     assert recorder.seen == []
@@ -266,7 +266,7 @@ def test_production_refuses_a_placeholder_feed_token() -> None:
     problems = ConsumerSettings.problems(
         {"SECRET_KEY": "s" * 40, "JWT_ALGORITHM": "ES256", "EVENT_FEED_URL": "http://a/x"}
     )
-    assert any("EVENT_FEED_TOKEN" in problem for problem in problems)
+    assert any("FEED_TOKEN" in problem for problem in problems)
 
 
 def _event(sequence: Any, **overrides: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from tests.support.tokens import IssuerServer, TokenIssuer
 
 from factory_core import mongo
 from todo_service import create_app
-from todo_service.repository import TITLE_COLLATION
+from todo_service.repositories.todos import TITLE_COLLATION
 
 
 def test_indexes_are_declared_and_used(alice: Caller, todo_app: Flask) -> None:

@@ -15,8 +15,9 @@ from tests.support import AppFactory
 from tests.support.tokens import TokenIssuer
 
 from factory_core import mongo, utc_now
-from todo_service.idempotency import LEASE, request_fingerprint
-from todo_service.repository import TodoRepository
+from todo_service.idempotency import request_fingerprint
+from todo_service.repositories import TodoRepository
+from todo_service.repositories.idempotency import LEASE
 
 
 def _count(app: Flask) -> int:

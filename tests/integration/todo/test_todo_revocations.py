@@ -140,7 +140,7 @@ def test_a_stale_feed_fails_closed_and_recovers(
 def test_a_feed_never_read_fails_closed(
     todo_factory: AppFactory, auth_server: IssuerServer
 ) -> None:
-    app = todo_factory(REVOCATION_FEED_TOKEN="not-the-shared-secret")
+    app = todo_factory(FEED_TOKEN="not-the-shared-secret")
     response = _status(app, auth_server.issuer.access_token("u1"))
     assert response.status_code == 503
     assert response.json["code"] == "revocations_unavailable"

@@ -15,8 +15,8 @@ def defaults() -> dict[str, Any]:
 def test_defaults_are_refused_in_production() -> None:
     problems = "\n".join(AuthSettings.problems(defaults()))
     assert "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured" in problems
-    assert "REVOCATION_FEED_TOKEN must be set" in problems
-    assert AuthSettings.REVOCATION_FEED_TOKEN == PLACEHOLDER
+    assert "FEED_TOKEN must be set" in problems
+    assert AuthSettings.FEED_TOKEN == PLACEHOLDER
 
 
 def test_a_complete_configuration_passes() -> None:
@@ -24,7 +24,7 @@ def test_a_complete_configuration_passes() -> None:
         **defaults(),
         "SECRET_KEY": "s" * 40,
         "JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt.pem",
-        "REVOCATION_FEED_TOKEN": "f" * 40,
+        "FEED_TOKEN": "f" * 40,
         "MAIL_SERVER": "smtp.example.org",
         "MAIL_SENDER": "no-reply@example.org",
     }
@@ -39,7 +39,7 @@ def test_account_recovery_needs_a_mail_server_and_sender_in_production() -> None
         **defaults(),
         "SECRET_KEY": "s" * 40,
         "JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt.pem",
-        "REVOCATION_FEED_TOKEN": "f" * 40,
+        "FEED_TOKEN": "f" * 40,
     }
     assert AuthSettings.problems(config) == [
         "MAIL_SERVER must name the SMTP server that delivers the service's mail "

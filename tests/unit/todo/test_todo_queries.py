@@ -8,7 +8,7 @@ import marshmallow as ma
 import pytest
 
 from factory_core import parse_object_id as parse_id
-from todo_service.repository import TodoFilter, TodoRepository
+from todo_service.repositories import TodoFilter, TodoRepository
 from todo_service.schemas import TodoCreateSchema, TodoQueryArgsSchema
 
 

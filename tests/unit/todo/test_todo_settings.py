@@ -14,8 +14,7 @@ from todo_service.settings import TodoSettings
 SAFE = {
     "ENV": "production",
     "SECRET_KEY": "s" * 40,
-    "REVOCATION_FEED_TOKEN": "f" * 32,
-    "EVENT_FEED_TOKEN": "f" * 32,
+    "FEED_TOKEN": "f" * 32,
 }
 
 
@@ -28,15 +27,24 @@ def test_a_safe_production_config_has_no_problems() -> None:
     assert _problems() == []
 
 
-def test_the_placeholder_feed_token_is_refused() -> None:
-    assert _problems(REVOCATION_FEED_TOKEN=PLACEHOLDER) == [
-        "REVOCATION_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
-        "(at least 16 characters)"
-    ]
+WEAK = (
+    "FEED_TOKEN must be set to auth's AUTH_FEED_TOKEN (at least 16 characters), or the feeds' "
+    "URLs emptied"
+)
+
+
+@pytest.mark.parametrize(
+    "feeds",
+    [{}, {"REVOCATION_FEED_URL": ""}, {"EVENT_FEED_URL": ""}],
+)
+def test_the_placeholder_feed_token_is_refused_once_while_a_feed_is_read(
+    feeds: dict[str, str],
+) -> None:
+    assert _problems(FEED_TOKEN=PLACEHOLDER, **feeds) == [WEAK]
 
 
 def test_no_feed_needs_no_token() -> None:
-    assert _problems(REVOCATION_FEED_URL="", REVOCATION_FEED_TOKEN=PLACEHOLDER) == []
+    assert _problems(REVOCATION_FEED_URL="", EVENT_FEED_URL="", FEED_TOKEN=PLACEHOLDER) == []
 
 
 @pytest.mark.parametrize("url", ["", PLACEHOLDER, "file:///etc/jwks.json", "http://", "jwks"])
@@ -56,20 +64,12 @@ def test_create_app_refuses_and_names_the_settings(tmp_path: Path) -> None:
         create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
     message = str(error.value)
     assert "SECRET_KEY" in message
-    assert "REVOCATION_FEED_TOKEN" in message
+    assert "FEED_TOKEN" in message
     assert "TODO_<SETTING>" in message
 
 
 def test_development_accepts_the_placeholders(tmp_path: Path) -> None:
     app = create_app({"ENV": "development", "INSTANCE_PATH": str(tmp_path)})
-    assert app.config["REVOCATION_FEED_TOKEN"] == PLACEHOLDER
+    assert app.config["FEED_TOKEN"] == PLACEHOLDER
     assert app.config["REVOCATION_POLL_SECONDS"] == 5.0
     assert app.config["REVOCATION_MAX_STALENESS_SECONDS"] == 30.0
-
-
-def test_the_placeholder_event_feed_token_is_refused() -> None:
-    assert _problems(EVENT_FEED_TOKEN=PLACEHOLDER) == [
-        "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
-        "(at least 16 characters), or EVENT_FEED_URL emptied"
-    ]
-    assert _problems(EVENT_FEED_URL="", EVENT_FEED_TOKEN=PLACEHOLDER) == []

@@ -16,10 +16,11 @@ from auth_service.repositories import (
     RecoveryTokenRepository,
     RefreshTokenRepository,
     RevocationRepository,
+    TrustedAddressRepository,
     UserRepository,
 )
 from auth_service.routes import blueprints
-from auth_service.routes.keys import FEED_SCHEME
+from auth_service.routes.feeds import FEED_SCHEME
 from auth_service.settings import AuthSettings
 from auth_service.tokens import tokens
 from factory_core import Api, build_app, mail
@@ -37,6 +38,7 @@ def _setup(app: Flask, api: Api) -> None:
         RevocationRepository,
         EventRepository,
         RecoveryTokenRepository,
+        TrustedAddressRepository,
     ):
         repository.declare_indexes(app)
     api.spec.components.security_scheme(
@@ -44,7 +46,7 @@ def _setup(app: Flask, api: Api) -> None:
         {
             "type": "http",
             "scheme": "bearer",
-            "description": "The shared service secret REVOCATION_FEED_TOKEN (both feeds).",
+            "description": "The shared service secret FEED_TOKEN (both feeds).",
         },
     )
     app.cli.add_command(create_admin)

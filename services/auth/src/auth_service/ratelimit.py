@@ -2,48 +2,28 @@
 
 Login is limited per client address and per username. A per-username limit that anyone can
 exhaust would be a switch that locks the owner out, so an address the account has logged in
-from before (since its last revoke-all) is exempt from it: see TrustedAddresses.
+from before (since its last revoke-all) is exempt from it: see repositories.trusted_addresses.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
-from datetime import UTC, datetime, timedelta
 
-from bson import ObjectId
 from flask import Flask, current_app
 from limits import parse_many
 from limits.storage import MongoDBStorage
 from limits.strategies import MovingWindowRateLimiter
 from pymongo import MongoClient
 
-from factory_core import Document, Problem, mongo
+from auth_service.repositories.trusted_addresses import address_key, trusted_addresses
+from factory_core import Problem, mongo
 
 EXTENSION_KEY = "auth.rate_limits"
 #: limits' moving windows: one document per key, holding the times of its recent hits.
 WINDOWS = "rate_limit_windows"
 #: limits' fixed-window counters (unused by the moving-window strategy, but named for clarity).
 COUNTERS = "rate_limit_counters"
-TRUSTED = "trusted_addresses"
-
-
-def address_key(address: str) -> str:
-    """The unit a client address is counted in: the address for IPv4, its /64 for IPv6.
-
-    One IPv6 host commonly holds a whole /64: counting single addresses would let it rotate
-    through 2^64 of them.
-    """
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
-    return str(parsed)
 
 
 class SharedClientMongoDBStorage(MongoDBStorage):
@@ -71,43 +51,6 @@ class SharedClientMongoDBStorage(MongoDBStorage):
         pass
 
 
-class TrustedAddresses:
-    """Addresses an account logged in from, until its next revoke-all (or after a while).
-
-    Looked up by (username, address), so that an unknown username costs the same lookup as a
-    known one; trusted only for the same account at the same token version.
-    """
-
-    @staticmethod
-    def _id(username_key: str, address: str) -> str:
-        return f"{username_key}|{address_key(address)}"
-
-    def is_trusted(self, *, username_key: str, address: str, user: Document | None) -> bool:
-        found = mongo.collection(TRUSTED).find_one(
-            {"_id": self._id(username_key, address), "expires_at": {"$gt": datetime.now(UTC)}}
-        )
-        return (
-            user is not None
-            and found is not None
-            and found["user_id"] == user["_id"]
-            and found["token_version"] == int(user.get("token_version", 0))
-        )
-
-    def remember(
-        self, *, username_key: str, address: str, user_id: ObjectId, token_version: int
-    ) -> None:
-        seconds = int(current_app.config["LOGIN_TRUSTED_ADDRESS_SECONDS"])
-        mongo.collection(TRUSTED).replace_one(
-            {"_id": self._id(username_key, address)},
-            {
-                "user_id": user_id,
-                "token_version": token_version,
-                "expires_at": datetime.now(UTC) + timedelta(seconds=seconds),
-            },
-            upsert=True,
-        )
-
-
 class RateLimits:
     """Flask extension: named groups of limits ("login", "register", ...), counted per scope.
 
@@ -115,11 +58,10 @@ class RateLimits:
     ``trusted`` are the addresses exempt from the per-username login limit.
     """
 
-    trusted = TrustedAddresses()
+    trusted = trusted_addresses
 
     def init_app(self, app: Flask) -> None:
         app.extensions[EXTENSION_KEY] = MovingWindowRateLimiter(SharedClientMongoDBStorage(app))
-        mongo.declare_expiring(app, TRUSTED, "expires_at")
 
     def hit(self, action: str, **scopes: str) -> None:
         """Count one attempt per scope (e.g. ``address=...``); 429 once any limit is exhausted."""

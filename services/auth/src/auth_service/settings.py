@@ -43,7 +43,7 @@ class AuthSettings(MailSettings):
 
     #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations
     #: and GET /auth/events.
-    REVOCATION_FEED_TOKEN = PLACEHOLDER
+    FEED_TOKEN = PLACEHOLDER
     #: How long account events stay in the event feed: a consumer down for less catches up.
     EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
@@ -104,10 +104,8 @@ class AuthSettings(MailSettings):
                 "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured (the token signing "
                 "key; only development generates one)"
             )
-        if is_weak_secret(config, "REVOCATION_FEED_TOKEN", 32):
-            found.append(
-                "REVOCATION_FEED_TOKEN must be set to a random value of at least 32 characters"
-            )
+        if is_weak_secret(config, "FEED_TOKEN", 32):
+            found.append("FEED_TOKEN must be set to a random value of at least 32 characters")
         if not config.get("RATE_LIMITS_ENABLED"):
             found.append("RATE_LIMITS_ENABLED must be on in production")
         if config.get("ACCOUNT_RECOVERY_ENABLED"):

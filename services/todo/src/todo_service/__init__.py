@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 
 from factory_core import Api, build_app, event_consumer, revocation_bound, trust_issuer
-from todo_service import idempotency, repository
 from todo_service.accounts import erase_account
+from todo_service.repositories import IdempotencyRepository, TodoRepository
 from todo_service.routes import blp as todos_blp
 from todo_service.settings import TodoSettings
 
@@ -36,5 +36,5 @@ def _setup(app: Flask, _api: Api) -> None:
         handlers={"account.deleted": erase_account},
         repeat_after={"account.deleted": revocation_bound(app.config)},
     )
-    repository.declare_indexes(app)
-    idempotency.declare_indexes(app)
+    TodoRepository.declare_indexes(app)
+    IdempotencyRepository.declare_indexes(app)

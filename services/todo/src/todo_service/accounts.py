@@ -6,8 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from todo_service.idempotency import idempotency_records
-from todo_service.repository import todos
+from todo_service.repositories import idempotency_records, todos
 
 logger = logging.getLogger(__name__)
 

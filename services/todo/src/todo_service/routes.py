@@ -24,12 +24,17 @@ from todo_service.conditional import etag_for, if_match_versions, not_modified
 from todo_service.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
     StoredResponse,
-    idempotency_records,
     request_fingerprint,
     run_once,
     validate_key,
 )
-from todo_service.repository import TodoFilter, TodoLimitReachedError, to_document, todos
+from todo_service.repositories import (
+    TodoFilter,
+    TodoLimitReachedError,
+    idempotency_records,
+    to_document,
+    todos,
+)
 from todo_service.schemas import (
     TodoCreateSchema,
     TodoQueryArgsSchema,

@@ -32,7 +32,7 @@ from pymongo.errors import PyMongoError
 from factory_core.data.leases import Held, Leases
 from factory_core.data.mongo import mongo
 from factory_core.runtime.background import PerProcessLoop
-from factory_core.runtime.config import PLACEHOLDER, Settings, is_weak_secret
+from factory_core.runtime.config import PLACEHOLDER, WEAK_FEED_TOKEN, Settings, is_weak_secret
 from factory_core.runtime.lifecycle import keep_running
 from factory_core.runtime.observability import add_metrics_source
 from factory_core.trust.feeds import FeedError, fetch_json, parse_time
@@ -54,8 +54,8 @@ class EventConsumerSettings(Settings):
 
     #: auth's event feed; empty: this service consumes no events.
     EVENT_FEED_URL = "http://127.0.0.1:5001/auth/events"
-    #: The shared secret auth expects on its feeds (auth's AUTH_REVOCATION_FEED_TOKEN).
-    EVENT_FEED_TOKEN = PLACEHOLDER
+    #: The shared secret auth expects on its feeds (auth's AUTH_FEED_TOKEN).
+    FEED_TOKEN = PLACEHOLDER
     #: How often the consumer asks for new events (the erasure bound, while all is up).
     EVENT_POLL_SECONDS = 2.0
     #: How long a consumer's lease lasts without renewal: after its holder dies, another
@@ -69,11 +69,9 @@ class EventConsumerSettings(Settings):
     @classmethod
     def problems(cls, config: Mapping[str, Any]) -> list[str]:
         found = super().problems(config)
-        if config.get("EVENT_FEED_URL") and is_weak_secret(config, "EVENT_FEED_TOKEN", 16):
-            found.append(
-                "EVENT_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
-                "(at least 16 characters), or EVENT_FEED_URL emptied"
-            )
+        weak = is_weak_secret(config, "FEED_TOKEN", 16)
+        if config.get("EVENT_FEED_URL") and weak and WEAK_FEED_TOKEN not in found:
+            found.append(WEAK_FEED_TOKEN)
         return found
 
 
@@ -298,7 +296,7 @@ class EventConsumer:
             app,
             _Config(
                 url=config["EVENT_FEED_URL"],
-                token=config["EVENT_FEED_TOKEN"],
+                token=config["FEED_TOKEN"],
                 poll_seconds=float(config["EVENT_POLL_SECONDS"]),
                 lease=timedelta(seconds=float(config["EVENT_LEASE_SECONDS"])),
                 timeout=float(config["EVENT_TIMEOUT_SECONDS"]),

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, current_app
 
-from factory_core.runtime.config import PLACEHOLDER, Settings, is_weak_secret
+from factory_core.runtime.config import PLACEHOLDER, WEAK_FEED_TOKEN, Settings, is_weak_secret
 from factory_core.runtime.lifecycle import keep_running, on_start
 from factory_core.trust.revocations import FeedError, RevocationFeed
 from factory_core.trust.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
@@ -54,8 +54,8 @@ class TrustedIssuerSettings(Settings):
     #: The issuer's revocation feed; empty disables revocation checks (only for offline
     #: deployments whose tokens are short-lived enough to accept that).
     REVOCATION_FEED_URL = "http://127.0.0.1:5001/auth/revocations"
-    #: The shared secret the issuer expects on the feed (auth's AUTH_REVOCATION_FEED_TOKEN).
-    REVOCATION_FEED_TOKEN = PLACEHOLDER
+    #: The shared secret the issuer expects on the feed (auth's AUTH_FEED_TOKEN).
+    FEED_TOKEN = PLACEHOLDER
     #: How often each worker reads the feed.
     REVOCATION_POLL_SECONDS = 5.0
     #: After this long without a successful read, authenticated requests get 503 (fail
@@ -77,11 +77,8 @@ class TrustedIssuerSettings(Settings):
         if feed_url:
             if not _is_http_url(feed_url):
                 found.append("REVOCATION_FEED_URL must be an http(s) URL (or empty to disable)")
-            if is_weak_secret(config, "REVOCATION_FEED_TOKEN", 16):
-                found.append(
-                    "REVOCATION_FEED_TOKEN must be set to auth's AUTH_REVOCATION_FEED_TOKEN "
-                    "(at least 16 characters)"
-                )
+            if is_weak_secret(config, "FEED_TOKEN", 16) and WEAK_FEED_TOKEN not in found:
+                found.append(WEAK_FEED_TOKEN)
         return found
 
 
@@ -102,7 +99,7 @@ class TrustedIssuer:
         if config["REVOCATION_FEED_URL"]:
             feed = RevocationFeed(
                 config["REVOCATION_FEED_URL"],
-                token=config["REVOCATION_FEED_TOKEN"],
+                token=config["FEED_TOKEN"],
                 poll_seconds=float(config["REVOCATION_POLL_SECONDS"]),
                 max_staleness_seconds=float(config["REVOCATION_MAX_STALENESS_SECONDS"]),
                 timeout=float(config["REVOCATION_TIMEOUT_SECONDS"]),

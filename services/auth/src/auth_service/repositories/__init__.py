@@ -8,6 +8,11 @@ from auth_service.repositories.events import EventRepository, events
 from auth_service.repositories.recovery_tokens import RecoveryTokenRepository, recovery_tokens
 from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
 from auth_service.repositories.revocations import RevocationRepository, revocations
+from auth_service.repositories.trusted_addresses import (
+    TrustedAddressRepository,
+    address_key,
+    trusted_addresses,
+)
 from auth_service.repositories.users import UsernameTakenError, UserRepository, users
 
 __all__ = [
@@ -15,11 +20,14 @@ __all__ = [
     "RecoveryTokenRepository",
     "RefreshTokenRepository",
     "RevocationRepository",
+    "TrustedAddressRepository",
     "UserRepository",
     "UsernameTakenError",
+    "address_key",
     "events",
     "recovery_tokens",
     "refresh_tokens",
     "revocations",
+    "trusted_addresses",
     "users",
 ]

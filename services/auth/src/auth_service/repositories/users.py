@@ -189,12 +189,14 @@ class UserRepository:
         """Delete the account once its event ``event_id`` is published (idempotent)."""
         self._users.delete_one({"_id": user_id, "outbox.id": event_id})
 
-    def count(self) -> int:
-        return self._users.count_documents({})
-
-    def list_page(self, *, skip: int, limit: int) -> list[Document]:
-        """Accounts in creation order (ObjectIds grow with time)."""
-        return list(self._users.find({}).sort("_id", 1).skip(skip).limit(limit))
+    def list_page(self, *, page: int, page_size: int) -> tuple[list[Document], int]:
+        """One page of the accounts in creation order (ObjectIds grow with time), and how
+        many there are in all."""
+        total = self._users.count_documents({})
+        skip = (page - 1) * page_size
+        if skip >= total:
+            return [], total
+        return list(self._users.find({}).sort("_id", 1).skip(skip).limit(page_size)), total
 
 
 #: The users collection, for every view and command of the service.

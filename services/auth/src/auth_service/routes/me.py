@@ -115,7 +115,7 @@ class MyPassword(MethodView):
 
 
 def _gone() -> NoReturn:
-    raise Problem(404, "The account no longer exists.", code="not_found")
+    raise Problem(404, "The account no longer exists.", code="user_not_found")
 
 
 def _check_password(user: Document, password: str) -> None:

@@ -34,9 +34,7 @@ class Users(MethodView):
     def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
         """List accounts, oldest first, one page at a time"""
         page, page_size = args["page"], args["page_size"]
-        total = users.count()
-        skip = (page - 1) * page_size
-        found = users.list_page(skip=skip, limit=page_size) if skip < total else []
+        found, total = users.list_page(page=page, page_size=page_size)
         return found, pagination_headers(page=page, page_size=page_size, total=total)
 
 
@@ -51,8 +49,8 @@ class UserDisable(MethodView):
         """Disable an account: it cannot log in and its tokens stop working"""
         user = users.find_by_id(user_id=user_id)
         if user is None:
-            raise Problem(404, "No such user.", code="not_found")
+            raise Problem(404, "No such user.", code="user_not_found")
         disabled = users.disable(user_id=user["_id"], token_version=revoke_all(user))
         if disabled is None:  # deleted meanwhile
-            raise Problem(404, "No such user.", code="not_found")
+            raise Problem(404, "No such user.", code="user_not_found")
         return disabled

@@ -36,35 +36,6 @@ _SORT_FIELDS = {
 TITLE_COLLATION = Collation(locale="en", strength=2)
 
 
-def declare_indexes(app: Flask) -> None:
-    """Every list query walks one of these for its owner and sort, never the whole collection."""
-    indexes = [
-        IndexModel([("owner", ASCENDING), (field, ASCENDING), ("_id", ASCENDING)], name=name)
-        for name, field in (
-            ("owner_created_at", "created_at"),
-            ("owner_due", "due"),
-            ("owner_priority", "priority_rank"),
-        )
-    ]
-    indexes.append(
-        IndexModel(
-            [("owner", ASCENDING), ("title", ASCENDING), ("_id", ASCENDING)],
-            name="owner_title_collated",
-            collation=TITLE_COLLATION,
-        )
-    )
-    indexes.append(
-        IndexModel([("owner", ASCENDING), ("tags", ASCENDING)], name="owner_tags"),
-    )
-    indexes.append(
-        IndexModel(
-            [("owner", ASCENDING), ("done", ASCENDING), ("created_at", ASCENDING)],
-            name="owner_done_created_at",
-        )
-    )
-    mongo.declare_indexes(app, COLLECTION, indexes)
-
-
 class TodoLimitReachedError(Exception):
     """The owner has as many todos as a user may have."""
 
@@ -109,6 +80,36 @@ def _with_derived(fields: Document) -> Document:
 
 class TodoRepository:
     """The todos collection. Every method is scoped to one owner."""
+
+    @staticmethod
+    def declare_indexes(app: Flask) -> None:
+        """Every list query walks one of these for its owner and sort, never the whole
+        collection."""
+        indexes = [
+            IndexModel([("owner", ASCENDING), (field, ASCENDING), ("_id", ASCENDING)], name=name)
+            for name, field in (
+                ("owner_created_at", "created_at"),
+                ("owner_due", "due"),
+                ("owner_priority", "priority_rank"),
+            )
+        ]
+        indexes.append(
+            IndexModel(
+                [("owner", ASCENDING), ("title", ASCENDING), ("_id", ASCENDING)],
+                name="owner_title_collated",
+                collation=TITLE_COLLATION,
+            )
+        )
+        indexes.append(
+            IndexModel([("owner", ASCENDING), ("tags", ASCENDING)], name="owner_tags"),
+        )
+        indexes.append(
+            IndexModel(
+                [("owner", ASCENDING), ("done", ASCENDING), ("created_at", ASCENDING)],
+                name="owner_done_created_at",
+            )
+        )
+        mongo.declare_indexes(app, COLLECTION, indexes)
 
     @property
     def _todos(self) -> Collection[Document]:
