@@ -44,7 +44,7 @@ class Probe:
 
 
 @dataclass
-class Caller:
+class Credentials:
     token: str
     admin: bool = False
 
@@ -54,7 +54,7 @@ def _json(value: Any) -> bytes:
 
 
 def probes(
-    method: str, path: str, operation: dict[str, Any], caller: Caller, max_body: int
+    method: str, path: str, operation: dict[str, Any], caller: Credentials, max_body: int
 ) -> Iterator[Probe]:
     parameters = operation.get("parameters", [])
     path_names = [p["name"] for p in parameters if p["in"] == "path"]
@@ -109,7 +109,7 @@ def send(client: FlaskClient, probe: Probe) -> Any:
     return client.open(probe.url, **kwargs)
 
 
-def violations(app: Flask, caller: Caller, seen: set[int] | None = None) -> list[str]:
+def violations(app: Flask, caller: Credentials, seen: set[int] | None = None) -> list[str]:
     """Every probe whose answer is undocumented, a 500, or an error not in the problem shape."""
     seen = set() if seen is None else seen
     client = app.test_client()
@@ -181,8 +181,8 @@ def jwks_file(auth_app: Flask, tmp_path: Path) -> Path:
 
 def test_auth_answers_only_what_its_spec_documents(auth_app: Flask) -> None:
     client = auth_app.test_client()
-    user = Caller(register_and_login(client))
-    admin = Caller(make_admin(auth_app), admin=True)
+    user = Credentials(register_and_login(client))
+    admin = Credentials(make_admin(auth_app), admin=True)
     found = violations(auth_app, user) + violations(auth_app, admin)
     assert not found, "\n".join(found)
 
@@ -194,7 +194,7 @@ def test_auth_with_its_database_down_answers_documented_503s(
     # Same signing key (same instance folder), a database that does not answer.
     down = make_app(create_auth, FEED_TOKEN=FEED_TOKEN, **_dead_database())
     seen: set[int] = set()
-    found = violations(down, Caller(token), seen)
+    found = violations(down, Credentials(token), seen)
     assert not found, "\n".join(found)
     assert 503 in seen
 
@@ -212,7 +212,7 @@ def test_todo_answers_only_what_its_spec_documents(
         **(_dead_database() if database == "down" else {}),
     )
     seen: set[int] = set()
-    found = violations(todo, Caller(token), seen)
+    found = violations(todo, Credentials(token), seen)
     assert not found, "\n".join(found)
     assert (503 in seen) == (database == "down"), seen
     assert {401, 404, 422} <= seen

@@ -16,9 +16,11 @@ import pytest
 import requests
 from bson import ObjectId
 from pymongo import MongoClient
-from tests.support.accounts import Account, eventually, registered
+from tests.support.accounts import Account, registered
 from tests.support.gunicorn import GunicornServer
+from tests.support.problems import assert_problem
 from tests.support.services import start_auth, start_todo
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.gunicorn
 
@@ -60,15 +62,6 @@ def stack(
     auth.stop()
     for name in (auth_db, todo_db):
         mongo_client.drop_database(name)
-
-
-def _problem(response: requests.Response, status: int, code: str | None = None) -> None:
-    assert response.status_code == status, (response.status_code, response.text)
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    if code is not None:
-        assert body["code"] == code, body
 
 
 def test_a_user_s_whole_session(stack: Stack) -> None:
@@ -122,7 +115,9 @@ def updates_it_with_if_match_only(
 ) -> str:
     """If-Match is required, and a stale one is refused; returns the new ETag."""
     url = stack.todo_url(todo)
-    _problem(requests.patch(url, json={"done": True}, headers=alice.headers(), timeout=10), 428)
+    assert_problem(
+        requests.patch(url, json={"done": True}, headers=alice.headers(), timeout=10), 428
+    )
     updated = requests.patch(
         url, json={"done": True}, headers={**alice.headers(), "If-Match": etag}, timeout=10
     )
@@ -132,7 +127,7 @@ def updates_it_with_if_match_only(
     stale = requests.patch(
         url, json={"title": "late"}, headers={**alice.headers(), "If-Match": etag}, timeout=10
     )
-    _problem(stale, 412)
+    assert_problem(stale, 412)
     after = requests.get(url, headers=alice.headers(), timeout=10).json()
     assert after["title"] == "Water the plants"
     return str(updated.headers["ETag"])
@@ -142,7 +137,7 @@ def deletes_it(stack: Stack, alice: Account, todo: dict[str, Any], etag: str) ->
     url = stack.todo_url(todo)
     deleted = requests.delete(url, headers={**alice.headers(), "If-Match": etag}, timeout=10)
     assert deleted.status_code == 204, deleted.text
-    _problem(requests.get(url, headers=alice.headers(), timeout=10), 404)
+    assert_problem(requests.get(url, headers=alice.headers(), timeout=10), 404)
     assert stack.todos(alice).json() == []
 
 
@@ -172,19 +167,19 @@ def logs_out_and_is_refused_by_both_services(
         refused = requests.get(
             f"{stack.auth.url}/auth/me", headers=alice.headers(token), timeout=10
         )
-        _problem(refused, 401)
+        assert_problem(refused, 401)
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
         at_todo = eventually(
             lambda token=token: stack.todos(alice, token),
             lambda response: response.status_code == 401,
             within=REVOCATION_BOUND_SECONDS,
         )
-        _problem(at_todo, 401, "token_revoked")
+        assert_problem(at_todo, 401, "token_revoked")
         assert at_todo.headers["WWW-Authenticate"].startswith("Bearer")
     refresh = requests.post(
         f"{stack.auth.url}/auth/refresh", headers=alice.headers(alice.refresh_token), timeout=10
     )
-    _problem(refresh, 401)
+    assert_problem(refresh, 401)
 
 
 def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:
@@ -215,9 +210,9 @@ def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:
         "delete": requests.delete(url, headers=bob.headers(), timeout=10),
     }
     for_unknown = requests.get(unknown, headers=bob.headers(), timeout=10)
-    _problem(for_unknown, 404)
+    assert_problem(for_unknown, 404)
     for action, response in attempts.items():
-        _problem(response, 404)
+        assert_problem(response, 404)
         # The same answer as for an id that does not exist: no oracle for other users' ids.
         assert response.json()["code"] == for_unknown.json()["code"], action
         assert response.json()["detail"] == for_unknown.json()["detail"], action
@@ -239,7 +234,7 @@ def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:
         lambda response: response.status_code == 401,
         within=REVOCATION_BOUND_SECONDS,
     )
-    _problem(refused, 401, "token_revoked")
+    assert_problem(refused, 401, "token_revoked")
     assert stack.todos(alice).status_code == 200
 
 

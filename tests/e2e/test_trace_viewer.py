@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 import requests
-from tests.support.accounts import eventually, registered
+from tests.support.accounts import registered
 from tests.support.devdb import ROOT, free_port
 from tests.support.otlp import new_traceparent
 from tests.support.services import todo_then_auth
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.gunicorn
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.support.accounts import Account, eventually, registered
+from tests.support.accounts import Account, registered
 from tests.support.gunicorn import GunicornServer
 from tests.support.otlp import OtlpReceiver, Span, new_traceparent
 from tests.support.services import todo_then_auth
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.gunicorn
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
+from tests.support import waiting
 from tests.support.accounts import Account, LiveHttp
 from tests.support.devdb import DevDB
 from tests.support.gunicorn import GunicornServer
@@ -49,12 +48,7 @@ class System:
 
 def wait_until(condition: Callable[[], bool], *, seconds: float = 60.0) -> None:
     """Poll ``condition`` until it holds; fail (not hang) after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"condition not met within {seconds}s")
+    waiting.wait_until(condition, within=seconds, interval=0.2)
 
 
 def ready(server: GunicornServer) -> bool:

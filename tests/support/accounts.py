@@ -8,9 +8,8 @@ benchmarks.
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -119,19 +118,3 @@ def registered(auth: str | Http, **kwargs: Any) -> Account:
     """A new account, registered and logged in (``auth``: auth's URL, or an Http)."""
     http = LiveHttp(auth) if isinstance(auth, str) else auth
     return Account(http, **kwargs).register().login()
-
-
-def eventually(
-    probe: Callable[[], requests.Response],
-    accept: Callable[[requests.Response], bool],
-    *,
-    within: float,
-    interval: float = 0.2,
-) -> requests.Response:
-    """Call ``probe`` until ``accept`` holds or ``within`` seconds pass; return the last answer."""
-    deadline = time.monotonic() + within
-    response = probe()
-    while not accept(response) and time.monotonic() < deadline:
-        time.sleep(interval)
-        response = probe()
-    return response

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, login, register
+from tests.support.problems import assert_problem
 
 from auth_service.repositories import users
-
-
-def _problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.json
-    assert response.mimetype == "application/problem+json"
-    body: dict[str, Any] = response.json
-    return body
 
 
 @pytest.fixture
@@ -31,19 +23,19 @@ def admin(app: Flask, client: FlaskClient) -> dict[str, str]:
 def test_an_id_with_a_trailing_newline_is_404(client: FlaskClient, admin: dict[str, str]) -> None:
     victim = register(client, "victim")
     response = client.post(f"/auth/users/{victim['id']}%0A/disable", headers=admin)
-    assert _problem(response, 404)["code"] == "user_not_found"
+    assert assert_problem(response, 404)["code"] == "user_not_found"
 
 
 def test_a_page_beyond_any_page_is_422(client: FlaskClient, admin: dict[str, str]) -> None:
     response = client.get("/auth/users?page=99999999999999999999", headers=admin)
-    assert "page" in _problem(response, 422)["errors"]["query"]
+    assert "page" in assert_problem(response, 422)["errors"]["query"]
 
 
 @pytest.mark.parametrize("path", ["/auth/register", "/auth/login"])
 def test_a_deeply_nested_body_is_400(client: FlaskClient, path: str) -> None:
     body = '{"username": "alice", "password": ' + "[" * 20_000 + "]" * 20_000 + "}"
     response = client.post(path, data=body, content_type="application/json")
-    assert _problem(response, 400)["code"] == "bad_request"
+    assert assert_problem(response, 400)["code"] == "bad_request"
 
 
 @pytest.mark.parametrize("field", ["username", "password"])
@@ -52,4 +44,4 @@ def test_a_lone_surrogate_is_400(client: FlaskClient, field: str) -> None:
     body = "{" + ", ".join(f'"{name}": {value}' for name, value in fields.items()) + "}"
     for path in ("/auth/register", "/auth/login"):
         response = client.post(path, data=body, content_type="application/json")
-        assert _problem(response, 400)["code"] == "bad_request"
+        assert assert_problem(response, 400)["code"] == "bad_request"

@@ -8,22 +8,10 @@ from typing import Any
 import pytest
 from tests.support import AppFactory
 from tests.support.devdb import free_port
+from tests.support.problems import assert_problem
 from tests.support.sample import create_sample
 
 from factory_core.web.errors import PROBLEM_CONTENT_TYPE
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.mimetype == PROBLEM_CONTENT_TYPE
-    body: dict[str, Any] = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == "about:blank"
-    assert body["title"]
-    assert body["detail"]
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return body
 
 
 def test_unknown_route_is_404_problem(client: Any) -> None:

@@ -17,6 +17,7 @@ from pymongo import MongoClient
 from tests.support import AppFactory
 from tests.support.sample import SampleSettings
 from tests.support.tokens import IssuerServer, TokenIssuer
+from tests.support.waiting import wait_until
 
 from factory_core import EventConsumerSettings, build_app, event_consumer
 from factory_core.trust.events import CONSUMERS, Consumer
@@ -346,7 +347,7 @@ def test_the_thread_consumes_on_its_own_and_outlives_a_broken_feed(
     assert thread.is_alive()
     assert recorder.seen == []
     feed.events_answer = None
-    assert _eventually(lambda: recorder.seen == ["u1"])
+    wait_until(lambda: recorder.seen == ["u1"], within=5, interval=0.02)
     consumer.stop()
     assert not thread.is_alive()  # stop() waits for the round in progress
 
@@ -355,12 +356,3 @@ def test_a_service_without_a_feed_has_no_consumer(make_app: AppFactory) -> None:
     app = _consuming_app(make_app, {}, EVENT_FEED_URL="")
     assert event_consumer.consumer(app) is None
     assert "events" not in app.test_client().get("/readyz").get_json()["checks"]
-
-
-def _eventually(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

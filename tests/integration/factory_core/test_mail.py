@@ -26,6 +26,7 @@ from pymongo import MongoClient
 from tests.support import AppFactory
 from tests.support.mailcatcher import mail_catcher
 from tests.support.sample import create_sample
+from tests.support.waiting import wait_until
 
 from factory_core.outbox import OUTBOX, MailSettings, mail, mail_problems, message
 from factory_core.runtime.lifecycle import start
@@ -139,7 +140,7 @@ def test_a_server_whose_certificate_is_not_trusted_gets_nothing(
         address = _address()
         _send(app, address)
         outbox = mongo_client[db_name][OUTBOX]
-        _until(lambda: (outbox.find_one() or {}).get("attempts", 0) >= 1)
+        wait_until(within=15, condition=lambda: (outbox.find_one() or {}).get("attempts", 0) >= 1)
         assert server.inbox(address) == []  # kept for a retry, never sent in clear
 
 
@@ -170,7 +171,7 @@ def test_without_a_mail_server_nothing_is_sent_and_it_says_so(
     app = make_mail_app(MAIL_SERVER="")
     caplog.set_level(logging.WARNING, logger="factory_core.outbox")
     _send(app, _address())
-    _until(lambda: mongo_client[db_name][OUTBOX].count_documents({}) == 0)
+    wait_until(within=15, condition=lambda: mongo_client[db_name][OUTBOX].count_documents({}) == 0)
     assert "no MAIL_SERVER" in caplog.text
 
 
@@ -184,9 +185,9 @@ def test_undeliverable_mail_is_dropped_after_the_give_up_time(
     caplog.set_level(logging.WARNING, logger="factory_core.outbox")
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
-    _until(lambda: (outbox.find_one() or {}).get("attempts", 0) >= 1)
+    wait_until(within=15, condition=lambda: (outbox.find_one() or {}).get("attempts", 0) >= 1)
     outbox.update_many({}, {"$set": {"created_at": datetime.now(UTC) - timedelta(days=2)}})
-    _until(lambda: outbox.count_documents({}) == 0)
+    wait_until(within=15, condition=lambda: outbox.count_documents({}) == 0)
     assert "gave up on a hello message" in caplog.text
 
 
@@ -198,13 +199,6 @@ def test_production_needs_a_server_and_a_sender() -> None:
     assert mail_problems(
         {"MAIL_SERVER": "smtp", "MAIL_SENDER": "a@b.c", "MAIL_SECURITY": "ssl"}
     ) == ["MAIL_SECURITY must be one of starttls, tls, none"]
-
-
-def _until(condition: Callable[[], bool], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "not within 15 s"
-        time.sleep(0.1)
 
 
 class SlowRelay:
@@ -290,7 +284,7 @@ def test_one_smtp_conversation_ends_within_mail_timeout_seconds(
     relay = slow_relay(0.4)  # each line in time for a 1 s timeout; ~8 lines in all
     app = make_mail_app(**relay.settings(), MAIL_TIMEOUT_SECONDS=1.0, MAIL_RETRY_SECONDS=60)
     _send(app, _address())
-    _until(lambda: bool(relay.sessions))
+    wait_until(within=15, condition=lambda: bool(relay.sessions))
     started, ended = relay.sessions[0]
     assert ended - started < 2.0, f"one conversation lasted {ended - started:.1f} s"
 
@@ -306,7 +300,9 @@ def test_the_lease_outlasts_the_whole_delivery(
     app = make_mail_app(**relay.settings(), MAIL_TIMEOUT_SECONDS=120.0)
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
-    _until(lambda: (outbox.find_one() or {}).get("holder") is not None)  # being delivered
+    wait_until(
+        within=15, condition=lambda: (outbox.find_one() or {}).get("holder") is not None
+    )  # being delivered
     entry = outbox.find_one()
     assert entry is not None
     assert entry["lease_until"] - datetime.now(UTC) > timedelta(seconds=115)
@@ -323,11 +319,13 @@ def test_a_sender_that_lost_its_lease_leaves_the_entry_to_its_new_holder(
     app = make_mail_app(**relay.settings())
     _send(app, _address())
     outbox = mongo_client[db_name][OUTBOX]
-    _until(lambda: (outbox.find_one() or {}).get("holder") is not None)
+    wait_until(within=15, condition=lambda: (outbox.find_one() or {}).get("holder") is not None)
     # Another worker has taken the entry over meanwhile (the first one's lease ran out).
     theirs = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=5)
     outbox.update_one({}, {"$set": {"holder": "another worker", "lease_until": theirs}})
-    _until(lambda: bool(relay.sessions))  # the first sender's delivery failed
+    wait_until(
+        within=15, condition=lambda: bool(relay.sessions)
+    )  # the first sender's delivery failed
     time.sleep(0.5)
     entry = outbox.find_one()
     assert entry is not None

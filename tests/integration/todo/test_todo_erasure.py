@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from flask import Flask
 from tests.integration.todo.conftest import Caller
 from tests.support.tokens import IssuerServer
+from tests.support.waiting import wait_until
 
 from factory_core import mongo
 from todo_service.accounts import erase_account
 
 DEADLINE = 10.0
-
-
-def _eventually(condition: Callable[[], bool]) -> bool:
-    """Poll until ``condition`` holds (a deadline for a slow machine, not a timing test)."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def _counts(app: Flask, owner: str) -> tuple[int, int, int]:
@@ -44,7 +32,7 @@ def test_a_deleted_account_s_todos_and_keys_are_erased(
     assert _counts(todo_app, alice.sub) == (3, 3, 1)
 
     auth_server.publish("account.deleted", alice.sub)
-    assert _eventually(lambda: _counts(todo_app, alice.sub) == (0, 0, 0))
+    wait_until(lambda: _counts(todo_app, alice.sub) == (0, 0, 0), within=DEADLINE)
     assert _counts(todo_app, bob.sub) == (3, 3, 1)
     assert [todo["title"] for todo in bob.get("/todos").json] == ["b0", "b1", "b2"]  # type: ignore[union-attr]
     checks = todo_app.test_client().get("/readyz").json["checks"]  # type: ignore[index]

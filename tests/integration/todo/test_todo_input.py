@@ -7,21 +7,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from tests.integration.todo.conftest import Caller
+from tests.support.problems import assert_problem
 
 from factory_core import mongo
 
 
-def _assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.json
-    assert response.mimetype == "application/problem+json"
-    body: dict[str, Any] = response.json
-    assert body["status"] == status
-    return body
-
-
 @pytest.mark.parametrize("field", ["id", "_id", "owner", "version", "created_at", "updated_at"])
 def test_server_owned_fields_are_422_on_create(alice: Caller, todo_app: Flask, field: str) -> None:
-    body = _assert_problem(alice.post("/todos", json={"title": "t", field: "x"}), 422)
+    body = assert_problem(alice.post("/todos", json={"title": "t", field: "x"}), 422)
     assert body["errors"] == {"json": {field: ["Unknown field."]}}
     with todo_app.app_context():
         assert mongo.db.todos.count_documents({}) == 0
@@ -35,7 +28,7 @@ def test_server_owned_fields_are_422_on_patch_and_put(alice: Caller, field: str)
         response = alice.request(
             method, path, json={"title": "t", field: 7}, headers={"If-Match": "*"}
         )
-        assert _assert_problem(response, 422)["errors"] == {"json": {field: ["Unknown field."]}}
+        assert assert_problem(response, 422)["errors"] == {"json": {field: ["Unknown field."]}}
     assert alice.get(path).json == todo
 
 
@@ -53,7 +46,7 @@ def test_server_owned_fields_are_422_on_patch_and_put(alice: Caller, field: str)
 def test_operator_objects_where_values_belong_are_422(
     alice: Caller, payload: dict[str, Any], field: str
 ) -> None:
-    body = _assert_problem(alice.post("/todos", json=payload), 422)
+    body = assert_problem(alice.post("/todos", json=payload), 422)
     assert field in body["errors"]["json"]
 
 
@@ -78,51 +71,51 @@ def test_operator_objects_where_values_belong_are_422(
 def test_invalid_fields_are_422_naming_the_field(
     alice: Caller, payload: dict[str, Any], field: str, message: str
 ) -> None:
-    body = _assert_problem(alice.post("/todos", json=payload), 422)
+    body = assert_problem(alice.post("/todos", json=payload), 422)
     assert message in str(body["errors"]["json"][field])
 
 
 def test_tag_limits(alice: Caller) -> None:
     too_many = [f"t{i}" for i in range(21)]
-    assert _assert_problem(alice.post("/todos", json={"title": "t", "tags": too_many}), 422)
-    too_long = _assert_problem(alice.post("/todos", json={"title": "t", "tags": ["x" * 33]}), 422)
+    assert assert_problem(alice.post("/todos", json={"title": "t", "tags": too_many}), 422)
+    too_long = assert_problem(alice.post("/todos", json={"title": "t", "tags": ["x" * 33]}), 422)
     assert too_long["errors"]["json"]["tags"] == {"0": ["Length must be between 1 and 32."]}
-    empty = _assert_problem(alice.post("/todos", json={"title": "t", "tags": [""]}), 422)
+    empty = assert_problem(alice.post("/todos", json={"title": "t", "tags": [""]}), 422)
     assert "tags" in empty["errors"]["json"]
     assert alice.post("/todos", json={"title": "t", "tags": too_many[:20]}).status_code == 201
 
 
 def test_a_json_array_body_is_422(alice: Caller) -> None:
-    assert _assert_problem(alice.post("/todos", json=[{"title": "t"}]), 422)
+    assert assert_problem(alice.post("/todos", json=[{"title": "t"}]), 422)
 
 
 def test_malformed_json_is_400(alice: Caller) -> None:
     response = alice.post("/todos", data='{"title": ', content_type="application/json")
-    _assert_problem(response, 400)
+    assert_problem(response, 400)
 
 
 def test_wrong_content_type_is_415(alice: Caller) -> None:
     response = alice.post(
         "/todos", data="title=t", content_type="application/x-www-form-urlencoded"
     )
-    _assert_problem(response, 415)
+    assert_problem(response, 415)
 
 
 def test_oversized_body_is_413(alice: Caller) -> None:
     response = alice.post("/todos", json={"title": "t", "notes": "x" * 70_000})
-    _assert_problem(response, 413)
+    assert_problem(response, 413)
 
 
 def test_wrong_method_is_405_with_allow(alice: Caller) -> None:
     response = alice.request("PATCH", "/todos", json={"title": "t"})
-    _assert_problem(response, 405)
+    assert_problem(response, 405)
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "has space"])
 def test_invalid_idempotency_key_is_422(alice: Caller, key: str) -> None:
     response = alice.post("/todos", json={"title": "t"}, headers={"Idempotency-Key": key})
-    body = _assert_problem(response, 422)
+    body = assert_problem(response, 422)
     assert body["errors"] == {"headers": {"Idempotency-Key": ["Not a valid idempotency key."]}}
 
 
@@ -140,7 +133,7 @@ def test_an_id_with_a_trailing_newline_is_404(alice: Caller) -> None:
     todo = alice.create()
     for method in ("GET", "PATCH", "DELETE"):
         response = alice.request(method, f"/todos/{todo['id']}%0A", json={"title": "x"})
-        assert _assert_problem(response, 404)["code"] == "todo_not_found"
+        assert assert_problem(response, 404)["code"] == "todo_not_found"
 
 
 def _deep(depth: int) -> str:
@@ -149,7 +142,7 @@ def _deep(depth: int) -> str:
 
 def test_a_deeply_nested_body_is_400(alice: Caller, todo_app: Flask) -> None:
     response = alice.post("/todos", data=_deep(20_000), content_type="application/json")
-    assert _assert_problem(response, 400)["code"] == "bad_request"
+    assert assert_problem(response, 400)["code"] == "bad_request"
     with todo_app.app_context():
         assert mongo.db.todos.count_documents({}) == 0
 
@@ -157,7 +150,7 @@ def test_a_deeply_nested_body_is_400(alice: Caller, todo_app: Flask) -> None:
 @pytest.mark.parametrize("text", ['"\\ud800"', '"a\\udfffb"', '"\\ud83d x"'])
 def test_a_lone_surrogate_is_400(alice: Caller, todo_app: Flask, text: str) -> None:
     response = alice.post("/todos", data=f'{{"title": {text}}}', content_type="application/json")
-    assert _assert_problem(response, 400)["code"] == "bad_request"
+    assert assert_problem(response, 400)["code"] == "bad_request"
     with todo_app.app_context():
         assert mongo.db.todos.count_documents({}) == 0
 

@@ -12,6 +12,7 @@ import pytest
 from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.tokens import IssuerServer
+from tests.support.waiting import eventually
 
 from factory_core.trust import revocations
 from factory_core.trust.issuer import revocation_feed
@@ -24,13 +25,8 @@ def _status(app: Any, token: str) -> Any:
 
 
 def _eventually(check: Callable[[], Any], expected: int) -> Any:
-    """Poll until the status is ``expected`` (a deadline for a slow machine, not a timing test)."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        response = check()
-        if response.status_code == expected or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
+    """The answer once its status is ``expected`` (or the last one, after DEADLINE)."""
+    return eventually(check, lambda answer: answer.status_code == expected, within=DEADLINE)
 
 
 def _claims(token: str) -> dict[str, Any]:
