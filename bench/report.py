@@ -1,13 +1,14 @@
-"""The benchmark's outputs: bench.json, a markdown table (also into README.md) and bench.png."""
+"""The benchmark's outputs: bench.json, a markdown table and bench.png, also into the docs' page."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
-README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+PAGE_START, PAGE_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def _x(value: float | None) -> str:
@@ -209,24 +210,28 @@ def chart(results: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
-def write(results: dict[str, Any], directory: Path, *, readme: Path | None) -> None:
+def write(results: dict[str, Any], directory: Path, *, page: Path | None) -> None:
+    """The results in ``directory``; the table between the page's markers and the chart in its
+    assets (docs/benchmarks.md, docs/assets/bench.png) when a page is given."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     (directory / "bench.md").write_text(table)
     chart(results, directory / "bench.png")
-    if readme is not None and readme.exists():
-        text = readme.read_text()
-        if README_START in text and README_END in text:
-            pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
-            readme.write_text(
-                pattern.sub(lambda _m: f"{README_START}\n{table}{README_END}", text, count=1)
+    if page is not None and page.exists():
+        (page.parent / "assets").mkdir(exist_ok=True)
+        shutil.copyfile(directory / "bench.png", page.parent / "assets" / "bench.png")
+        text = page.read_text()
+        if PAGE_START in text and PAGE_END in text:
+            pattern = re.compile(re.escape(PAGE_START) + ".*?" + re.escape(PAGE_END), re.DOTALL)
+            page.write_text(
+                pattern.sub(lambda _m: f"{PAGE_START}\n{table}{PAGE_END}", text, count=1)
             )
 
 
 if __name__ == "__main__":
-    # Re-render bench.md, bench.png and the README table from a bench.json.
+    # Re-render bench.md, bench.png and the docs' table and chart from a bench.json.
     import sys
 
     source = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/bench.json")
-    write(json.loads(source.read_text()), source.parent, readme=Path("README.md"))
+    write(json.loads(source.read_text()), source.parent, page=Path("docs/benchmarks.md"))

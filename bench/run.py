@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.run [--seconds 10] [--warmup 3] [--workers N] [--quick]
 
-Writes bench/results/bench.json, bench.md and bench.png, and the table between the
-`<!-- bench:start -->` and `<!-- bench:end -->` markers of README.md when they are there.
+Writes bench/results/bench.json, bench.md and bench.png, the table between the
+`<!-- bench:start -->` and `<!-- bench:end -->` markers of docs/benchmarks.md, and the chart
+into docs/assets.
 """
 
 from __future__ import annotations
@@ -459,9 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-todos", type=int, default=100_000)
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument("--page", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument(
-        "--no-readme", action="store_true", help="leave README.md alone (runs elsewhere, e.g. CI)"
+        "--no-page", action="store_true", help="leave the docs alone (runs elsewhere, e.g. CI)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 2 s runs, few todos, short memory run"
@@ -537,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     results["duration_seconds"] = round(time.monotonic() - started)
     shutil.rmtree(workdir / "devdb", ignore_errors=True)  # the logs are small; the data is not
-    report.write(results, args.output, readme=None if args.no_readme else args.readme)
+    report.write(results, args.output, page=None if args.no_page else args.page)
     print(report.markdown(results))
     return 0
 

@@ -1,8 +1,7 @@
 """MkDocs hook: the settings tables of the configuration page, made from the settings classes.
 
-A page writes ``<!-- settings: package.module:Class -->`` (every setting the class declares
-itself) or ``<!-- settings: package.module:Class all -->`` (inherited ones too); the hook puts
-a table there: each setting's name, default and the ``#:`` comment above it in the source.
+A page writes ``<!-- settings: package.module:Class -->``; the hook puts a table there: each
+setting the class declares itself, its default and the ``#:`` comment above it in the source.
 So the documentation is the code's: a setting without a comment fails the build
 (tests/unit/test_docs.py builds it in strict mode).
 """
@@ -15,7 +14,7 @@ import json
 import re
 from typing import Any
 
-_MARKER = re.compile(r"<!-- settings: ([\w.]+):(\w+)( all)? -->")
+_MARKER = re.compile(r"<!-- settings: ([\w.]+):(\w+) -->")
 _ASSIGNMENT = re.compile(r"^    ([A-Z][A-Z0-9_]*)\s*(?::[^=]+)?=")
 #: flask-smorest's own OpenAPI plumbing: set by the template, never by an operator.
 HIDDEN = frozenset(
@@ -40,25 +39,15 @@ def descriptions(cls: type) -> dict[str, str]:
     return {name: text for name, text in found.items() if name not in HIDDEN}
 
 
-def settings_of(cls: type, *, inherited: bool) -> dict[str, str]:
-    """The settings a table shows: the class's own, or all it has (base classes first)."""
-    classes = [c for c in reversed(cls.__mro__) if c is not object] if inherited else [cls]
-    merged: dict[str, str] = {}
-    for klass in classes:
-        if "problems" in vars(klass) or klass is cls:  # a settings class, not a mixin of Python
-            merged.update(descriptions(klass))
-    return merged
-
-
 def _default(value: Any) -> str:
     if isinstance(value, str):
         return f"`{value}`" if value else "empty"
     return f"`{json.dumps(value)}`"
 
 
-def table(cls: type, *, inherited: bool) -> str:
+def table(cls: type) -> str:
     rows = ["| setting | default | meaning |", "| --- | --- | --- |"]
-    for name, text in settings_of(cls, inherited=inherited).items():
+    for name, text in descriptions(cls).items():
         if not text:
             raise ValueError(f"{cls.__name__}.{name} has no #: comment to document it")
         cell = text.replace("|", "\\|")
@@ -67,9 +56,8 @@ def table(cls: type, *, inherited: bool) -> str:
 
 
 def _render(match: re.Match[str]) -> str:
-    module, name, inherited = match.groups()
-    cls = getattr(importlib.import_module(module), name)
-    return table(cls, inherited=bool(inherited))
+    module, name = match.groups()
+    return table(getattr(importlib.import_module(module), name))
 
 
 def on_page_markdown(markdown: str, **_: Any) -> str:

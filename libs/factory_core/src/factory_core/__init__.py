@@ -18,7 +18,9 @@ from factory_core.data.mongo import (
     utc_now,
 )
 from factory_core.outbox import MailSettings, mail, mail_problems, message
+from factory_core.runtime.background import PerProcessLoop
 from factory_core.runtime.config import PLACEHOLDER, ConfigurationError, Settings, is_weak_secret
+from factory_core.runtime.lifecycle import keep_running, on_shutdown, on_start
 from factory_core.trust.events import EventConsumerSettings, event_consumer
 from factory_core.trust.issuer import TrustedIssuerSettings, revocation_bound, trust_issuer
 from factory_core.trust.tokens import (
@@ -34,6 +36,7 @@ from factory_core.trust.tokens import (
 )
 from factory_core.web.api import Api, authenticated
 from factory_core.web.errors import Problem
+from factory_core.web.health import add_readiness_check
 from factory_core.web.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
 
 __all__ = [
@@ -49,10 +52,12 @@ __all__ = [
     "Leases",
     "MailSettings",
     "PageArgsSchema",
+    "PerProcessLoop",
     "Problem",
     "Settings",
     "StaticKeys",
     "TrustedIssuerSettings",
+    "add_readiness_check",
     "authenticated",
     "build_app",
     "configure_bearer",
@@ -61,12 +66,15 @@ __all__ = [
     "current_subject",
     "event_consumer",
     "is_weak_secret",
+    "keep_running",
     "key_id",
     "mail",
     "mail_problems",
     "message",
     "milliseconds",
     "mongo",
+    "on_shutdown",
+    "on_start",
     "pagination_headers",
     "parse_object_id",
     "public_jwk",

@@ -62,13 +62,16 @@ class MailSettings(Settings):
 
     #: The SMTP server's host; empty: no mail server (nothing is delivered).
     MAIL_SERVER = ""
+    #: The SMTP relay (empty: nothing is delivered).
     MAIL_PORT = 587
     #: starttls (upgrade a plain connection, port 587), tls (implicit TLS, port 465) or none
     #: (a mail catcher on the same host; never across a network).
     MAIL_SECURITY = "starttls"
+    #: SMTP credentials (the password from a mounted secret file).
     MAIL_USERNAME = ""
     #: The SMTP password, or MAIL_PASSWORD_FILE: a file holding it (a mounted secret).
     MAIL_PASSWORD = ""
+    #: SMTP credentials (the password from a mounted secret file).
     MAIL_PASSWORD_FILE = ""
     #: The From address, e.g. "Example <no-reply@example.com>".
     MAIL_SENDER = ""

@@ -11,12 +11,15 @@ from factory_core import PLACEHOLDER, MailSettings, is_weak_secret, mail_problem
 class AuthSettings(MailSettings):
     """auth's own settings; those of its mail (MAIL_*) come from MailSettings."""
 
+    #: Used in logs, metrics, the WWW-Authenticate realm and as the default database name.
     SERVICE_NAME = "auth"
+    #: OpenAPI info.
     API_TITLE = "Auth API"
     # 1.0.0: DELETE /auth/me needs a fresh token and the password (a breaking change).
     # 1.1.0: e-mail verification and password reset (additions only).
     # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
     # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
+    #: OpenAPI info.
     API_VERSION = "1.2.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
@@ -49,8 +52,11 @@ class AuthSettings(MailSettings):
 
     # argon2id parameters: argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum
     # (m=19456 KiB, t=2, p=1). Changing them rehashes each password at its next login.
+    #: Argon2id iterations.
     ARGON2_TIME_COST = 3
+    #: Argon2id memory (64 MiB).
     ARGON2_MEMORY_COST_KIB = 65536
+    #: Argon2id lanes.
     ARGON2_PARALLELISM = 4
     #: In ENV=testing only, hash with minimal argon2 cost so the test suite stays fast.
     ARGON2_FAST_IN_TESTING = True
@@ -86,7 +92,9 @@ class AuthSettings(MailSettings):
     #: The link of a reset mail: point it at the page of your app that asks for the new
     #: password and POSTs it with the token to /auth/password-reset/confirm.
     PASSWORD_RESET_URL = "{public_url}/auth/password-reset/confirm?token={token}"  # noqa: S105
+    #: How long a verification link works.
     EMAIL_VERIFICATION_TTL_SECONDS = 24 * 3600
+    #: How long a reset link works.
     PASSWORD_RESET_TTL_SECONDS = 30 * 60
     #: Reset requests per client address.
     PASSWORD_RESET_RATE_LIMIT_PER_ADDRESS = "5 per minute;50 per day"  # noqa: S105

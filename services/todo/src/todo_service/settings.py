@@ -9,10 +9,13 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
     """todo's own settings; those of trusting auth's tokens and of consuming its account
     events come from TrustedIssuerSettings and EventConsumerSettings."""
 
+    #: Used in logs, metrics, the WWW-Authenticate realm and as the default database name.
     SERVICE_NAME = "todo"
+    #: OpenAPI info.
     API_TITLE = "Todo API"
     # 0.2.0: a query argument an operation does not name is a 422 on every operation
     # (additions only).
+    #: OpenAPI info.
     API_VERSION = "0.2.0"
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.

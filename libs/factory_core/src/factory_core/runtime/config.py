@@ -25,29 +25,40 @@ class Settings:
     #: development, testing or production. Production is the default so that a service
     #: started without configuration refuses to run with placeholder secrets.
     ENV = "production"
+    #: Flask debug; refused in production.
     DEBUG = False
+    #: Set by ENV=testing; refused in production.
     TESTING = False
+    #: Flask secret; production needs 32+ random characters.
     SECRET_KEY = PLACEHOLDER
 
+    #: Used in logs, metrics, the WWW-Authenticate realm and as the default database name.
     SERVICE_NAME = "service"
+    #: The title of the OpenAPI document.
     API_TITLE = "Service API"
+    #: The contract's version: a breaking change needs a new major number (make breaking).
     API_VERSION = "0.1.0"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
 
+    #: MongoDB connection string.
     MONGO_URI = "mongodb://127.0.0.1:27017/"
     #: Database name; empty means "the database in MONGO_URI, else SERVICE_NAME".
     MONGO_DB_NAME = ""
     # Short timeouts make an outage a fast 503, not a hung worker (gunicorn's timeout: 30 s).
+    #: How long to look for a server before answering 503.
     MONGO_SERVER_SELECTION_TIMEOUT_MS = 1500
+    #: TCP connect timeout.
     MONGO_CONNECT_TIMEOUT_MS = 1000
     #: One time budget (pymongo's client-side operation timeout) for a request's database
     #: work, every operation and retry together: a hung database is a 503 within it. Outside
     #: requests (background loops, commands) it bounds each operation.
     MONGO_TIMEOUT_MS = 2000
+    #: Connections per process.
     MONGO_MAX_POOL_SIZE = 50
+    #: Write concern of every write (majority, 1, ...).
     MONGO_WRITE_CONCERN = "majority"
     #: Seconds a client is told to wait (Retry-After) when the database is unavailable.
     MONGO_RETRY_AFTER_SECONDS = 2
@@ -55,6 +66,7 @@ class Settings:
     #: readiness probes time out after 3 s).
     READINESS_TIMEOUT_SECONDS = 1.0
 
+    #: Request body limit in bytes (413 beyond).
     MAX_CONTENT_LENGTH = 64 * 1024
     #: Origins allowed by CORS; empty disables CORS headers entirely.
     CORS_ORIGINS: ClassVar[list[str]] = []
@@ -63,14 +75,18 @@ class Settings:
     #: Send Strict-Transport-Security; enable only when TLS terminates in front of the service.
     HSTS_SECONDS = 0
 
+    #: Root log level.
     LOG_LEVEL = "INFO"
     #: JSON logs (one object per line) or plain text for humans.
     LOG_JSON = True
     #: One line per request (factory_core.runtime.logs); off where a proxy in front logs them.
     ACCESS_LOG = True
 
+    #: The one accepted signing algorithm (ES256 or RS256).
     JWT_ALGORITHM = "ES256"
+    #: Iss of issued tokens, required on verified ones.
     JWT_ISSUER = "auth-service"
+    #: Aud of issued tokens, required on verified ones.
     JWT_AUDIENCE = "flask-factory"
     #: Leeway in seconds for exp/nbf checks, to absorb clock skew between hosts.
     JWT_LEEWAY_SECONDS = 5
