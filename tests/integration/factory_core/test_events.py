@@ -105,7 +105,7 @@ def test_events_are_handled_in_order_and_the_cursor_is_stored(
         feed.publish("account.deleted", user)
     feed.publish("account.renamed", "u4")  # a type without a handler: passed over
     app, consumer, recorder = make_consumer()
-    assert consumer.step() == consumer.config.poll_seconds
+    assert consumer.step() == consumer.poll_seconds
     assert recorder.seen == ["u1", "u2", "u3"]
     state = _state(mongo_client, app)
     assert (state["cursor"], state["head"]) == (4, 4)

@@ -1,18 +1,8 @@
 """Mail sent outside the request path: a durable outbox in MongoDB and a sender per process.
 
-A request records what is to be sent (:meth:`Mail.send_later`: one insert, whatever it is)
-and answers; each worker's sender thread claims due entries (a lease, so that one worker
-sends each), renders them with the service's renderer for their kind (run then, not in the
-request: a reset link's token is made there and never stored in clear) and delivers them over
-SMTP. A slow or down mail server never slows or fails a request: a failed delivery is retried
-with a doubling delay until MAIL_GIVE_UP_SECONDS have passed, then dropped with an error in
-the log. Delivery is at least once (a crash after a delivery and before the entry is removed
-sends it again), and a renderer may return no message at all (an unknown account).
-
-The lease outlives the delivery it guards: one SMTP conversation ends within
-MAIL_TIMEOUT_SECONDS, whatever the server does (a watchdog hangs up on it then), and the lease
-is that plus a margin for rendering. Only the holder of an entry's lease removes or
-reschedules it.
+A request records an entry (``mail.send_later``); a worker's sender takes it (a lease that
+outlives one SMTP conversation, MAIL_TIMEOUT_SECONDS), renders it with the service's renderer
+and delivers it; a failure is retried with a doubling delay, then dropped. At least once.
 """
 
 from __future__ import annotations

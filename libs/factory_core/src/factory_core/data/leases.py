@@ -1,15 +1,8 @@
 """Leases: one holder works on a document at a time; another takes over once it is gone.
 
-A lease is two fields of a document: ``holder`` (a token unique to the holder; None when free)
-and ``lease_until`` (until when, on the holder's clock). Taking one is a single conditional
-write, so of any number of takers exactly one wins; a holder's writes are conditional on its
-``holder``, so one that lost its lease (it ran out and another took over) changes nothing. A
-lease whose holder died runs out; hosts' clocks may differ, so it counts as run out only
-CLOCK_SKEW after its ``lease_until``. A holder must finish (or renew) within its lease.
-
-Used for: the event consumer (one holder of a feed's cursor across replicas), the mail outbox
-(one sender per entry), todo's idempotent creates and auth's refresh-token rotation (one
-request does the work, retries wait for its result or take over once it is gone).
+A lease is two fields, ``holder`` (None when free) and ``lease_until``; taking one is one
+conditional write, a holder's writes are conditional on it, and a lease runs out CLOCK_SKEW
+after ``lease_until``.
 """
 
 from __future__ import annotations

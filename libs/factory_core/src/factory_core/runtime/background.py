@@ -1,10 +1,4 @@
-"""A loop in one background thread per process: a feed's poller, a consumer, a mail sender.
-
-Under gunicorn the app is loaded once and forked: a thread never crosses a fork, so each
-process starts its own (``ensure_started``, registered with lifecycle.on_start), after
-resetting what it must not inherit (``reset``). The thread holds only a weak reference to its
-loop: when the app (and the loop) is gone, the thread ends.
-"""
+"""A loop in one background thread per process (a thread never crosses gunicorn's fork)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,4 @@
-"""What an app runs besides its requests: how it gets ready, and how it all stops.
-
-Extensions register here what a worker process does before its first request (connect to the
-database and create its indexes, fetch the issuer's keys, read the revocation feed, start the
-event consumer) and how their background threads stop. gunicorn calls :func:`start` as each
-worker boots (factory_core.runtime.gunicorn_config), so that no client waits for a worker's warm-up,
-even after a recycle; without it, each piece starts lazily at the first request that needs it.
-Tests call :func:`shutdown` for every app they build.
-"""
+"""A worker process's life: its warm-up before the first request, its loops, its end."""
 
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
 """Log lines in one shape, rendered by structlog: JSON lines by default, plain text for people.
 
-Every line has ``time`` (UTC, RFC 3339), ``level``, ``logger`` and ``message``, then its own
-fields, then ``trace_id`` and ``span_id`` while a sampled span is active. Two paths lead there:
-
-- ``logging`` (the services' own loggers, libraries, gunicorn's workers): one handler on the
-  root logger, whose formatter is structlog's ``ProcessorFormatter``. Handlers an application
-  adds, ``caplog`` and log levels work as they always do.
-- the access line, one per request (``runtime.observability``): structlog writes it to the
-  same stream directly, with no ``LogRecord``, handler or filter. That machinery cost about as
-  much as the line's whole formatting on a small request (the README's "where the time goes"),
-  so this one line skips it; ``ACCESS_LOG = False`` turns it off for deployments whose proxy
-  already logs every request. Handlers added to ``logging`` do not see it.
+``logging`` goes through one root handler with structlog's ProcessorFormatter; the access line
+is written by structlog straight to that handler's stream (cheaper: docs/operations.md).
 """
 
 from __future__ import annotations

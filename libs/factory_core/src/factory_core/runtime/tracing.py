@@ -1,23 +1,8 @@
-"""OpenTelemetry tracing, configured only by the standard ``OTEL_*`` environment variables.
+"""OpenTelemetry tracing, on only when the standard ``OTEL_*`` variables say so.
 
-Off unless ``OTEL_TRACES_EXPORTER`` names an exporter (``otlp``, ``console``, or any installed
-one, comma-separated), and off whenever ``OTEL_SDK_DISABLED=true``. Off, nothing is
-instrumented: the only cost left is the log filter below, which finds no span.
-
-On, every request gets a server span named after its route template (the Flask
-instrumentation, which also accepts the caller's W3C ``traceparent``/``tracestate``), every
-MongoDB command and every outgoing HTTP call (urllib: the issuer's keys and feeds) a client
-span, and the outgoing calls carry ``traceparent`` on. The instrumentations record no document
-contents (pymongo's statement capture is off), no headers and no bodies, so no token or
-password reaches a span (a query parameter named like a secret, ``token`` above all, is
-redacted from the server span). The probes (/livez, /readyz, /metrics) are not traced unless
-``OTEL_PYTHON_FLASK_EXCLUDED_URLS`` says otherwise.
-
-The tracer provider and its exporting thread belong to one process: under gunicorn each
-worker sets up its own after the fork (factory_core.runtime.lifecycle), never the master.
-Everything else is read by the SDK itself: ``OTEL_SERVICE_NAME`` (default: the service's
-SERVICE_NAME), ``OTEL_RESOURCE_ATTRIBUTES``, ``OTEL_TRACES_SAMPLER`` and its argument,
-``OTEL_EXPORTER_OTLP_*`` (endpoint, headers, timeout) and ``OTEL_BSP_*`` (batching).
+The Flask, pymongo and urllib instrumentations, no document contents, headers or bodies in a
+span (a secret-like query parameter redacted), probes untraced, one tracer provider per
+process (after gunicorn's fork). docs/operations.md says what each variable does.
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """A durable consumer of another service's event feed (auth's account events).
 
-    event_consumer.init_app(app, handlers={"account.deleted": erase_account})
-
-One thread per worker process polls the feed; one of them, across all workers and replicas,
-holds a lease (a document in this service's database) and is the one that consumes. Its cursor
-lives in that document too, so a restart, a deploy or a killed worker resumes where the last
-holder stopped. Each event's handler runs at least once, in feed order, before the cursor moves
-past it: handlers must be idempotent. A failing handler is retried with backoff, and the cursor
-waits. The lag (events and seconds behind the feed) is in /metrics and in /readyz's checks.
-
-An event type may be handled again once some time has passed since it occurred
-(``repeat_after``): erasing a deleted account's data again once none of its tokens can still be
-accepted here erases what requests with those tokens wrote meanwhile. The repeat is recorded
-with the cursor's move past the event (one update), so it is never lost.
+One thread per worker polls the feed; one of them across all workers and replicas holds the
+lease on the cursor's document and handles each event, in order, at least once (handlers are
+idempotent), retrying a failing one with backoff; some types again after a delay
+(``repeat_after``). The lag is in /metrics and /readyz.
 """
 
 from __future__ import annotations
@@ -22,7 +13,6 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,34 +65,24 @@ class EventConsumerSettings(Settings):
         return found
 
 
-@dataclass
-class _Config:
-    url: str
-    token: str
-    poll_seconds: float
-    lease: timedelta
-    timeout: float
-    retry_max_seconds: float
-
-
 class Consumer(PerProcessLoop):
     """The consumer of one app: its polling thread (one per process), lease and cursor."""
 
     thread_name = "event-consumer"
 
     def __init__(
-        self,
-        app: Flask,
-        config: _Config,
-        handlers: Mapping[str, Handler],
-        repeat_after: Mapping[str, timedelta],
+        self, app: Flask, handlers: Mapping[str, Handler], repeat_after: Mapping[str, timedelta]
     ) -> None:
+        config = app.config
         self.app = app
-        self.config = config
         self.handlers = dict(handlers)
         self.repeat_after = dict(repeat_after)
-        self.name = config.url
-        self.leases = Leases(CONSUMERS, config.lease)
+        self.name = self.url = str(config["EVENT_FEED_URL"])
+        self.token = str(config["FEED_TOKEN"])
+        self.poll_seconds = float(config["EVENT_POLL_SECONDS"])
+        self.timeout = float(config["EVENT_TIMEOUT_SECONDS"])
+        self.retry_max_seconds = float(config["EVENT_RETRY_MAX_SECONDS"])
+        self.leases = Leases(CONSUMERS, timedelta(seconds=float(config["EVENT_LEASE_SECONDS"])))
         super().__init__()
 
     def reset(self) -> None:
@@ -116,7 +96,7 @@ class Consumer(PerProcessLoop):
             logger.warning("event feed: %s", error)
         except Exception:  # the consumer must survive anything a broken feed sends
             logger.exception("event feed: unexpected failure")
-        return self.config.poll_seconds
+        return self.poll_seconds
 
     def step(self) -> float:
         """One round: hold the lease, read a page, handle it; seconds until the next round."""
@@ -126,13 +106,13 @@ class Consumer(PerProcessLoop):
                 {"_id": self.name}, holder=self.holder, upsert=True, set_on_insert={"cursor": 0}
             )
             if held is None:
-                return self.config.poll_seconds
+                return self.poll_seconds
             try:
                 self._run_due_repeats(held)
                 more = self._consume_page(held)
             except _HandlerFailedError as failed:
                 self._failures += 1
-                delay = min(self.config.retry_max_seconds, 2.0 ** (self._failures - 1))
+                delay = min(self.retry_max_seconds, 2.0 ** (self._failures - 1))
                 logger.warning(
                     "event %s (%s): handler failed (attempt %d), retrying in %.0f s: %s",
                     failed.event.get("id"),
@@ -143,16 +123,16 @@ class Consumer(PerProcessLoop):
                 )
                 return delay
             self._failures = 0
-            return 0.0 if more else self.config.poll_seconds
+            return 0.0 if more else self.poll_seconds
 
     def _consume_page(self, held: Held) -> bool:
         """Handle the next page of events in order; whether the feed has more right away."""
         cursor = int(held.document.get("cursor", 0))
         page = fetch_json(
-            self.config.url,
-            token=self.config.token,
+            self.url,
+            token=self.token,
             query={"after": str(cursor), "limit": str(PAGE_LIMIT)},
-            timeout=self.config.timeout,
+            timeout=self.timeout,
             name="event feed",
         )
         events = list(_events(page))
@@ -292,19 +272,7 @@ class EventConsumer:
         if not config.get("EVENT_FEED_URL"):
             app.extensions[EXTENSION_KEY] = None
             return
-        consumer = Consumer(
-            app,
-            _Config(
-                url=config["EVENT_FEED_URL"],
-                token=config["FEED_TOKEN"],
-                poll_seconds=float(config["EVENT_POLL_SECONDS"]),
-                lease=timedelta(seconds=float(config["EVENT_LEASE_SECONDS"])),
-                timeout=float(config["EVENT_TIMEOUT_SECONDS"]),
-                retry_max_seconds=float(config["EVENT_RETRY_MAX_SECONDS"]),
-            ),
-            handlers,
-            repeat_after or {},
-        )
+        consumer = Consumer(app, handlers, repeat_after or {})
         app.extensions[EXTENSION_KEY] = consumer
         # Started as each gunicorn worker boots, so that events are consumed with no traffic
         # at all (else with a process's first request: runtime.lifecycle).

@@ -1,11 +1,4 @@
-"""Trusting an issuer's access tokens: its public keys and its revocation feed, from settings.
-
-A service that accepts auth's tokens subclasses TrustedIssuerSettings and calls
-``trust_issuer.init_app(app)`` in its setup; views then use ``authenticated(blp)`` and
-``current_subject()``. Keys come from JWKS_URL (cached, refreshed on an unknown kid, the
-last good ones kept through an outage) or JWKS_FILE; revocations from the feed, polled by one
-thread per worker, failing closed (503) once too stale.
-"""
+"""Trusting an issuer's access tokens: its public keys and its revocation feed, from settings."""
 
 from __future__ import annotations
 

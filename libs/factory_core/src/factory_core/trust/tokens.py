@@ -1,8 +1,7 @@
 """Bearer tokens for every service: asymmetric JWTs verified by kid, 401 problems for failures.
 
-Services verify tokens here (``configure_bearer``, then ``authenticated`` views), each token
-parsed once per request and its signature checked once per process; auth issues them with
-Flask-JWT-Extended.
+Each token is parsed once per request, its signature checked once per process (a memory of
+verified tokens: docs/benchmarks.md measures what it saves).
 """
 
 from __future__ import annotations
