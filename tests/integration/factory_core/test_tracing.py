@@ -84,7 +84,7 @@ def test_tracing_off_the_request_line_still_joins_the_callers_trace(
 ) -> None:
     client: Any = make_app(create_sample).test_client()
     trace_id = secrets.token_hex(16)
-    client.get("/livez", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
+    client.get("/openapi.json", headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"})
     assert _access_line(log_lines)["trace_id"] == trace_id
 
 
@@ -93,7 +93,7 @@ def test_an_invalid_traceparent_is_left_out_of_the_log(
     log_lines: LogLines, make_app: AppFactory, traceparent: str
 ) -> None:
     client: Any = make_app(create_sample).test_client()
-    client.get("/livez", headers={"traceparent": traceparent})
+    client.get("/openapi.json", headers={"traceparent": traceparent})
     assert "trace_id" not in _access_line(log_lines)
 
 

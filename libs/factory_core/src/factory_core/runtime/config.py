@@ -81,6 +81,9 @@ class Settings:
     LOG_JSON = True
     #: One line per request (factory_core.runtime.logs); off where a proxy in front logs them.
     ACCESS_LOG = True
+    #: Routes (templates) whose access lines are DEBUG, not INFO: probes and scrapes, many a
+    #: minute, bury the requests a person is looking for.
+    ACCESS_LOG_QUIET_ROUTES: ClassVar[list[str]] = ["/livez", "/readyz", "/metrics"]
 
     #: The one accepted signing algorithm (ES256 or RS256).
     JWT_ALGORITHM = "ES256"

@@ -97,7 +97,7 @@ def start(app: Any) -> None:
             try:
                 starter()
             except Exception as error:  # e.g. a database or issuer that is not up yet
-                logger.warning("warm-up step %s failed: %s", _name(starter), error)
+                logger.info("warm-up step %s left for later: %s", _name(starter), error)
     logger.info("warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
 
 

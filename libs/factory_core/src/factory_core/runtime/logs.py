@@ -7,6 +7,7 @@ is written by structlog straight to that handler's stream (cheaper: docs/operati
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -51,7 +52,9 @@ def _shape(*, json_lines: bool) -> list[Processor]:
         _level,
         _trace_ids,
         structlog.dev.ConsoleRenderer(
-            colors=False,
+            # For a person at a terminal (make run asks for colours: its output is a pipe).
+            colors="NO_COLOR" not in os.environ
+            and (bool(os.environ.get("FORCE_COLOR")) or sys.stderr.isatty()),
             timestamp_key="time",
             # Plain tracebacks: rich's (the default when it is installed) print locals.
             exception_formatter=structlog.dev.plain_traceback,
@@ -117,7 +120,7 @@ class _HandlerStream:
             handler.stream.write(message + "\n")
             handler.stream.flush()
 
-    info = msg
+    info = debug = msg
 
 
 class AccessLog:
@@ -135,6 +138,7 @@ class AccessLog:
             wrapper_class=structlog.make_filtering_bound_logger(logging.NOTSET),
         ).bind(logger=ACCESS_LOGGER)
 
-    def write(self, fields: Mapping[str, Any]) -> None:
-        if self._logger.isEnabledFor(logging.INFO):
-            self._log.info("request", **fields)
+    def write(self, fields: Mapping[str, Any], *, quiet: bool = False) -> None:
+        """The line at INFO, or at DEBUG when ``quiet`` (a probe, a poll by another service)."""
+        if self._logger.isEnabledFor(logging.DEBUG if quiet else logging.INFO):
+            (self._log.debug if quiet else self._log.info)("request", **fields)

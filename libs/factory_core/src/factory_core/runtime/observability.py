@@ -75,7 +75,9 @@ def _user_id() -> str | None:
     return str(claims["sub"]) if "sub" in claims else None
 
 
-def _finish_request(response: Response, service: str, access: AccessLog | None) -> Response:
+def _finish_request(
+    response: Response, service: str, access: AccessLog | None, quiet: frozenset[str]
+) -> Response:
     # The objects behind Flask's proxies, looked up once (this runs on every request).
     state, current = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
     request_id = state.get("request_id", "")
@@ -102,7 +104,7 @@ def _finish_request(response: Response, service: str, access: AccessLog | None) 
     caller_trace = state.get("caller_trace_id")
     if caller_trace:
         fields["trace_id"] = caller_trace
-    access.write(fields)
+    access.write(fields, quiet=route in quiet)
     return response
 
 
@@ -172,7 +174,8 @@ def init_observability(app: Flask) -> None:
     handler = configure_logging(app.config["LOG_LEVEL"], json_lines=json_lines)
     access = AccessLog(handler, json_lines=json_lines) if app.config["ACCESS_LOG"] else None
     service = app.config["SERVICE_NAME"]
+    quiet = frozenset(app.config["ACCESS_LOG_QUIET_ROUTES"])
     _metrics()
     app.before_request(_start_request)
-    app.after_request(lambda response: _finish_request(response, service, access))
+    app.after_request(lambda response: _finish_request(response, service, access, quiet))
     app.add_url_rule("/metrics", "metrics", metrics_response, methods=["GET"])

@@ -88,12 +88,14 @@ class Consumer(PerProcessLoop):
     def reset(self) -> None:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._failures = 0
+        self._answered = False  # whether the feed has answered this process yet
 
     def round(self) -> float:
         try:
             return self.step()
         except (FeedError, PyMongoError) as error:
-            logger.warning("event feed: %s", error)
+            # Before the feed first answered (the issuer is starting too, say): not a problem yet.
+            (logger.warning if self._answered else logger.info)("event feed: %s", error)
         except Exception:  # the consumer must survive anything a broken feed sends
             logger.exception("event feed: unexpected failure")
         return self.poll_seconds
@@ -136,6 +138,7 @@ class Consumer(PerProcessLoop):
             name="event feed",
         )
         events = list(_events(page))
+        self._answered = True
         head = page.get("head")
         held.update(
             {

@@ -202,7 +202,9 @@ class RevocationFeed(PerProcessLoop):
             try:
                 return self.poll()
             except FeedError as error:
-                logger.warning("revocation feed: %s", error)
+                # Before a first read (the issuer is starting too, say): not yet a problem.
+                log = logger.warning if self._last_success is not None else logger.info
+                log("revocation feed: %s", error)
             except Exception:  # the poller must survive anything a broken feed sends
                 logger.exception("revocation feed: unexpected answer")
             finally:
