@@ -66,7 +66,7 @@ devdb-stop: ## Stop the background dev database
 # The processes of `make run` are in the Procfile; tools/run runs them (prefixed output, and
 # Ctrl-C, a closed terminal or its own end stops exactly what it started). make run-auth and
 # make run-todo run one of them.
-RUNNER = $(BIN)/python tools/run --procfile Procfile
+RUNNER = $(BIN)/python tools/run --procfile Procfile --announce
 
 .PHONY: run-auth run-todo $(addprefix run-,$(SERVICES))
 run-auth: ## Run the auth service on :5001 (gunicorn, development settings)

@@ -71,8 +71,7 @@ def test_the_service_is_wired_into_the_workspace(workspace: Path) -> None:
     service = tomllib.loads((workspace / "services/notes/pyproject.toml").read_text())
     assert service["tool"]["flask-factory"]["port"] == 5103
     procfile = (workspace / "Procfile").read_text()
-    assert "\nnotes: tools/trace-viewer wait && exec env" in procfile
-    assert "--bind 127.0.0.1:5103 notes_service.wsgi:app" in procfile
+    assert "\nnotes: exec tools/serve notes ${NOTES_PORT:-5103}\n" in procfile
     for overlay in ("dev", "prod"):
         kustomization = workspace / f"deploy/kubernetes/overlays/{overlay}/kustomization.yaml"
         assert "  - notes\n" in kustomization.read_text()

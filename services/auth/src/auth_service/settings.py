@@ -47,12 +47,13 @@ class AuthSettings(MailSettings):
     #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations
     #: and GET /auth/events.
     FEED_TOKEN = PLACEHOLDER
-    #: Routes whose access lines are DEBUG: the probes, and the feeds other services poll
-    #: every few seconds.
+    #: Routes whose access lines are DEBUG: the probes, and what other services fetch on
+    #: their own (the feeds every few seconds, the keys as each worker starts).
     ACCESS_LOG_QUIET_ROUTES: ClassVar[list[str]] = [
         *MailSettings.ACCESS_LOG_QUIET_ROUTES,
         "/auth/revocations",
         "/auth/events",
+        "/.well-known/jwks.json",
     ]
     #: How long account events stay in the event feed: a consumer down for less catches up.
     EVENT_RETENTION_SECONDS = 7 * 24 * 3600

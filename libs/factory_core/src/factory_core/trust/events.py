@@ -95,7 +95,7 @@ class Consumer(PerProcessLoop):
             return self.step()
         except (FeedError, PyMongoError) as error:
             # Before the feed first answered (the issuer is starting too, say): not a problem yet.
-            (logger.warning if self._answered else logger.info)("event feed: %s", error)
+            (logger.warning if self._answered else logger.debug)("event feed: %s", error)
         except Exception:  # the consumer must survive anything a broken feed sends
             logger.exception("event feed: unexpected failure")
         return self.poll_seconds

@@ -203,7 +203,7 @@ class RevocationFeed(PerProcessLoop):
                 return self.poll()
             except FeedError as error:
                 # Before a first read (the issuer is starting too, say): not yet a problem.
-                log = logger.warning if self._last_success is not None else logger.info
+                log = logger.warning if self._last_success is not None else logger.debug
                 log("revocation feed: %s", error)
             except Exception:  # the poller must survive anything a broken feed sends
                 logger.exception("revocation feed: unexpected answer")

@@ -146,7 +146,7 @@ class RemoteJWKS:
 
 
 def _keys_unavailable(error: Exception) -> Problem:
-    logger.info("no verification keys (yet): %s", error)
+    logger.debug("no verification keys (yet): %s", error)
     return Problem(
         503,
         "The token issuer's keys are not available yet. Retry later.",
