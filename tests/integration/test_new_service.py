@@ -104,4 +104,4 @@ def test_its_own_tests_pass_revoked_token_included(workspace: Path) -> None:
         "def test_a_token_revoked_at_auth_is_refused" in (tests / "test_notes_api.py").read_text()
     )
     ran = _run(workspace, pytest_command(str(tests)))
-    assert "7 passed" in ran.stdout
+    assert "8 passed" in ran.stdout

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, claims_of, login, register, sign
+from tests.support.commands import command_recorder, next_link
 
 ADMIN_PASSWORD = "admin passphrase 42"
 
@@ -78,6 +80,32 @@ def test_users_list_is_paginated(app: Flask, client: FlaskClient) -> None:
     assert "argon2" not in response.get_data(as_text=True)
     too_big = client.get("/auth/users?page_size=1000", headers=headers)
     assert too_big.status_code == 422
+
+
+def test_users_list_follows_cursors_without_skip_or_count(app: Flask, client: FlaskClient) -> None:
+    for name in ("anna", "bert", "carl", "dora"):
+        register(client, name)
+    headers = admin_headers(app, client)
+    recorder = command_recorder()
+    names: list[str] = []
+    path: str | None = "/auth/users?page_size=2"
+    while path is not None:
+        with recorder:
+            response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        names += [user["username"] for user in response.json]
+        # The total is the collection's own count (O(1)): every page says 5.
+        assert json.loads(response.headers["X-Pagination"])["total"] == 5
+        # (the other find on users: the admin's own account, loaded for its roles)
+        finds = [c for c in recorder.named("find", "users") if "sort" in c]
+        assert len(finds) == 1
+        assert "skip" not in finds[0]
+        assert finds[0]["limit"] == 3
+        assert finds[0]["sort"] == {"_id": 1}
+        counts = recorder.named("count", "users") + recorder.named("aggregate", "users")
+        assert all(not command.get("query") for command in counts)
+        path = next_link(response)
+    assert names == ["anna", "bert", "carl", "dora", "root"]
 
 
 def test_disabled_users_cannot_log_in_and_their_tokens_stop(

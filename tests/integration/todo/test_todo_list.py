@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from tests.integration.todo.conftest import Caller
+from tests.support.commands import next_link
 
 
 def _titles(response: Any) -> list[str]:
@@ -62,7 +63,8 @@ def test_links_never_carry_a_host_the_client_sent(alice: Caller, todo_app: Flask
     response = alice.get("/todos?page_size=1", headers={"Host": "evil.example"})
     assert response.status_code == 200
     assert "evil.example" not in response.headers["Link"]
-    assert response.headers["Link"].startswith('</todos?page_size=1&page=1>; rel="first"')
+    assert response.headers["Link"].startswith('</todos?page_size=1>; rel="first"')
+    assert "</todos?page_size=1&after=" in response.headers["Link"]
 
 
 def test_default_page_size_is_20(alice: Caller, todo_app: Flask) -> None:
@@ -70,6 +72,96 @@ def test_default_page_size_is_20(alice: Caller, todo_app: Flask) -> None:
     response = alice.get("/todos")
     assert len(_titles(response)) == 20
     assert json.loads(response.headers["X-Pagination"])["total_pages"] == 2
+
+
+def _walk(caller: Caller, path: str) -> list[str]:
+    """Every title of the list at ``path``, following rel="next" to its end."""
+    titles: list[str] = []
+    next_path: str | None = path
+    while next_path is not None:
+        response = caller.get(next_path)
+        titles += _titles(response)
+        assert "page=" not in response.headers.get("Link", "")
+        next_path = next_link(response)
+    return titles
+
+
+@pytest.mark.parametrize(
+    "sort",
+    ["created_at", "-created_at", "due", "-due", "priority", "-priority", "title", "-title"],
+)
+def test_cursor_pages_walk_every_sort_without_gaps_or_repeats(alice: Caller, sort: str) -> None:
+    # Ties on every sort key (same priority, same due, null dues, titles equal but for case):
+    # only (key, _id) cursors walk them exactly.
+    dues = [None, "2031-01-01T00:00:00+00:00", None, "2030-01-01T00:00:00+00:00"]
+    for i in range(11):
+        alice.create(
+            title=["apple", "Apple", "éclair", "zoo"][i % 4] + f" {i // 4}",
+            priority=["low", "high", "normal"][i % 3],
+            due=dues[i % 4],
+        )
+    whole = _titles(alice.get(f"/todos?sort={sort}&page_size=100"))
+    assert len(whole) == 11
+    for size in (1, 3, 4):
+        assert _walk(alice, f"/todos?sort={sort}&page_size={size}") == whole
+
+
+def test_cursor_pages_with_filters_and_totals(alice: Caller) -> None:
+    for i in range(5):
+        alice.create(title=f"todo {i:02d}", done=i % 2 == 0)
+    first = alice.get("/todos?page_size=2")
+    assert _titles(first) == ["todo 00", "todo 01"]
+    # The unfiltered list's total is the owner's counter: O(1), so it is sent.
+    assert json.loads(first.headers["X-Pagination"]) == {
+        "total": 5,
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 1,
+        "next_page": 2,
+    }
+    second = alice.get(next_link(first))
+    assert json.loads(second.headers["X-Pagination"])["page"] == 2
+    assert second.headers["Link"].startswith('</todos?page_size=2>; rel="first", ')
+    # A filtered list would need a count over the match (O(n)): no total.
+    done = alice.get("/todos?done=true&page_size=2")
+    assert _titles(done) == ["todo 00", "todo 02"]
+    assert "X-Pagination" not in done.headers
+    assert _walk(alice, "/todos?done=true&page_size=2") == ["todo 00", "todo 02", "todo 04"]
+
+
+def test_a_cursor_is_refused_for_another_list_sort_filter_or_user(
+    alice: Caller, bob: Caller, todo_app: Flask
+) -> None:
+    for i in range(3):
+        alice.create(title=f"todo {i}", done=False)
+        bob.create(title=f"bob {i}")
+    next_path = next_link(alice.get("/todos?done=false&page_size=1"))
+    assert next_path is not None
+    cursor = next_path.split("after=", 1)[1]
+    assert alice.get(next_path).status_code == 200
+    refused = {
+        "another filter": alice.get(f"/todos?done=true&page_size=1&after={cursor}"),
+        "no filter": alice.get(f"/todos?page_size=1&after={cursor}"),
+        "another sort": alice.get(f"/todos?done=false&sort=-created_at&after={cursor}"),
+        "another user": bob.get(f"/todos?done=false&page_size=1&after={cursor}"),
+        "tampered": alice.get(f"/todos?done=false&after={cursor[:-2]}{cursor[-2:][::-1]}x"),
+        "made up": alice.get("/todos?after=eyJ2IjoxfQ.abc.def"),
+    }
+    for case, response in refused.items():
+        assert response.status_code == 400, case
+        assert response.mimetype == "application/problem+json", case
+        assert response.json is not None
+        assert response.json["code"] == "invalid_cursor", case
+    todo_app.config["CURSOR_MAX_AGE_SECONDS"] = -1
+    expired = alice.get(next_path)
+    assert expired.status_code == 400
+    assert expired.json is not None
+    assert expired.json["detail"] == "The cursor is not valid, or has expired."
+    both = alice.get(f"/todos?page=2&after={cursor}")
+    assert both.status_code == 422
+    assert both.json is not None
+    assert "after" in both.json["errors"]["query"]
 
 
 def test_beyond_the_last_page_and_no_todos(alice: Caller, todo_app: Flask) -> None:

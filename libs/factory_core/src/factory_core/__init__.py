@@ -37,7 +37,15 @@ from factory_core.trust.tokens import (
 from factory_core.web.api import Api, authenticated
 from factory_core.web.errors import Problem
 from factory_core.web.health import add_readiness_check
-from factory_core.web.pagination import PAGE_HEADERS, PageArgsSchema, pagination_headers
+from factory_core.web.pagination import (
+    PAGE_HEADERS,
+    NumberedPageArgsSchema,
+    Page,
+    PageArgsSchema,
+    find_page,
+    page_of,
+    requested_page,
+)
 
 __all__ = [
     "PAGE_HEADERS",
@@ -51,6 +59,8 @@ __all__ = [
     "Held",
     "Leases",
     "MailSettings",
+    "NumberedPageArgsSchema",
+    "Page",
     "PageArgsSchema",
     "PerProcessLoop",
     "Problem",
@@ -65,6 +75,7 @@ __all__ = [
     "current_claims",
     "current_subject",
     "event_consumer",
+    "find_page",
     "is_weak_secret",
     "keep_running",
     "key_id",
@@ -75,9 +86,10 @@ __all__ = [
     "mongo",
     "on_shutdown",
     "on_start",
-    "pagination_headers",
+    "page_of",
     "parse_object_id",
     "public_jwk",
+    "requested_page",
     "revocation_bound",
     "trust_issuer",
     "unauthorized",

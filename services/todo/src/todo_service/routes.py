@@ -16,8 +16,9 @@ from factory_core import (
     Problem,
     authenticated,
     current_subject,
-    pagination_headers,
+    page_of,
     parse_object_id,
+    requested_page,
     utc_now,
 )
 from todo_service.conditional import etag_for, if_match_versions, not_modified
@@ -32,6 +33,7 @@ from todo_service.repositories import (
     TodoFilter,
     TodoLimitReachedError,
     idempotency_records,
+    sort_order,
     to_document,
     todos,
 )
@@ -79,16 +81,11 @@ class Todos(MethodView):
     @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
-        page, page_size = args.pop("page"), args.pop("page_size")
+        page = requested_page(args, sort_order(args.pop("sort")))
         found, total = todos.find_for_owner(
-            owner=current_subject(),
-            filters=TodoFilter(**{k: v for k, v in args.items() if k != "sort"}),
-            sort=args["sort"],
-            skip=(page - 1) * page_size,
-            limit=page_size,
+            owner=current_subject(), filters=TodoFilter(**args), page=page
         )
-        headers = pagination_headers(page=page, page_size=page_size, total=total)
-        return found, headers
+        return page_of(found, page, total=total)
 
     @authenticated(blp)
     @blp.arguments(TodoCreateSchema())

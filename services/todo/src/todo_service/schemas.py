@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import marshmallow as ma
 from marshmallow import validate
 
-from factory_core import DocumentSchema, PageArgsSchema, milliseconds
+from factory_core import DocumentSchema, NumberedPageArgsSchema, milliseconds
 
 PRIORITIES = ("low", "normal", "high")
 #: Sort keys clients may ask for; a leading "-" sorts descending. Nothing else reaches the query.
@@ -144,7 +144,7 @@ class TodoSchema(DocumentSchema):
     )
 
 
-class TodoQueryArgsSchema(PageArgsSchema):
+class TodoQueryArgsSchema(NumberedPageArgsSchema):
     done = ma.fields.Boolean()
     tag = ma.fields.String(validate=validate.Length(min=1, max=32))
     priority = _priority()

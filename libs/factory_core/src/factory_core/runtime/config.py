@@ -74,6 +74,8 @@ class Settings:
     TRUSTED_PROXY_COUNT = 0
     #: Send Strict-Transport-Security; enable only when TLS terminates in front of the service.
     HSTS_SECONDS = 0
+    #: How long a list's cursor (its Link rel="next") stays valid; an older one is a 400.
+    CURSOR_MAX_AGE_SECONDS = 24 * 3600
 
     #: Root log level.
     LOG_LEVEL = "INFO"

@@ -119,7 +119,8 @@ class Api(flask_smorest.Api):
             {
                 "description": "Pagination metadata as a JSON object: total, total_pages, "
                 "first_page, last_page, page, previous_page and next_page (the last two only "
-                "when such a page exists).",
+                "when such a page exists). Sent only where the total costs O(1) (a kept "
+                "counter: the operation says which), and with the deprecated page number.",
                 "schema": {
                     "type": "string",
                     "example": '{"total": 42, "total_pages": 3, "first_page": 1, '

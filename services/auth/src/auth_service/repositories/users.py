@@ -12,7 +12,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from factory_core import Document, mongo, parse_object_id
+from factory_core import Document, Page, find_page, mongo, parse_object_id
 
 COLLECTION = "users"
 
@@ -189,14 +189,14 @@ class UserRepository:
         """Delete the account once its event ``event_id`` is published (idempotent)."""
         self._users.delete_one({"_id": user_id, "outbox.id": event_id})
 
-    def list_page(self, *, page: int, page_size: int) -> tuple[list[Document], int]:
+    def list_page(self, *, page: Page) -> tuple[list[Document], int]:
         """One page of the accounts in creation order (ObjectIds grow with time), and how
-        many there are in all."""
-        total = self._users.count_documents({})
-        skip = (page - 1) * page_size
-        if skip >= total:
-            return [], total
-        return list(self._users.find({}).sort("_id", 1).skip(skip).limit(page_size)), total
+        many there are: the collection's own count (O(1)), or a count for the deprecated page
+        number."""
+        found = find_page(self._users, {}, page)
+        if page.numbered:
+            return found, self._users.count_documents({})
+        return found, self._users.estimated_document_count()
 
 
 #: The users collection, for every view and command of the service.

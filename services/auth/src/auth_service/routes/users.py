@@ -12,11 +12,15 @@ from auth_service.tokens import revoke_all
 from factory_core import (
     PAGE_HEADERS,
     Document,
-    PageArgsSchema,
+    NumberedPageArgsSchema,
     Problem,
     authenticated,
-    pagination_headers,
+    page_of,
+    requested_page,
 )
+
+#: Accounts in creation order (ObjectIds grow with time).
+ORDER = [("_id", 1)]
 
 blp = Blueprint(
     "users", __name__, url_prefix="/auth/users", description="Account administration (admins)."
@@ -27,15 +31,15 @@ blp = Blueprint(
 class Users(MethodView):
     @authenticated(blp)
     @admin_required
-    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.arguments(NumberedPageArgsSchema(), location="query")
     @blp.response(200, AdminUserSchema(many=True), headers=PAGE_HEADERS)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
         """List accounts, oldest first, one page at a time"""
-        page, page_size = args["page"], args["page_size"]
-        found, total = users.list_page(page=page, page_size=page_size)
-        return found, pagination_headers(page=page, page_size=page_size, total=total)
+        page = requested_page(args, ORDER)
+        found, total = users.list_page(page=page)
+        return page_of(found, page, total=total)
 
 
 @blp.route("/<user_id>/disable")

@@ -9,6 +9,7 @@ from todo_service.repositories.todos import (
     TodoFilter,
     TodoLimitReachedError,
     TodoRepository,
+    sort_order,
     to_document,
     todos,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "TodoLimitReachedError",
     "TodoRepository",
     "idempotency_records",
+    "sort_order",
     "to_document",
     "todos",
 ]

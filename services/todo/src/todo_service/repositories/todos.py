@@ -17,7 +17,7 @@ from pymongo.collation import Collation
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from factory_core import Document, mongo, utc_now
+from factory_core import Document, Page, find_page, mongo, utc_now
 
 COLLECTION = "todos"
 #: One document per owner: how many todos they have, kept with every create and delete.
@@ -34,6 +34,12 @@ _SORT_FIELDS = {
 #: Titles sort as people read them: case and accents aside first ("apple" < "Éclair" < "zoo").
 #: The query and the index it walks must use the same collation.
 TITLE_COLLATION = Collation(locale="en", strength=2)
+
+
+def sort_order(sort: str) -> list[tuple[str, int]]:
+    """The stored order of a sort key of GET /todos (``-`` for descending), ``_id`` last."""
+    direction = DESCENDING if sort.startswith("-") else ASCENDING
+    return [(_SORT_FIELDS[sort.lstrip("-")], direction), ("_id", direction)]
 
 
 class TodoLimitReachedError(Exception):
@@ -116,25 +122,23 @@ class TodoRepository:
         return mongo.collection(COLLECTION)
 
     def find_for_owner(
-        self,
-        *,
-        owner: str,
-        filters: TodoFilter,
-        sort: str,
-        skip: int,
-        limit: int,
-    ) -> tuple[list[Document], int]:
-        """One page of the owner's todos and how many match in all."""
+        self, *, owner: str, filters: TodoFilter, page: Page
+    ) -> tuple[list[Document], int | None]:
+        """One page of the owner's todos (``find_page``), and the total where it is cheap: the
+        owner's counter for the unfiltered list, a count for the deprecated page number."""
         query = self._query(owner, filters)
-        direction = DESCENDING if sort.startswith("-") else ASCENDING
-        key = sort.lstrip("-")
-        order = [(_SORT_FIELDS[key], direction), ("_id", direction)]
-        collation = TITLE_COLLATION if key == "title" else None
-        total = self._todos.count_documents(query, collation=collation)
-        if skip >= total:
-            return [], total
-        cursor = self._todos.find(query, sort=order, skip=skip, limit=limit, collation=collation)
-        return list(cursor), total
+        collation = TITLE_COLLATION if page.order[0][0] == "title" else None
+        found = find_page(self._todos, query, page, collation=collation)
+        if page.numbered:
+            return found, self._todos.count_documents(query, collation=collation)
+        return found, self.count_for_owner(owner=owner) if filters == TodoFilter() else None
+
+    def count_for_owner(self, *, owner: str) -> int:
+        """How many todos ``owner`` has: one counter document (kept by create and delete)."""
+        counter = self._counts.find_one({"_id": owner})
+        if counter is None:  # none created yet; or todos from before counters were kept
+            return self._todos.count_documents({"owner": owner})
+        return int(counter["count"])
 
     def get_for_owner(self, *, owner: str, todo_id: ObjectId) -> Document | None:
         return self._todos.find_one({"_id": todo_id, "owner": owner})
