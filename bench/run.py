@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import platform
 import shutil
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
 from pymongo import MongoClient
 from tests.support.gunicorn import GunicornServer
 from tests.support.otlp import OtlpReceiver
@@ -342,13 +344,19 @@ def growth(bench: Bench, *, workers: int, big_todos: int) -> dict[str, Any]:
     ids = seed.insert_todos(uri, GROWTH_DB, user.user_id, small_todos)
     tokens = bench._tokens(user)  # before the big insert keeps the database busy for a while
     get_paths = bench._write("growth-get-paths", [f"/todos/{i}" for i in ids[::10]])
-    cases = {"list": bench.list_paths, "get": get_paths}
+    first_pages = bench._write("growth-first-pages", ["/todos?sort=-created_at&page_size=20"])
+    cases = {"list": first_pages, "deep": "", "get": get_paths}
 
     def env(paths: str) -> Callable[[], dict[str, str]]:
         return lambda: {"BENCH_TOKENS": tokens, "BENCH_PATHS": paths}
 
     found: dict[str, dict[str, Any]] = {name: {} for name in cases}
     with bench.stack.todo_server(GROWTH_DB, workers=workers) as server:
+        # A cursor 900 todos into the newest-first list; the todos inserted next are newer,
+        # so at big_todos it points deep into the list (a cursor is a key, not a position).
+        cases["deep"] = bench._write(
+            "growth-deep-pages", [_cursor_after(server.url, bench._token(user), todos=900)]
+        )
         for size, label in ((small_todos, "small"), (big_todos, "big")):
             if size > small_todos:
                 started = time.monotonic()
@@ -381,6 +389,17 @@ def growth(bench: Bench, *, workers: int, big_todos: int) -> dict[str, Any]:
             and big.requests > 0,
         }
     return report
+
+
+def _cursor_after(url: str, token: str, *, todos: int) -> str:
+    """The path of the page of 20 after the first ``todos`` of the newest-first list, found
+    by following its Link rel="next" (pages of 100)."""
+    path = "/todos?sort=-created_at&page_size=100"
+    for _ in range(todos // 100):
+        answer = requests.get(url + path, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        answer.raise_for_status()
+        path = answer.links["next"]["url"]
+    return path.replace("page_size=100", "page_size=20")
 
 
 def memory(bench: Bench, *, workers: int, requests: int) -> dict[str, Any]:
@@ -472,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="TEXT",
-        help="only the scenarios whose name contains TEXT (repeatable): printed, not written",
+        help="only the scenarios whose name contains TEXT (repeatable), or only the cost "
+        "growth (--only growth): printed, not written",
     )
     args = parser.parse_args(argv)
     # A stopped benchmark still stops its servers and database (the with-blocks below).
@@ -489,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"servers' logs and data: {workdir}", flush=True)
     with running_stack(workdir, workers=args.workers) as stack:
         bench = Bench(stack, load)
+        if args.only == ["growth"]:  # the cost growth alone: printed, not written
+            grown = growth(bench, workers=args.workers, big_todos=args.big_todos)
+            print(json.dumps(grown, indent=2))
+            return 0
         scenarios = compare(bench, rounds=args.rounds, only=args.only)
         if args.only:  # a look at a few scenarios while working on them: nothing written
             print(report.scenario_table(scenarios, TARGETS))

@@ -87,6 +87,10 @@ def insert_todos(
                     to_document(owner, fields, now=start + timedelta(milliseconds=number))
                 )
             todos.insert_many(documents, ordered=False)
+            # The owner's counter, as the service keeps it (the unfiltered list's total).
+            client[database]["todo_counts"].update_one(
+                {"_id": owner}, {"$inc": {"count": len(documents)}}, upsert=True
+            )
             ids.extend(str(document["_id"]) for document in documents)
         return ids
     finally:

@@ -213,3 +213,20 @@ def test_a_regex_with_a_nul_byte_is_refused(db: Database[Document]) -> None:
     db.notes.insert_one({"text": "a"})
     with pytest.raises(OperationFailure):
         db.notes.count_documents({"text": {"$regex": "a\x00b"}})
+
+
+@known_difference("the dev database reads, filters and sorts a find's whole match, then limits")
+def test_a_limited_index_scan_stops_after_its_limit(db: Database[Document]) -> None:
+    # Cursor pages rely on it: a page reads page_size + 1 index entries, whatever the list's
+    # size. Not timed: the documents past the limit would fail the filter (a division by
+    # zero), so a server that evaluates them answers with an error.
+    db.todos.create_index([("owner", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)])
+    db.todos.insert_many(
+        [{"owner": "a", "created_at": i, "divisor": 1 if i < 30 else 0} for i in range(60)]
+    )
+    page = db.todos.find(
+        {"owner": "a", "$expr": {"$gt": [{"$divide": [1, "$divisor"]}, 0]}},
+        sort=[("created_at", ASCENDING), ("_id", ASCENDING)],
+        limit=21,
+    )
+    assert [todo["created_at"] for todo in page] == list(range(21))
