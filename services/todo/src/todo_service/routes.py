@@ -79,6 +79,7 @@ class Todos(MethodView):
     @authenticated(blp)
     @blp.arguments(TodoQueryArgsSchema(), location="query")
     @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
         page = requested_page(args, sort_order(args.pop("sort")))

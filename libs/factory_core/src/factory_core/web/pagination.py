@@ -106,6 +106,7 @@ class Page:
     number: int = 1
     #: True for the deprecated ``page`` (skip and count).
     numbered: bool = False
+    #: What the cursor is bound to (view, caller, order, filters), as a digest.
     binding: str = ""
 
     @property

@@ -33,6 +33,7 @@ class Users(MethodView):
     @admin_required
     @blp.arguments(NumberedPageArgsSchema(), location="query")
     @blp.response(200, AdminUserSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
