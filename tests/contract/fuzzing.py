@@ -284,8 +284,7 @@ def only_unmade_cursor_refused(report: str, codes: set[str]) -> bool:
         return False
     bodies = [json.loads(body) for body in _RESPONSE_BODY.findall(report)]
     return bool(bodies) and all(
-        body.get("code") == "invalid_cursor" or body.get("errors") == _BOTH_WAYS
-        for body in bodies
+        body.get("code") == "invalid_cursor" or body.get("errors") == _BOTH_WAYS for body in bodies
     )
 
 
