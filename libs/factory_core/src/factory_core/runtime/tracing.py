@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-import random
+import secrets
 import urllib.parse
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -168,8 +168,8 @@ def in_background() -> None:
     traces them too.
     """
     unsampled = trace.SpanContext(
-        trace_id=random.getrandbits(128) or 1,
-        span_id=random.getrandbits(64) or 1,
+        trace_id=secrets.randbits(128) or 1,
+        span_id=secrets.randbits(64) or 1,
         is_remote=False,
         trace_flags=trace.TraceFlags(trace.TraceFlags.DEFAULT),
     )
