@@ -80,6 +80,12 @@ create-admin: install devdb-start ## Create (or promote) an admin: make create-a
 	AUTH_ENV=$${AUTH_ENV:-development} AUTH_INSTANCE_PATH=$(CURDIR)/var/auth \
 		$(BIN)/flask --app auth_service create-admin "$(USERNAME)"
 
+.PHONY: migrate
+migrate: install devdb-start ## Apply each service's pending migrations to the dev database (make run does too): ARGS=status, down
+	@for service in $(SERVICES); do \
+		tools/serve $$service 0 $(BIN)/flask --app $${service}_service migrate $(or $(ARGS),up) || exit 1; \
+	done
+
 # The dev database joins them unless MONGO_URI is set or a server already answers on
 # DEVDB_LISTEN (127.0.0.1:27017): then the services use that one.
 .PHONY: run

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from pymongo import IndexModel
 from pymongo.errors import OperationFailure, WriteConcernError
 
 from factory_core import (
@@ -87,7 +86,6 @@ class SampleSettings(Settings):
 
 def _setup(app: Flask, _api: Api) -> None:
     configure_bearer(app, StaticKeys({KID: PRIVATE_KEY.public_key()}))
-    mongo.declare_indexes(app, "items", [IndexModel([("name", 1)], name="name_1")])
 
 
 def create_sample(config: Mapping[str, Any] | None = None) -> Flask:
@@ -98,6 +96,7 @@ def create_sample(config: Mapping[str, Any] | None = None) -> Flask:
         blueprints=[blp],
         overrides=config,
         setup=_setup,
+        migrations="tests.support.sample_migrations",
     )
 
 

@@ -36,6 +36,9 @@ def production_settings(directory: Path) -> dict[str, Any]:
         "FEED_TOKEN": FEED_TOKEN,
         "LOG_LEVEL": "WARNING",
         "INSTANCE_PATH": str(directory),
+        # A deploy runs `flask migrate up` before the workers start (deploy/); here the first
+        # worker does (test_migrations.py runs the deploy's way).
+        "MIGRATE_AT_START": True,
     }
 
 

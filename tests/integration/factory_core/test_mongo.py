@@ -1,49 +1,30 @@
-"""The MongoDB extension: declared indexes, portable expiry, one client per process."""
+"""The MongoDB extension: migrated on first use, one client per process."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from pymongo import MongoClient
 from tests.support import AppFactory
-from tests.support.sample import SampleSettings, create_sample
+from tests.support.sample import create_sample
 
-from factory_core import build_app, mongo
+from factory_core import mongo
 
 
-def test_declared_indexes_are_created_on_first_use(
+def test_migrations_run_on_first_use_outside_production(
     sample_app: Flask, mongo_client: MongoClient[Any], db_name: str
 ) -> None:
     with sample_app.app_context():
         mongo.db.items.insert_one({"name": "a"})
-    assert "name_1" in mongo_client[db_name].items.index_information()
-
-
-def test_expiring_collections_get_a_ttl_index(
-    make_app: AppFactory, mongo_client: MongoClient[Any], db_name: str
-) -> None:
-    def setup_expiring(app: Flask, _api: Any) -> None:
-        mongo.declare_expiring(app, "sessions", "expires_at")
-
-    app = make_app(
-        lambda config: build_app(
-            __name__,
-            settings=SampleSettings,
-            env_prefix="SAMPLE",
-            blueprints=[],
-            overrides=config,
-            setup=setup_expiring,
-        )
-    )
-    with app.app_context():
-        mongo.db.sessions.insert_one({"expires_at": datetime.now(UTC) + timedelta(minutes=10)})
-    index = mongo_client[db_name].sessions.index_information()["expires_at_ttl"]
-    assert index["key"] == [("expires_at", 1)]
-    assert index["expireAfterSeconds"] == 0
+    database = mongo_client[db_name]
+    assert "name_1" in database.items.index_information()
+    ttl = database.sessions.index_information()["expires_at_ttl"]  # factory_core.expiring
+    assert ttl["key"] == [("expires_at", 1)]
+    assert ttl["expireAfterSeconds"] == 0
+    assert [step["_id"] for step in database.migrations.find()] == ["0001_indexes"]
 
 
 def _child_client_id(app: Flask, queue: Any) -> None:

@@ -4,11 +4,12 @@ This module is the contract: services import these names, from here only (an imp
 contract holds them to it). The subpackages are the map: ``web`` (the Api, problems, pages,
 probes, HTTP hygiene), ``runtime`` (configuration, a process's life under gunicorn, logs,
 metrics, traces), ``trust`` (another service's tokens, revocations and events), ``data``
-(MongoDB, leases) and ``outbox`` (mail, sent outside requests).
+(MongoDB, leases, migrations) and ``outbox`` (mail, sent outside requests).
 """
 
 from factory_core.app import build_app
 from factory_core.data.leases import Held, Leases
+from factory_core.data.migrations import create_indexes, expiring, in_batches
 from factory_core.data.mongo import (
     Document,
     DocumentSchema,
@@ -17,7 +18,7 @@ from factory_core.data.mongo import (
     parse_object_id,
     utc_now,
 )
-from factory_core.outbox import MailSettings, mail, mail_problems, message
+from factory_core.outbox import OUTBOX_INDEXES, MailSettings, mail, mail_problems, message
 from factory_core.runtime.background import PerProcessLoop
 from factory_core.runtime.config import PLACEHOLDER, ConfigurationError, Settings, is_weak_secret
 from factory_core.runtime.lifecycle import keep_running, on_shutdown, on_start
@@ -48,6 +49,7 @@ from factory_core.web.pagination import (
 )
 
 __all__ = [
+    "OUTBOX_INDEXES",
     "PAGE_HEADERS",
     "PLACEHOLDER",
     "Api",
@@ -71,11 +73,14 @@ __all__ = [
     "authenticated",
     "build_app",
     "configure_bearer",
+    "create_indexes",
     "current_account",
     "current_claims",
     "current_subject",
     "event_consumer",
+    "expiring",
     "find_page",
+    "in_batches",
     "is_weak_secret",
     "keep_running",
     "key_id",

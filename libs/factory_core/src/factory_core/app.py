@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint
 
+from factory_core.data.migrations import init_migrations
 from factory_core.data.mongo import mongo
 from factory_core.runtime import config as config_module
 from factory_core.runtime.config import Settings
@@ -30,13 +31,15 @@ def build_app(
     blueprints: Iterable[Blueprint],
     overrides: Mapping[str, Any] | None = None,
     setup: Setup | None = None,
+    migrations: str | None = None,
 ) -> Flask:
     """Compose a service in one fixed order.
 
     config (defaults, instance ``config.py``, ``<PREFIX>_*`` environment, ``overrides``) →
     extensions (observability, tracing, HTTP hygiene, MongoDB) → a new ``Api`` for this app →
     error handlers → the service's ``setup`` (its own extensions, JWT) → health and the
-    service's blueprints.
+    service's blueprints. ``migrations``: the package of the service's migration steps
+    (factory_core.data.migrations).
     """
     overrides = dict(overrides or {})
     instance_path = overrides.pop("INSTANCE_PATH", None) or config_module.instance_path_from_env(
@@ -51,7 +54,9 @@ def build_app(
     init_tracing(app)  # before init_web: its ProxyFix then wraps the traced app
     init_web(app)
     mongo.init_app(app)
-    on_start(app, mongo.database)  # the client connected and the indexes made before a request
+    if migrations is not None:
+        init_migrations(app, migrations)
+    on_start(app, mongo.database)  # connected (and migrated, where on) before a request
     api = Api(app)
     api.register_core_components()
     register_error_handlers(app)

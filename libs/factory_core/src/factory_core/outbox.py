@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "factory_core.outbox"
 OUTBOX = "mail_outbox"
+#: The outbox's index, for a migration of each service that sends mail (``create_indexes``).
+OUTBOX_INDEXES = {OUTBOX: [IndexModel([("due_at", ASCENDING)], name="due_at")]}
 SECURITY_MODES = ("starttls", "tls", "none")
 
 #: What a renderer gets (the entry's payload; ``attempt``: 0 at the first delivery attempt)
@@ -244,7 +246,6 @@ class Mail:
     def init_app(self, app: Flask, *, renderers: Mapping[str, Renderer]) -> None:
         outbox = Outbox(app, renderers)
         app.extensions[EXTENSION_KEY] = outbox
-        mongo.declare_indexes(app, OUTBOX, [IndexModel([("due_at", ASCENDING)], name="due_at")])
         keep_running(app, outbox)
 
     @staticmethod

@@ -11,14 +11,6 @@ from auth_service.cli import create_admin
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.recovery import RENDERERS
-from auth_service.repositories import (
-    EventRepository,
-    RecoveryTokenRepository,
-    RefreshTokenRepository,
-    RevocationRepository,
-    TrustedAddressRepository,
-    UserRepository,
-)
 from auth_service.routes import blueprints
 from auth_service.routes.feeds import FEED_SCHEME
 from auth_service.settings import AuthSettings
@@ -32,15 +24,6 @@ def _setup(app: Flask, api: Api) -> None:
     passwords.init_app(app)
     rate_limits.init_app(app)
     mail.init_app(app, renderers=RENDERERS)
-    for repository in (
-        UserRepository,
-        RefreshTokenRepository,
-        RevocationRepository,
-        EventRepository,
-        RecoveryTokenRepository,
-        TrustedAddressRepository,
-    ):
-        repository.declare_indexes(app)
     api.spec.components.security_scheme(
         FEED_SCHEME,
         {
@@ -61,4 +44,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         blueprints=blueprints,
         overrides=config,
         setup=_setup,
+        migrations="auth_service.migrations",
     )

@@ -37,14 +37,12 @@ class SharedClientMongoDBStorage(MongoDBStorage):
             window_collection_name=WINDOWS,
         )
         self._app = app
-        # limits creates its TTL indexes when it opens a client of its own; this one
-        # declares them with the app's other indexes instead.
-        mongo.declare_expiring(app, WINDOWS, "expireAt")
-        mongo.declare_expiring(app, COUNTERS, "expireAt")
+        # limits creates its TTL indexes when it opens a client of its own; on this one,
+        # migrations/0001_indexes.py makes them.
 
     @property
     def storage(self) -> MongoClient:  # type: ignore[type-arg]
-        return mongo.database(self._app).client  # the first use creates the declared indexes
+        return mongo.database(self._app).client
 
     def __del__(self) -> None:
         # limits closes the client it opened; this client is factory_core's to close.

@@ -9,7 +9,6 @@ from flask import Flask
 
 from factory_core import Api, build_app, event_consumer, revocation_bound, trust_issuer
 from todo_service.accounts import erase_account
-from todo_service.repositories import IdempotencyRepository, TodoRepository
 from todo_service.routes import blp as todos_blp
 from todo_service.settings import TodoSettings
 
@@ -23,11 +22,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         blueprints=[todos_blp],
         overrides=config,
         setup=_setup,
+        migrations="todo_service.migrations",
     )
 
 
 def _setup(app: Flask, _api: Api) -> None:
-    """Trust auth's tokens (keys and revocations), erase deleted accounts, declare indexes."""
+    """Trust auth's tokens (keys and revocations), erase deleted accounts."""
     trust_issuer.init_app(app)
     # A deleted account's tokens are still accepted here until the revocation feed says so:
     # erasing again once none can be erases what they wrote meanwhile.
@@ -36,5 +36,3 @@ def _setup(app: Flask, _api: Api) -> None:
         handlers={"account.deleted": erase_account},
         repeat_after={"account.deleted": revocation_bound(app.config)},
     )
-    TodoRepository.declare_indexes(app)
-    IdempotencyRepository.declare_indexes(app)

@@ -71,12 +71,24 @@ def _priority(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.OneOf(PRIORITIES), **kwargs)
 
 
+class Tag(ma.fields.String):
+    """A tag as stored and matched: trimmed, in lower case ("Work " is "work"); 1 to 32
+    characters after that (migrations/0002_tags_normalised.py brought older todos in line)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=1, max=32), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
 def _tags(**kwargs: Any) -> ma.fields.List[str]:
     return ma.fields.List(
-        ma.fields.String(validate=validate.Length(min=1, max=32)),
+        Tag(),
         validate=[validate.Length(max=20), _unique],
         metadata={
-            "description": "At most 20 unique tags of 1 to 32 characters.",
+            "description": "At most 20 unique tags of 1 to 32 characters, stored trimmed and "
+            "in lower case (tags that differ only in case or surrounding spaces are one).",
             "uniqueItems": True,
         },
         **kwargs,
@@ -146,7 +158,7 @@ class TodoSchema(DocumentSchema):
 
 class TodoQueryArgsSchema(NumberedPageArgsSchema):
     done = ma.fields.Boolean()
-    tag = ma.fields.String(validate=validate.Length(min=1, max=32))
+    tag = Tag(metadata={"description": "Todos with this tag (case and surrounding spaces aside)."})
     priority = _priority()
     due_before = ma.fields.AwareDateTime(
         format="iso", metadata={"description": "Todos due strictly before this time."}

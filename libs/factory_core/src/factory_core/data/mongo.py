@@ -1,11 +1,11 @@
-"""The MongoDB extension: one client per app per process, short timeouts, declared indexes."""
+"""The MongoDB extension: one client per app per process, short timeouts."""
 
 from __future__ import annotations
 
 import os
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +14,7 @@ import marshmallow as ma
 import pymongo
 from bson import ObjectId
 from flask import Flask, current_app
-from pymongo import IndexModel, MongoClient
+from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.write_concern import WriteConcern
@@ -66,15 +66,16 @@ class _MongoState:
     db_name: str
     write_concern: WriteConcern
     options: dict[str, Any]
-    #: collection -> index name -> declared index
-    indexes: dict[str, dict[str, IndexModel]] = field(default_factory=dict)
+    #: called once per process before the database is first used (migrations)
+    before_first_use: list[Callable[[], object]] = field(default_factory=list)
     client: MongoClient[Document] | None = None
     database: Database[Document] | None = None
     #: the collections handed out since the client was made (pymongo's are thread-safe)
     collections: dict[str, Collection[Document]] = field(default_factory=dict)
     pid: int = 0
-    indexes_applied: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    prepared: bool = False
+    preparing: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 class _RequestBudget:
@@ -118,26 +119,10 @@ class Mongo:
         state: _MongoState = (app or current_app).extensions[EXTENSION_KEY]
         return state
 
-    def declare_indexes(self, app: Flask, collection: str, indexes: Iterable[IndexModel]) -> None:
-        """Register indexes for ``collection``; they are created on first use in each process.
-
-        Declaring an index again under the same name replaces the earlier declaration.
-        """
-        declared = self._state(app).indexes.setdefault(collection, {})
-        for index in indexes:
-            declared[index.document["name"]] = index
-
-    def declare_expiring(self, app: Flask, collection: str, field_name: str = "expires_at") -> None:
-        """Documents in ``collection`` expire at the datetime in ``field_name`` (a TTL index).
-
-        MongoDB's TTL monitor deletes expired documents once a minute, not the instant they
-        expire: readers that must not see an expired document filter on the field too.
-        """
-        self.declare_indexes(
-            app,
-            collection,
-            [IndexModel([(field_name, 1)], expireAfterSeconds=0, name=f"{field_name}_ttl")],
-        )
+    def before_first_use(self, app: Flask, prepare: Callable[[], object]) -> None:
+        """Call ``prepare`` in each process before its first use of the database (it may use
+        the database itself); a failure leaves it to the next use."""
+        self._state(app).before_first_use.append(prepare)
 
     def client(self, app: Flask | None = None) -> MongoClient[Document]:
         """The process's client for this app, created on first use after any fork."""
@@ -153,7 +138,7 @@ class Mongo:
                     )
                     state.collections = {}
                     state.pid = pid
-                    state.indexes_applied = False
+                    state.prepared = False
         return state.client
 
     @property
@@ -162,13 +147,21 @@ class Mongo:
         return self.database()
 
     def database(self, app: Flask | None = None) -> Database[Document]:
-        """The app's database; declared indexes are ensured on the first access per process."""
+        """The app's database, prepared (``before_first_use``) on the first use per process."""
         state = self._state(app)
         self.client(app)  # (re)creates the client and its database after a fork
         database = state.database
         assert database is not None
-        if not state.indexes_applied:
-            self.ensure_indexes(database, state)
+        if not state.prepared:
+            with state.lock:
+                if not state.prepared and not state.preparing:
+                    state.preparing = True
+                    try:
+                        for prepare in state.before_first_use:
+                            prepare()
+                        state.prepared = True
+                    finally:
+                        state.preparing = False
         return database
 
     def collection(self, name: str) -> Collection[Document]:
@@ -179,15 +172,6 @@ class Mongo:
             found = self.database()[name]  # after a fork: a new client, no collections yet
             state.collections[name] = found
         return found
-
-    def ensure_indexes(self, database: Database[Document], state: _MongoState) -> None:
-        """Create every declared index (idempotent: existing ones are left as they are)."""
-        with state.lock:
-            if state.indexes_applied:
-                return
-            for collection, models in state.indexes.items():
-                database[collection].create_indexes(list(models.values()))
-            state.indexes_applied = True
 
     def ping(self, *, timeout: float | None = None) -> None:
         """Raise a pymongo error unless the server answers (within ``timeout`` seconds, when

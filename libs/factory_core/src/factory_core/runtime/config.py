@@ -62,6 +62,17 @@ class Settings:
     MONGO_WRITE_CONCERN = "majority"
     #: Seconds a client is told to wait (Retry-After) when the database is unavailable.
     MONGO_RETRY_AFTER_SECONDS = 2
+    #: Apply pending migrations when a process first uses the database (under their lease).
+    #: Unset: on outside production; production runs ``flask migrate up`` before a deploy's
+    #: workers take traffic (deploy/), and its workers are not ready while the database is behind.
+    MIGRATE_AT_START: bool | None = None
+    #: A migration runner's lease: another runner takes over this long after one stopped
+    #: renewing it (between steps and batches).
+    MIGRATION_LEASE_SECONDS = 120
+    #: How long a runner waits for another to finish before giving up.
+    MIGRATION_WAIT_SECONDS = 600
+    #: The database time budget of one step (an index build on a large collection is slow).
+    MIGRATION_STEP_TIMEOUT_SECONDS = 3600
     #: /readyz answers within this many seconds, whatever the database does (deploy/'s
     #: readiness probes time out after 3 s).
     READINESS_TIMEOUT_SECONDS = 1.0

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -30,14 +29,6 @@ class EventRepository:
     @property
     def _events(self) -> Collection[Document]:
         return mongo.collection(COLLECTION)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        mongo.declare_indexes(
-            app, COLLECTION, [IndexModel([("id", ASCENDING)], unique=True, name="id")]
-        )
-        # Kept EVENT_RETENTION_SECONDS: long enough for a consumer down for a day to catch up.
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
 
     def publish(self, event: Document, *, retention: timedelta) -> None:
         """Append ``event`` (its ``id`` stable); publishing the same id again does nothing."""

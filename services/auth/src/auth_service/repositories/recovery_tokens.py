@@ -14,8 +14,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
-from flask import Flask
-from pymongo import IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -40,13 +38,6 @@ class RecoveryTokenRepository:
     @property
     def _tokens(self) -> Collection[Document]:
         return mongo.collection(COLLECTION)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
-        mongo.declare_indexes(
-            app, COLLECTION, [IndexModel([("digest", 1)], unique=True, sparse=True, name="digest")]
-        )
 
     def issue(self, *, purpose: str, user_id: ObjectId, binding: str, ttl: timedelta) -> str:
         """A new token for ``purpose``; the account's earlier one for it stops working (one

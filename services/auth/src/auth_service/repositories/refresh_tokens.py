@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
 from pymongo.collection import Collection
 
 from factory_core import Document, Held, Leases, mongo
@@ -29,12 +28,6 @@ class RefreshTokenRepository:
     @property
     def _successors(self) -> Collection[Document]:
         return mongo.collection(SUCCESSORS)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        # Records are needed only while the token could still verify.
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
-        mongo.declare_expiring(app, SUCCESSORS, "expires_at")
 
     def claim(self, *, jti: str, family_id: str, user_id: str, expires_at: datetime) -> Held | None:
         """The use of ``jti``, held, when this call is its first use (and so rotates it); None

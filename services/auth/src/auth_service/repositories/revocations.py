@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from flask import Flask
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -23,19 +22,6 @@ class RevocationRepository:
     @property
     def _revocations(self) -> Collection[Document]:
         return mongo.collection(COLLECTION)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        mongo.declare_indexes(
-            app,
-            COLLECTION,
-            [
-                IndexModel([("kind", ASCENDING), ("value", ASCENDING)], unique=True, name="kind"),
-                IndexModel([("revoked_at", ASCENDING), ("_id", ASCENDING)], name="revoked_at"),
-            ],
-        )
-        # Removed by MongoDB's TTL monitor (once a minute); readers filter on expires_at.
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
 
     def revoke(
         self,

@@ -7,7 +7,7 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
-from flask import Flask, current_app
+from flask import current_app
 from pymongo.collection import Collection
 
 from factory_core import Document, mongo
@@ -42,10 +42,6 @@ class TrustedAddressRepository:
     @property
     def _trusted(self) -> Collection[Document]:
         return mongo.collection(COLLECTION)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
 
     @staticmethod
     def _id(username_key: str, address: str) -> str:

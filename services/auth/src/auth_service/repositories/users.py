@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from flask import Flask
-from pymongo import IndexModel, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -47,20 +46,6 @@ class UserRepository:
     @property
     def _users(self) -> Collection[Document]:
         return mongo.collection(COLLECTION)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        mongo.declare_indexes(
-            app,
-            COLLECTION,
-            [
-                IndexModel([("username_key", 1)], unique=True, name="username_key"),
-                # Only accounts whose deletion is being published have it.
-                IndexModel([("outbox_at", 1)], sparse=True, name="outbox_at"),
-                # Password reset by e-mail address (not unique: accounts may share one).
-                IndexModel([("email_key", 1)], sparse=True, name="email_key"),
-            ],
-        )
 
     def create(
         self, *, username: str, password_hash: str, email: str | None, roles: Sequence[str]

@@ -7,8 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
-from flask import Flask
-from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -35,17 +33,6 @@ class IdempotencyRepository:
     the request doing its work (a lease: factory_core's Leases)."""
 
     leases = Leases(COLLECTION, LEASE)
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        """The unique (owner, key) index is what decides between concurrent first requests."""
-        mongo.declare_indexes(
-            app,
-            COLLECTION,
-            [IndexModel([("owner", ASCENDING), ("key", ASCENDING)], unique=True, name="owner_key")],
-        )
-        mongo.declare_expiring(app, COLLECTION, "expires_at")
-        mongo.declare_expiring(app, QUOTAS, "expires_at")
 
     @property
     def _records(self) -> Collection[Document]:

@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from flask import Flask
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collation import Collation
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -86,36 +85,6 @@ def _with_derived(fields: Document) -> Document:
 
 class TodoRepository:
     """The todos collection. Every method is scoped to one owner."""
-
-    @staticmethod
-    def declare_indexes(app: Flask) -> None:
-        """Every list query walks one of these for its owner and sort, never the whole
-        collection."""
-        indexes = [
-            IndexModel([("owner", ASCENDING), (field, ASCENDING), ("_id", ASCENDING)], name=name)
-            for name, field in (
-                ("owner_created_at", "created_at"),
-                ("owner_due", "due"),
-                ("owner_priority", "priority_rank"),
-            )
-        ]
-        indexes.append(
-            IndexModel(
-                [("owner", ASCENDING), ("title", ASCENDING), ("_id", ASCENDING)],
-                name="owner_title_collated",
-                collation=TITLE_COLLATION,
-            )
-        )
-        indexes.append(
-            IndexModel([("owner", ASCENDING), ("tags", ASCENDING)], name="owner_tags"),
-        )
-        indexes.append(
-            IndexModel(
-                [("owner", ASCENDING), ("done", ASCENDING), ("created_at", ASCENDING)],
-                name="owner_done_created_at",
-            )
-        )
-        mongo.declare_indexes(app, COLLECTION, indexes)
 
     @property
     def _todos(self) -> Collection[Document]:

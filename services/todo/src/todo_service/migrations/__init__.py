@@ -1,0 +1,1 @@
+"""The todo service's migration steps, applied in order (factory_core.data.migrations)."""

@@ -1,0 +1,1 @@
+"""The sample service's migration steps (tests/support/sample.py)."""
