@@ -71,24 +71,26 @@ def _priority(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.OneOf(PRIORITIES), **kwargs)
 
 
-class Tag(ma.fields.String):
-    """A tag as stored and matched: trimmed, in lower case ("Work " is "work"); 1 to 32
-    characters after that (migrations/0002_tags_normalised.py brought older todos in line)."""
+def normalised_tags(tags: list[str]) -> list[str]:
+    """Tags as stored and matched: trimmed, in lower case, each once, in their order, blank
+    ones dropped ("Work " and "work" are one tag). migrations/0002_tags_normalised.py brought
+    older todos in line."""
+    return list(dict.fromkeys(tag.strip().lower() for tag in tags if tag.strip()))
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Length(min=1, max=32), **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+def _tag(**kwargs: Any) -> ma.fields.String:
+    # The rules apply to the tag as sent (the spec's); normalised_tags after them.
+    return ma.fields.String(validate=validate.Length(min=1, max=32), **kwargs)
 
 
 def _tags(**kwargs: Any) -> ma.fields.List[str]:
     return ma.fields.List(
-        Tag(),
+        _tag(),
         validate=[validate.Length(max=20), _unique],
         metadata={
-            "description": "At most 20 unique tags of 1 to 32 characters, stored trimmed and "
-            "in lower case (tags that differ only in case or surrounding spaces are one).",
+            "description": "At most 20 unique tags of 1 to 32 characters; stored trimmed and "
+            "in lower case (tags that differ only in case or surrounding spaces are one, and "
+            "blank ones are dropped).",
             "uniqueItems": True,
         },
         **kwargs,
@@ -102,6 +104,8 @@ class _TodoInput(_Strict):
     def normalize(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         if "due" in data:
             data["due"] = _to_millisecond_utc(data["due"])
+        if "tags" in data:
+            data["tags"] = normalised_tags(data["tags"])
         return data
 
 
@@ -158,7 +162,7 @@ class TodoSchema(DocumentSchema):
 
 class TodoQueryArgsSchema(NumberedPageArgsSchema):
     done = ma.fields.Boolean()
-    tag = Tag(metadata={"description": "Todos with this tag (case and surrounding spaces aside)."})
+    tag = _tag(metadata={"description": "Todos with this tag (case and surrounding spaces aside)."})
     priority = _priority()
     due_before = ma.fields.AwareDateTime(
         format="iso", metadata={"description": "Todos due strictly before this time."}
@@ -175,3 +179,9 @@ class TodoQueryArgsSchema(NumberedPageArgsSchema):
         validate=validate.OneOf(SORT_CHOICES),
         metadata={"description": "A sort key; prefix with - for descending order."},
     )
+
+    @ma.post_load
+    def normalise_tag(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if "tag" in data:
+            data["tag"] = data["tag"].strip().lower()
+        return data
