@@ -16,7 +16,7 @@ def test_livez_and_readyz_when_the_database_is_up(client: Any) -> None:
     assert client.get("/livez").json == {"status": "ok", "checks": {}}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json == {"status": "ok", "checks": {"mongo": "ok"}}
+    assert ready.json == {"status": "ok", "checks": {"mongo": "ok", "migrations": "0001_indexes"}}
 
 
 def test_outage_and_recovery_without_restart(make_app: AppFactory, tmp_path: Path) -> None:

@@ -16,12 +16,14 @@ from todo_service import create_app as create_todo
 @pytest.mark.parametrize(
     ("create_app", "readiness"),
     [
-        (create_auth, {"mongo": "ok"}),
+        # "migrations": the last step applied (the database is at the code's version).
+        (create_auth, {"mongo": "ok", "migrations": "0001_indexes"}),
         # todo trusts a stand-in issuer; it consumes auth's account events, none of them here.
         (
             create_todo,
             {
                 "mongo": "ok",
+                "migrations": "0002_tags_normalised",
                 "keys": "1 keys",
                 "revocations": "read 0 s ago",
                 "events": "not read yet",

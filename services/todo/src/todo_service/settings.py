@@ -16,7 +16,7 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
     # 0.2.0: a query argument an operation does not name is a 422 on every operation
     # (additions only).
     #: OpenAPI info.
-    API_VERSION = "0.3.0"
+    API_VERSION = "0.4.0"
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.
     IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60
