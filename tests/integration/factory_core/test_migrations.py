@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from pymongo import MongoClient
+from pymongo import IndexModel, MongoClient
 from tests.support import AppFactory
 from tests.support.devdb import ROOT
 from tests.support.migration_app import create_app
 from tests.support.waiting import eventually
+
+from factory_core import create_indexes, drop_indexes, expiring
 
 STEPS = ["0001_counted", "0002_backfill"]
 
@@ -173,3 +175,13 @@ def test_a_runner_killed_between_batches_is_taken_over_and_nothing_is_done_twice
     assert "1 applied" in output
     assert things.count_documents({"done": True, "changes": 1}) == 1000  # none changed twice
     assert _applied(mongo_client, db_name) == STEPS
+
+
+def test_drop_indexes_undoes_create_indexes(mongo_client: MongoClient[Any], db_name: str) -> None:
+    database = mongo_client[db_name]
+    indexes = {"things": [IndexModel([("n", 1)], name="n"), expiring()]}
+    create_indexes(database, indexes)
+    create_indexes(database, indexes)  # again, alike: nothing to do
+    assert sorted(database.things.index_information()) == ["_id_", "expires_at_ttl", "n"]
+    drop_indexes(database, indexes)
+    assert sorted(database.things.index_information()) == ["_id_"]

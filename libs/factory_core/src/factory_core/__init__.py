@@ -9,7 +9,7 @@ metrics, traces), ``trust`` (another service's tokens, revocations and events), 
 
 from factory_core.app import build_app
 from factory_core.data.leases import Held, Leases
-from factory_core.data.migrations import create_indexes, expiring, in_batches
+from factory_core.data.migrations import create_indexes, drop_indexes, expiring, in_batches
 from factory_core.data.mongo import (
     Document,
     DocumentSchema,
@@ -77,6 +77,7 @@ __all__ = [
     "current_account",
     "current_claims",
     "current_subject",
+    "drop_indexes",
     "event_consumer",
     "expiring",
     "find_page",

@@ -242,6 +242,13 @@ def create_indexes(database: Database[Document], indexes: Mapping[str, list[Inde
         database[name].create_indexes(models)
 
 
+def drop_indexes(database: Database[Document], indexes: Mapping[str, list[IndexModel]]) -> None:
+    """Drop each collection's indexes by name (``create_indexes``' undoing)."""
+    for name, models in indexes.items():
+        for model in models:
+            database[name].drop_index(model.document["name"])
+
+
 def expiring(field: str = "expires_at") -> IndexModel:
     """A TTL index: MongoDB deletes a document once the datetime in ``field`` has passed (within
     about a minute: readers that must not see an expired document filter on it too)."""

@@ -8,7 +8,7 @@ MongoDB's TTL monitor (once a minute); readers filter on their expiry too.
 from pymongo import ASCENDING, IndexModel
 from pymongo.database import Database
 
-from factory_core import OUTBOX_INDEXES, Document, create_indexes, expiring
+from factory_core import OUTBOX_INDEXES, Document, create_indexes, drop_indexes, expiring
 
 INDEXES = {
     "users": [
@@ -45,6 +45,4 @@ def up(db: Database[Document]) -> None:
 
 
 def down(db: Database[Document]) -> None:
-    for collection, indexes in INDEXES.items():
-        for index in indexes:
-            db[collection].drop_index(index.document["name"])
+    drop_indexes(db, INDEXES)

@@ -8,7 +8,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.collation import Collation
 from pymongo.database import Database
 
-from factory_core import Document, create_indexes, expiring
+from factory_core import Document, create_indexes, drop_indexes, expiring
 
 INDEXES = {
     # Every list query walks one of these for its owner and sort, never the whole collection.
@@ -46,6 +46,4 @@ def up(db: Database[Document]) -> None:
 
 
 def down(db: Database[Document]) -> None:
-    for collection, indexes in INDEXES.items():
-        for index in indexes:
-            db[collection].drop_index(index.document["name"])
+    drop_indexes(db, INDEXES)
