@@ -25,10 +25,12 @@ def markdown(results: dict[str, Any]) -> str:
     settings, machine = results["settings"], results["machine"]
     lines = [
         f"Measured {results['generated_at']} with {machine['wrk']} on {machine['cpus']} cores "
-        f"(client and servers on one machine, loopback), {settings['workers']} gunicorn sync "
-        f"workers per server, {settings['connections']} connections, "
+        f"(client and servers on one machine, loopback), {settings['workers']} workers per "
+        f"server ({settings.get('servers', 'gunicorn sync workers')}), "
+        f"{settings['connections']} connections, "
         f"{settings['seconds']:g} s per run after {settings['warmup_seconds']:g} s of warm-up; "
-        f"{machine['database']}. Ratios are service / baseline, measured in the same run: "
+        f"{machine['database']}. Ratios are service / baseline (and service / FastAPI), "
+        "measured in the same run: "
         f"{_rounds(settings)}.",
         "",
         scenario_table(results["scenarios"], results["targets"]),
@@ -37,7 +39,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Targets: throughput ≥ {targets['min_throughput_ratio']} x the baseline's and "
-        f"p99 ≤ {targets['max_p99_ratio']} x the baseline's, with no failed request.",
+        f"p99 ≤ {targets['max_p99_ratio']} x the baseline's, with no failed request; "
+        f"ahead of FastAPI: throughput ≥ {targets.get('min_peer_throughput_ratio', 1.0)} x "
+        "the faster FastAPI variant's, and a p99 no higher than that variant's.",
         "",
         "| Cost growth (one user) | p50 ms | p99 ms | p50 ratio | p99 ratio | ≤ "
         f"{targets['max_growth_ratio']} x |",
@@ -109,7 +113,8 @@ def _misses(row: dict[str, Any], targets: dict[str, Any]) -> str:
 
 
 def scenario_table(scenarios: list[dict[str, Any]], targets: dict[str, Any] | None = None) -> str:
-    """The service-beside-baseline table of ``scenarios`` (rows of bench.json)."""
+    """The service-beside-baseline table of ``scenarios`` (rows of bench.json), and the
+    service beside the FastAPI peer's variants when they ran."""
     lines = [
         "| Scenario | req/s | baseline req/s | throughput ratio | p50 ms (ratio) "
         "| p99 ms (ratio) | server CPU µs per request (ratio) | targets met |",
@@ -131,6 +136,26 @@ def scenario_table(scenarios: list[dict[str, Any]], targets: dict[str, Any] | No
             f"| {_ms(result, 'p99_ms')} ({_x(ratios['p99'])}) | {cpu_cell} "
             f"| {_mark(row['meets_targets'])}{misses} |"
         )
+    with_peers = [row for row in scenarios if row.get("best_peer")]
+    if not with_peers:
+        return "\n".join(lines)
+    lines += [
+        "",
+        "| Scenario | service req/s | FastAPI sync req/s | FastAPI async req/s "
+        "| service / best FastAPI | p99 ms: service / that FastAPI (ratio) | ahead |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for row in with_peers:
+        peers, best, ratios = row["peers"], row["best_peer"], row["peer_ratios"]
+        result = row["result"]
+        lines.append(
+            f"| `{row['name']}` | {result['requests_per_second']:.0f} "
+            f"| {peers['fastapi_sync']['requests_per_second']:.0f} "
+            f"| {peers['fastapi_async']['requests_per_second']:.0f} "
+            f"| {_x(ratios['throughput'])} ({best.removeprefix('fastapi_')}) "
+            f"| {_ms(result, 'p99_ms')} / {_ms(peers[best], 'p99_ms')} ({_x(ratios['p99'])}) "
+            f"| {_mark(row['meets_peer_targets'])} |"
+        )
     return "\n".join(lines)
 
 
@@ -139,7 +164,7 @@ def _rounds(settings: dict[str, Any]) -> str:
     if rounds == 1:
         return "one run per side, the service first"
     return (
-        f"{rounds} runs per side in alternating order (service first, then baseline first, ...), "
+        f"{rounds} runs per side, the order of the sides turning by one each round, "
         "each side reported by the median of its runs (throughput, p50 and p99 each)"
     )
 
@@ -167,20 +192,24 @@ def chart(results: dict[str, Any], path: Path) -> None:
     positions = range(len(rows))
     figure, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
     width = 0.38
-    left.bar(
-        [p - width / 2 for p in positions],
-        [row["result"]["requests_per_second"] for row in rows],
-        width,
-        label="service",
-        color="#1f77b4",
-    )
-    left.bar(
-        [p + width / 2 for p in positions],
-        [row["baseline"]["requests_per_second"] for row in rows],
-        width,
-        label="baseline (hand-written Flask)",
-        color="#aaaaaa",
-    )
+    bars = [
+        ("service", lambda row: row["result"], "#1f77b4"),
+        ("baseline (hand-written Flask)", lambda row: row["baseline"], "#aaaaaa"),
+    ]
+    if all(row.get("peers") for row in rows):
+        bars += [
+            ("FastAPI, sync", lambda row: row["peers"]["fastapi_sync"], "#ff7f0e"),
+            ("FastAPI, async", lambda row: row["peers"]["fastapi_async"], "#9467bd"),
+        ]
+    each = 0.8 / len(bars)
+    for index, (label, side, color) in enumerate(bars):
+        left.bar(
+            [p - 0.4 + each * (index + 0.5) for p in positions],
+            [side(row)["requests_per_second"] for row in rows],
+            each,
+            label=label,
+            color=color,
+        )
     left.set_yscale("log")
     left.set_ylabel("requests/s (log scale)")
     left.set_title("Throughput")

@@ -56,11 +56,16 @@ MIN_THROUGHPUT_RATIO = 0.9
 MAX_P99_RATIO = 1.3
 MAX_GROWTH_RATIO = 1.3
 MAX_MEMORY_GROWTH = 0.10
+#: Against the best FastAPI variant (issue 30): at least its throughput, no worse a p99.
+MIN_PEER_THROUGHPUT_RATIO = 1.0
+MAX_PEER_P99_RATIO = 1.0
 TARGETS = {
     "min_throughput_ratio": MIN_THROUGHPUT_RATIO,
     "max_p99_ratio": MAX_P99_RATIO,
     "max_growth_ratio": MAX_GROWTH_RATIO,
     "max_memory_growth": MAX_MEMORY_GROWTH,
+    "min_peer_throughput_ratio": MIN_PEER_THROUGHPUT_RATIO,
+    "max_peer_p99_ratio": MAX_PEER_P99_RATIO,
 }
 #: Distinct access tokens per run (clients), used in turn by every request of the run.
 TOKENS_PER_RUN = 256
@@ -256,29 +261,38 @@ def _median(results: list[wrk.Result]) -> wrk.Result:
 
 
 def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any]]:
-    """Each scenario ``rounds`` times against the service and the baseline, in alternating
-    order (service first, then baseline first, ...), so neither always runs on the state the
-    other left; each side is reported by the median of its rounds."""
+    """Each scenario ``rounds`` times against the service, the baseline and the FastAPI peer's
+    variants, the order turning by one each round, so no side always runs on the state
+    another left; each side is reported by the median of its rounds."""
     rows = []
     for scenario in bench.scenarios(only):
-        runs: dict[str, list[wrk.Result]] = {"service": [], "baseline": []}
-        cpu: dict[str, list[float]] = {"service": [], "baseline": []}
-        servers = {"service": bench.server(scenario.service), "baseline": bench.stack.baseline}
+        servers = {
+            "service": bench.server(scenario.service),
+            "baseline": bench.stack.baseline,
+            **bench.stack.peers,
+        }
+        order = list(servers)
+        runs: dict[str, list[wrk.Result]] = {side: [] for side in order}
+        cpu: dict[str, list[float]] = {side: [] for side in order}
         print(f"{scenario.name}:", end="", flush=True)
         for round_number in range(rounds):
-            sides = ("service", "baseline") if round_number % 2 == 0 else ("baseline", "service")
-            for side in sides:
+            turn = round_number % len(order)
+            for side in order[turn:] + order[:turn]:
                 result, cpu_us = bench.measure_cpu(servers[side], scenario.script, scenario.env)
                 runs[side].append(result)
                 cpu[side].append(cpu_us)
                 print(f" {side} {result.requests_per_second:.0f}", end="", flush=True)
         print(" req/s", flush=True)
-        service, baseline = _median(runs["service"]), _median(runs["baseline"])
+        medians = {side: _median(results) for side, results in runs.items()}
+        service, baseline = medians["service"], medians["baseline"]
         ratios = _ratios(service, baseline)
         cpu_per_request = {side: statistics.median(values) for side, values in cpu.items()}
         ratios["cpu"] = ratio(cpu_per_request["service"], cpu_per_request["baseline"])
-        # A failed request on either side (a 409 at the todo limit, say) is work not done.
+        # A failed request on any side (a 409 at the todo limit, say) is work not done.
         failed = {side: sum(result.failed for result in results) for side, results in runs.items()}
+        peers = {side: medians[side] for side in bench.stack.peers}
+        best = max(peers, key=lambda side: peers[side].requests_per_second) if peers else None
+        against_peer = _ratios(service, peers[best]) if best else {}
         rows.append(
             {
                 "name": scenario.name,
@@ -286,6 +300,8 @@ def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any
                 "service": scenario.service,
                 "result": service.as_dict(),
                 "baseline": baseline.as_dict(),
+                "peers": {side: result.as_dict() for side, result in peers.items()},
+                "best_peer": best,
                 "rounds": {
                     side: [result.requests_per_second for result in results]
                     for side, results in runs.items()
@@ -294,12 +310,83 @@ def compare(bench: Bench, *, rounds: int, only: list[str]) -> list[dict[str, Any
                 "cpu_rounds": cpu,
                 "failed": failed,
                 "ratios": ratios,
+                "peer_ratios": against_peer,
                 "meets_targets": _within(ratios["throughput"], at_least=MIN_THROUGHPUT_RATIO)
                 and _within(ratios["p99"], at_most=MAX_P99_RATIO)
                 and not any(failed.values()),
+                "meets_peer_targets": best is not None
+                and _within(against_peer["throughput"], at_least=MIN_PEER_THROUGHPUT_RATIO)
+                and _within(against_peer["p99"], at_most=MAX_PEER_P99_RATIO),
             }
         )
     return rows
+
+
+def check_peers(bench: Bench) -> None:
+    """Before anything is timed: the FastAPI peer answers each scenario's requests as the
+    baseline does (the same bodies for reads; the same status, members and headers for writes,
+    whose ids and times differ), or the run stops."""
+    reader = {"Authorization": f"Bearer {bench._token(bench.reader)}"}
+    writer = {"Authorization": f"Bearer {bench._token(bench.writers[0])}"}
+    patcher = {"Authorization": f"Bearer {bench._token(bench.patcher)}"}
+    first_todo = Path(bench.get_paths).read_text().split()[0]
+    sides = {"baseline": bench.stack.baseline.url} | {
+        side: server.url for side, server in bench.stack.peers.items()
+    }
+    refresh_tokens = iter(seed.refresh_tokens(bench.stack.auth.url, bench.login_user.username, 3))
+    login = {"username": bench.login_user.username, "password": seed.PASSWORD}
+
+    def answers(url: str) -> dict[str, Any]:
+        target = f"/todos/{bench.patch_ids[0]}"
+        etag = requests.get(url + target, headers=patcher, timeout=10).headers["ETag"]
+        calls = {
+            "list": ("GET", "/todos?page=2&page_size=20", reader, None),
+            "get": ("GET", first_todo, reader, None),
+            "create": ("POST", "/todos", writer, {"title": "Checked", "tags": ["a"]}),
+            "update": ("PATCH", target, {**patcher, "If-Match": etag}, {"done": True}),
+            "refresh": (
+                "POST",
+                "/auth/refresh",
+                {"Authorization": f"Bearer {next(refresh_tokens)}"},
+                None,
+            ),
+            "login": ("POST", "/auth/login", {}, login),
+        }
+        found = {}
+        for name, (method, path, headers, body) in calls.items():
+            answer = requests.request(method, url + path, headers=headers, json=body, timeout=30)
+            found[name] = answer
+        return found
+
+    seen = {side: answers(url) for side, url in sides.items()}
+    expected = seen.pop("baseline")
+    for side, found in seen.items():
+        for name, answer in found.items():
+            reference = expected[name]
+            same = answer.status_code == reference.status_code and _same_body(
+                answer.json(), reference.json(), exact=name in ("list", "get")
+            )
+            for header in ("ETag", "X-Pagination", "Cache-Control"):
+                if name in ("list", "get") or header == "Cache-Control":
+                    same = same and answer.headers.get(header) == reference.headers.get(header)
+            if not same:
+                raise SystemExit(
+                    f"{side} answers {name} unlike the baseline: {answer.status_code} "
+                    f"{answer.text[:300]!r} against {reference.status_code} "
+                    f"{reference.text[:300]!r}"
+                )
+    print(f"FastAPI peer checked: {', '.join(seen)} answer as the baseline does", flush=True)
+
+
+def _same_body(body: Any, reference: Any, *, exact: bool) -> bool:
+    """Equal, or for a write (new ids, times, tokens): the same members, of the same types."""
+    if exact:
+        return bool(body == reference)
+    if isinstance(body, dict) and isinstance(reference, dict):
+        return body.keys() == reference.keys() and all(
+            type(body[key]) is type(reference[key]) for key in body
+        )
+    return type(body) is type(reference)
 
 
 def tracing(bench: Bench, *, workers: int, rounds: int) -> dict[str, Any]:
@@ -513,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
             grown = growth(bench, workers=args.workers, big_todos=args.big_todos)
             print(json.dumps(grown, indent=2))
             return 0
+        check_peers(bench)
         scenarios = compare(bench, rounds=args.rounds, only=args.only)
         if args.only:  # a look at a few scenarios while working on them: nothing written
             print(report.scenario_table(scenarios, TARGETS))

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -138,12 +139,44 @@ def baseline_env(db: Database, auth: Path, auth_url: str) -> dict[str, str]:
     }
 
 
+class UvicornServer(GunicornServer):
+    """A FastAPI app as FastAPI's docs deploy it: ``uvicorn --workers N``, uvloop, httptools."""
+
+    def command(self) -> list[str]:
+        return [
+            str(Path(sys.executable).parent / "uvicorn"),
+            self.app,
+            "--host=127.0.0.1",
+            f"--port={self.port}",
+            f"--workers={self.workers}",
+            "--loop=uvloop",
+            "--http=httptools",
+        ]
+
+    def worker_pids(self) -> list[int]:
+        """The workers (multiprocessing's resource tracker, also a child, is not one)."""
+        return [
+            pid
+            for pid in super().worker_pids()
+            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+
+
+#: The FastAPI peer's variants (bench/fastapi_peer.py): the side's name and its app.
+FASTAPI_PEERS = {
+    "fastapi_sync": "bench.fastapi_peer:sync_app",
+    "fastapi_async": "bench.fastapi_peer:async_app",
+}
+
+
 @dataclass
 class Stack:
     db: Database
     auth: GunicornServer
     todo: GunicornServer
     baseline: GunicornServer
+    #: The FastAPI peer's variants by side name (FASTAPI_PEERS).
+    peers: dict[str, GunicornServer]
     workdir: Path
 
     def todo_server(
@@ -194,7 +227,18 @@ def running_stack(workdir: Path, *, workers: int) -> Iterator[Stack]:
                 log_path=workdir / "baseline.log",
             )
         )
-        yield Stack(db, auth, todo, baseline, workdir)
+        peers = {
+            side: stack.enter_context(
+                UvicornServer(
+                    app,
+                    baseline_env(db, workdir / "auth", auth.url),
+                    workers=workers,
+                    log_path=workdir / f"{side}.log",
+                )
+            )
+            for side, app in FASTAPI_PEERS.items()
+        }
+        yield Stack(db, auth, todo, baseline, peers, workdir)
 
 
 def rss_kib(pid: int) -> int:

@@ -38,19 +38,22 @@ class GunicornServer:
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
+    def command(self) -> list[str]:
+        """The server's command line."""
+        return [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "python:factory_core.runtime.gunicorn_config",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            self.app,
+        ]
+
     def start(self, timeout: float = 30.0) -> GunicornServer:
-        gunicorn = Path(sys.executable).parent / "gunicorn"
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         log = self._log or subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [
-                str(gunicorn),
-                "-c",
-                "python:factory_core.runtime.gunicorn_config",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                self.app,
-            ],
+            self.command(),
             env=self.env,
             cwd=ROOT,
             stdout=log,
@@ -68,7 +71,7 @@ class GunicornServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn {self.app} exited with {self.process.returncode}")
+                raise RuntimeError(f"{self.app} exited with {self.process.returncode}")
             try:
                 live = requests.get(f"{self.url}/livez", timeout=2).status_code == 200
             except requests.RequestException:
@@ -77,7 +80,7 @@ class GunicornServer:
             if live and len(self.worker_pids()) == self.workers:
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn {self.app} did not answer /livez within {timeout}s")
+        raise RuntimeError(f"{self.app} did not answer /livez within {timeout}s")
 
     def worker_pids(self) -> list[int]:
         """The current worker processes (children of the master)."""
