@@ -85,11 +85,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"(p50 {login['p50_ms']:.0f} ms) with {argon2['type']} t={argon2['time_cost']}, "
         f"m={argon2['memory_cost_kib']} KiB, p={argon2['parallelism']}.",
         "",
-        "| Memory (RSS per worker, MiB) | auth | todo | baseline |",
-        "| --- | --- | --- | --- |",
-        "| after the run | "
-        + " | ".join(_mib(after_run[name]) for name in ("auth", "todo", "baseline"))
-        + " |",
+        "| Memory (RSS per worker, MiB) | " + " | ".join(after_run) + " |",
+        "| --- |" + " --- |" * len(after_run),
+        "| after the run | " + " | ".join(_mib(rss) for rss in after_run.values()) + " |",
         "",
         f"todo, worker recycling off: {_mib(soak['rss_kib_before'])} MiB after "
         f"{soak['warmup_requests']:,} requests, {_mib(soak['rss_kib_after'])} MiB after "

@@ -74,6 +74,12 @@ TOKENS_PER_RUN = 256
 WRITERS = 4
 #: The scenario measured with tracing on and off (tracing()).
 TRACED_SCENARIO = "GET /todos/{id}"
+#: How each side is served (the report's first line).
+SERVERS = (
+    "services and baseline: gunicorn with the services' config, gthread workers of "
+    f"{os.environ.get('GUNICORN_THREADS', '4')} threads; FastAPI: uvicorn --workers, uvloop, "
+    "httptools"
+)
 ARGON2 = {"type": "argon2id", "time_cost": 3, "memory_cost_kib": 65536, "parallelism": 4}
 
 
@@ -609,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
             "auth": workers_rss_kib(stack.auth),
             "todo": workers_rss_kib(stack.todo),
             "baseline": workers_rss_kib(stack.baseline),
+            **{side: workers_rss_kib(server) for side, server in stack.peers.items()},
         }
         traced = tracing(bench, workers=args.workers, rounds=args.rounds)
         # The soak runs before the growth check, on a database that 100,000 todos do not fill.
@@ -625,7 +632,8 @@ def main(argv: list[str] | None = None) -> int:
                 "database": describe_database(stack.db),
             },
             "settings": {
-                "gunicorn": "python:factory_core.runtime.gunicorn_config (sync workers)",
+                "gunicorn": "python:factory_core.runtime.gunicorn_config",
+                "servers": SERVERS,
                 "workers": args.workers,
                 "wrk_threads": args.threads,
                 "connections": connections,

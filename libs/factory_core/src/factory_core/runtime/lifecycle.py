@@ -123,8 +123,8 @@ def exit_worker(app: Any) -> None:
 
     The shutdown lets a background round in progress finish (a mail being delivered, a batch
     of events), as a graceful stop should: usually nothing is in progress and it takes a
-    millisecond. gunicorn's threaded worker (GUNICORN_THREADS > 1) reaches this once its
-    graceful timeout is over: requests still running then end with the process.
+    millisecond. gunicorn's threaded worker reaches this once its requests in flight are
+    answered, or its graceful timeout is over: requests still running then end with the process.
     """
     leaving = sys.exc_info()[1]  # the SystemExit gunicorn's worker is raising, if any
     if not isinstance(leaving, SystemExit) or leaving.code not in (0, None):
