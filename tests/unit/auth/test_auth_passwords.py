@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+import pytest
 from argon2 import PasswordHasher, Type
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
@@ -67,3 +73,36 @@ def test_common_passwords_are_recognised_whatever_the_case_and_form() -> None:
     ):
         assert is_common(password), password
     assert not is_common("correct horse battery staple")
+
+
+class _CountingHasher(PasswordHasher):
+    """A cheap hasher that records how many of its hashes ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID)
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self._lock:
+            self.running -= 1
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_worker_hashes_at_most_argon2_concurrency_passwords_at_once(concurrency: int) -> None:
+    # Each argon2id hash holds 64 MiB in production: a worker's threads must not multiply that.
+    counting = _CountingHasher()
+    hasher = Hasher(counting, concurrency=concurrency)
+    encoded = hasher.hash("correct horse battery staple")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        checks = list(
+            pool.map(lambda _: hasher.verify(encoded, "correct horse battery staple"), range(6))
+        )
+    assert checks == [True] * 6
+    assert counting.most == concurrency

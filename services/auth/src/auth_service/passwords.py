@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import unicodedata
 from collections.abc import Mapping
 from importlib import resources
@@ -52,24 +53,30 @@ def hasher_from_config(config: Mapping[str, Any]) -> PasswordHasher:
 
 
 class Hasher:
-    """Hash and verify passwords; unknown users are verified against a dummy hash."""
+    """Hash and verify passwords; unknown users are verified against a dummy hash.
 
-    def __init__(self, hasher: PasswordHasher) -> None:
+    At most ``concurrency`` hashes at once in a process: each holds the hasher's memory cost.
+    """
+
+    def __init__(self, hasher: PasswordHasher, *, concurrency: int = 1) -> None:
         self._hasher = hasher
         self._dummy_hash: str | None = None
+        self._turns = threading.BoundedSemaphore(concurrency)
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._turns:
+            return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
         """Check ``password``; with no hash (unknown user) spend the same time, then fail."""
         known = password_hash is not None
         if password_hash is None:
             if self._dummy_hash is None:
-                self._dummy_hash = self._hasher.hash("a dummy password for unknown users")
+                self._dummy_hash = self.hash("a dummy password for unknown users")
             password_hash = self._dummy_hash
         try:
-            return self._hasher.verify(password_hash, password) and known
+            with self._turns:
+                return self._hasher.verify(password_hash, password) and known
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
@@ -81,7 +88,9 @@ class Passwords:
     """Flask extension: each app's Hasher, with the app's argon2id parameters."""
 
     def init_app(self, app: Flask) -> None:
-        app.extensions[EXTENSION_KEY] = Hasher(hasher_from_config(app.config))
+        app.extensions[EXTENSION_KEY] = Hasher(
+            hasher_from_config(app.config), concurrency=int(app.config["ARGON2_CONCURRENCY"])
+        )
 
     @property
     def hasher(self) -> Hasher:

@@ -66,6 +66,10 @@ class AuthSettings(MailSettings):
     ARGON2_MEMORY_COST_KIB = 65536
     #: Argon2id lanes.
     ARGON2_PARALLELISM = 4
+    #: Passwords one worker process hashes or checks at once (its other threads wait their
+    #: turn): each hash holds ARGON2_MEMORY_COST_KIB, so this bounds a worker's memory under a
+    #: burst of logins, whatever GUNICORN_THREADS is.
+    ARGON2_CONCURRENCY = 1
     #: In ENV=testing only, hash with minimal argon2 cost so the test suite stays fast.
     ARGON2_FAST_IN_TESTING = True
 
