@@ -1,11 +1,5 @@
-"""factory_core: what every service of this repository is composed from.
-
-This module is the contract: services import these names, from here only (an import-linter
-contract holds them to it). The subpackages are the map: ``web`` (the Api, problems, pages,
-probes, HTTP hygiene), ``runtime`` (configuration, a process's life under gunicorn, logs,
-metrics, traces), ``trust`` (another service's tokens, revocations and events), ``data``
-(MongoDB, leases, migrations) and ``outbox`` (mail, sent outside requests).
-"""
+"""factory_core: what every service is composed from. This module is the contract: services
+import these names, from here only (docs/architecture.md maps the subpackages)."""
 
 from factory_core.app import build_app
 from factory_core.data.leases import Held, Leases

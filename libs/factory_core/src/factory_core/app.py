@@ -33,14 +33,8 @@ def build_app(
     setup: Setup | None = None,
     migrations: str | None = None,
 ) -> Flask:
-    """Compose a service in one fixed order.
-
-    config (defaults, instance ``config.py``, ``<PREFIX>_*`` environment, ``overrides``) →
-    extensions (observability, tracing, HTTP hygiene, MongoDB) → a new ``Api`` for this app →
-    error handlers → the service's ``setup`` (its own extensions, JWT) → health and the
-    service's blueprints. ``migrations``: the package of the service's migration steps
-    (factory_core.data.migrations).
-    """
+    """Compose a service in one fixed order (docs/architecture.md); ``migrations``: the package
+    of the service's migration steps."""
     overrides = dict(overrides or {})
     instance_path = overrides.pop("INSTANCE_PATH", None) or config_module.instance_path_from_env(
         env_prefix

@@ -1,9 +1,5 @@
-"""Mail sent outside the request path: a durable outbox in MongoDB and a sender per process.
-
-A request records an entry (``mail.send_later``); a worker's sender takes it (a lease that
-outlives one SMTP conversation, MAIL_TIMEOUT_SECONDS), renders it with the service's renderer
-and delivers it; a failure is retried with a doubling delay, then dropped. At least once.
-"""
+"""Mail sent outside the request path: a durable outbox in MongoDB and a sender per process;
+a failed delivery is retried with a doubling delay, then dropped (at least once)."""
 
 from __future__ import annotations
 
@@ -15,12 +11,11 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from pymongo import ASCENDING, IndexModel
@@ -54,16 +49,16 @@ class MailSettings(Settings):
 
     #: The SMTP server's host; empty: no mail server (nothing is delivered).
     MAIL_SERVER = ""
-    #: The SMTP relay (empty: nothing is delivered).
+    #: The SMTP server's port (587 for starttls, 465 for tls).
     MAIL_PORT = 587
     #: starttls (upgrade a plain connection, port 587), tls (implicit TLS, port 465) or none
     #: (a mail catcher on the same host; never across a network).
     MAIL_SECURITY = "starttls"
-    #: SMTP credentials (the password from a mounted secret file).
+    #: The SMTP user name; empty: no login.
     MAIL_USERNAME = ""
     #: The SMTP password, or MAIL_PASSWORD_FILE: a file holding it (a mounted secret).
     MAIL_PASSWORD = ""
-    #: SMTP credentials (the password from a mounted secret file).
+    #: A file holding the SMTP password (a mounted secret), read when MAIL_PASSWORD is empty.
     MAIL_PASSWORD_FILE = ""
     #: The From address, e.g. "Example <no-reply@example.com>".
     MAIL_SENDER = ""
@@ -90,53 +85,37 @@ def mail_problems(config: Mapping[str, Any]) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
-class _Smtp:
-    server: str
-    port: int
-    security: str
-    username: str
-    password: str
-    timeout: float
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> _Smtp:
-        password = str(config.get("MAIL_PASSWORD") or "")
-        if not password and config.get("MAIL_PASSWORD_FILE"):
-            password = Path(config["MAIL_PASSWORD_FILE"]).read_text().strip()
-        return cls(
-            server=str(config["MAIL_SERVER"]),
-            port=int(config["MAIL_PORT"]),
-            security=str(config["MAIL_SECURITY"]),
-            username=str(config.get("MAIL_USERNAME") or ""),
-            password=password,
-            timeout=float(config["MAIL_TIMEOUT_SECONDS"]),
-        )
-
-    def deliver(self, messages: list[EmailMessage]) -> None:
-        """Send ``messages`` in one SMTP session, within ``timeout`` in all: past it, a watchdog
-        hangs up on a server that answers each line just in time. Any failure raises (the entry
-        is retried)."""
-        started = time.monotonic()
-        context = ssl.create_default_context()
-        smtp: smtplib.SMTP
-        if self.security == "tls":
-            smtp = smtplib.SMTP_SSL(self.server, self.port, timeout=self.timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(self.server, self.port, timeout=self.timeout)
-        remaining = max(0.0, self.timeout - (time.monotonic() - started))
-        watchdog = threading.Timer(remaining, _hang_up, args=(smtp,))
-        watchdog.start()
-        try:
-            with smtp:
-                if self.security == "starttls":
-                    smtp.starttls(context=context)
-                if self.username:
-                    smtp.login(self.username, self.password)
-                for message in messages:
-                    smtp.send_message(message)
-        finally:
-            watchdog.cancel()
+def _deliver(config: Mapping[str, Any], messages: list[EmailMessage]) -> None:
+    """Send ``messages`` in one SMTP session, within MAIL_TIMEOUT_SECONDS in all (a watchdog
+    hangs up past it); any failure raises (the entry is retried)."""
+    server = str(config["MAIL_SERVER"])
+    port = int(config["MAIL_PORT"])
+    security = str(config["MAIL_SECURITY"])
+    timeout = float(config["MAIL_TIMEOUT_SECONDS"])
+    username = str(config.get("MAIL_USERNAME") or "")
+    password = str(config.get("MAIL_PASSWORD") or "")
+    if not password and config.get("MAIL_PASSWORD_FILE"):
+        password = Path(config["MAIL_PASSWORD_FILE"]).read_text().strip()
+    started = time.monotonic()
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP
+    if security == "tls":
+        smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(server, port, timeout=timeout)
+    remaining = max(0.0, timeout - (time.monotonic() - started))
+    watchdog = threading.Timer(remaining, _hang_up, args=(smtp,))
+    watchdog.start()
+    try:
+        with smtp:
+            if security == "starttls":
+                smtp.starttls(context=context)
+            if username:
+                smtp.login(username, password)
+            for message in messages:
+                smtp.send_message(message)
+    finally:
+        watchdog.cancel()
 
 
 def _hang_up(smtp: smtplib.SMTP) -> None:
@@ -206,7 +185,7 @@ class Outbox(PerProcessLoop):
                 render = self.renderers[entry["kind"]]
                 messages = list(render(entry["payload"], attempt=entry["attempts"]))
                 if messages:
-                    _Smtp.from_config(config).deliver(messages)
+                    _deliver(config, messages)
             except (OSError, smtplib.SMTPException) as error:
                 self._retry_or_drop(held, now, error)
             except Exception:  # a renderer's bug: keep it, retried later like a failure
@@ -250,8 +229,7 @@ class Mail:
 
     @staticmethod
     def outbox(app: Flask | None = None) -> Outbox:
-        found: Outbox = (app or current_app).extensions[EXTENSION_KEY]
-        return found
+        return cast(Outbox, (app or current_app).extensions[EXTENSION_KEY])
 
     def send_later(self, kind: str, **payload: Any) -> None:
         self.outbox().send_later(kind, payload)

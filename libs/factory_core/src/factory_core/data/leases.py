@@ -1,9 +1,5 @@
 """Leases: one holder works on a document at a time; another takes over once it is gone.
-
-A lease is two fields, ``holder`` (None when free) and ``lease_until``; taking one is one
-conditional write, a holder's writes are conditional on it, and a lease runs out CLOCK_SKEW
-after ``lease_until``.
-"""
+A lease is two fields of the document: ``holder`` (None when free) and ``lease_until``."""
 
 from __future__ import annotations
 
@@ -27,10 +23,6 @@ CLOCK_SKEW = timedelta(seconds=2)
 POLL_SECONDS = 0.05
 
 Result = TypeVar("Result")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -70,7 +62,7 @@ class Leases:
 
     collection_name: str
     duration: timedelta
-    clock: Callable[[], datetime] = field(default=_now)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
     def collection(self) -> Collection[Document]:

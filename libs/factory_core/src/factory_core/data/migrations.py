@@ -1,12 +1,5 @@
-"""Migrations: a service's ordered steps (indexes, data), each applied once per database.
-
-A step is a module ``NNNN_what.py`` of the service's ``migrations`` package, with ``up(db)``
-and, where it can be undone, ``down(db)``. Applied steps are recorded in the ``migrations``
-collection. One runner at a time applies them, under a lease: replicas that start at once
-apply each step once. A runner that dies mid-step leaves it unrecorded and the next runs it
-again, so a step is idempotent (``in_batches`` resumes a backfill). docs/migrations.md says
-how to write one and how a deploy runs them.
-"""
+"""Migrations: a service's ordered steps (modules ``NNNN_what.py`` with ``up(db)`` and maybe
+``down(db)``), each applied once per database under a lease (docs/migrations.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pymongo
@@ -83,9 +76,8 @@ def load_steps(package: str) -> list[Step]:
 
 
 def init_migrations(app: Flask, package: str) -> None:
-    """Give ``app`` the steps of ``package``: ``flask migrate``, a readiness check that refuses
-    while the database is behind, and (MIGRATE_AT_START) the pending steps applied when a
-    process first uses the database."""
+    """Give ``app`` the steps of ``package``: ``flask migrate``, a readiness check refusing while
+    the database is behind, and (MIGRATE_AT_START) the pending steps applied at first use."""
     state = _State(package, load_steps(package))
     app.extensions[EXTENSION_KEY] = state
     app.cli.add_command(_commands)
@@ -96,8 +88,7 @@ def init_migrations(app: Flask, package: str) -> None:
 
 
 def _state(app: Flask) -> _State:
-    state: _State = app.extensions[EXTENSION_KEY]
-    return state
+    return cast(_State, app.extensions[EXTENSION_KEY])
 
 
 def applied(app: Flask) -> dict[str, Document]:
@@ -205,13 +196,7 @@ def in_batches(
     size: int = 500,
 ) -> int:
     """Apply ``change(document)`` (an update; None leaves it) to the documents matching
-    ``query``, ``size`` at a time in ``_id`` order; the number changed.
-
-    Each update applies only if the document still matches ``query`` and still has the values
-    it was computed from (a concurrent write wins; a run again sees it). Between batches the
-    lease is renewed and the progress logged: a stopped run, run again, redoes nothing that
-    ``change`` leaves alone.
-    """
+    ``query``, ``size`` at a time in ``_id`` order, each only if unchanged meanwhile; the count."""
     changed = seen = 0
     last: Any = None
     while True:

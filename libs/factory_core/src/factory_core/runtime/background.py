@@ -54,11 +54,8 @@ class PerProcessLoop:
         self._wake.set()
 
     def stop(self, wait: float = 15.0) -> None:
-        """Stop the thread, waiting up to ``wait`` seconds for a round in progress to end.
-
-        After it returns, the loop no longer uses the database (shutdown closes the client
-        next); a lease it held runs out for another worker or replica to take.
-        """
+        """Stop the thread, waiting up to ``wait`` seconds for a round in progress to end; the loop
+        then no longer uses the database (a lease it held runs out for another to take)."""
         self._stop.set()
         self._wake.set()
         thread = self._thread

@@ -1,8 +1,5 @@
-"""Log lines in one shape, rendered by structlog: JSON lines by default, plain text for people.
-
-``logging`` goes through one root handler with structlog's ProcessorFormatter; the access line
-is written by structlog straight to that handler's stream (cheaper: docs/operations.md).
-"""
+"""Log lines in one shape, rendered by structlog: JSON lines by default, plain text for people
+(the access line skips ``logging``: docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -73,11 +70,8 @@ def log_handler() -> logging.StreamHandler[TextIO] | None:
 def configure_logging(
     level: str, *, json_lines: bool, stream: TextIO | None = None
 ) -> logging.StreamHandler[TextIO]:
-    """Route ``logging`` to one handler in the shared shape, at ``level``; idempotent.
-
-    The handler writes to ``stream``, given or set before, else stderr. Returns the handler,
-    whose stream the access line shares.
-    """
+    """Route ``logging`` to one handler in the shared shape, at ``level``, writing to ``stream``
+    (given or set before, else stderr); idempotent. The access line shares its stream."""
     root = logging.getLogger()
     handler = log_handler()
     if handler is None:
@@ -105,11 +99,8 @@ def configure_logging(
 
 
 class _HandlerStream:
-    """structlog's output for the access line: the stream of ``logging``'s handler.
-
-    Whatever stream the handler has now, under the handler's lock: lines from both paths
-    never interleave.
-    """
+    """structlog's output for the access line: the stream ``logging``'s handler has now, under
+    its lock (lines from both paths never interleave)."""
 
     def __init__(self, handler: logging.StreamHandler[TextIO]) -> None:
         self._handler = handler
@@ -124,11 +115,8 @@ class _HandlerStream:
 
 
 class AccessLog:
-    """Writes the access line while the ``factory_core.access`` logger takes INFO.
-
-    The level is ``logging``'s, read on every line as ``logging`` would: ``LOG_LEVEL =
-    "WARNING"``, or that logger's own level, silences it.
-    """
+    """Writes the access line while the ``factory_core.access`` logger takes INFO (LOG_LEVEL or
+    that logger's own level, read on every line, silences it)."""
 
     def __init__(self, handler: logging.StreamHandler[TextIO], *, json_lines: bool) -> None:
         self._logger = logging.getLogger(ACCESS_LOGGER)  # for its level

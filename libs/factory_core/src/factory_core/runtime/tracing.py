@@ -1,9 +1,5 @@
-"""OpenTelemetry tracing, on only when the standard ``OTEL_*`` variables say so.
-
-The Flask, pymongo and urllib instrumentations, no document contents, headers or bodies in a
-span (a secret-like query parameter redacted), probes untraced, one tracer provider per
-process (after gunicorn's fork). docs/operations.md says what each variable does.
-"""
+"""OpenTelemetry tracing, on only when the standard ``OTEL_*`` variables say so
+(docs/operations.md#traces-opentelemetry)."""
 
 from __future__ import annotations
 
@@ -59,7 +55,7 @@ def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
 
 
 def init_tracing(app: Flask) -> None:
-    """Instrument ``app`` when the environment turns tracing on (see the module's docstring)."""
+    """Instrument ``app`` (Flask, pymongo, urllib) when the environment turns tracing on."""
     names = exporter_names()
     if not names:
         return
@@ -160,13 +156,8 @@ def _redact_query(span: trace.Span, _status: str, _headers: object) -> None:
 
 
 def in_background() -> None:
-    """Mark the calling thread's work (a feed's poller, a consumer) as background work.
-
-    Under the default parent-based sampler, its spans are not sampled, and neither are those
-    of the services it calls (its ``traceparent`` says so): polls every few seconds would
-    otherwise bury the requests in the trace viewer. ``OTEL_TRACES_SAMPLER=always_on``
-    traces them too.
-    """
+    """Mark the calling thread's work (a feed's poller, a consumer) as background work: not
+    sampled under the default parent-based sampler, nor what it calls."""
     unsampled = trace.SpanContext(
         trace_id=secrets.randbits(128) or 1,
         span_id=secrets.randbits(64) or 1,

@@ -1,10 +1,5 @@
-"""A durable consumer of another service's event feed (auth's account events).
-
-One thread per worker polls the feed; one of them across all workers and replicas holds the
-lease on the cursor's document and handles each event, in order, at least once (handlers are
-idempotent), retrying a failing one with backoff; some types again after a delay
-(``repeat_after``). The lag is in /metrics and /readyz.
-"""
+"""A durable consumer of another service's event feed (auth's account events): in order, at
+least once, by one lease holder across workers and replicas (docs/services/auth.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from pymongo.errors import PyMongoError
@@ -193,10 +188,8 @@ class Consumer(PerProcessLoop):
             held.update({"$pull": {"repeats": {"event.id": event["id"]}}})
 
     def lag(self) -> tuple[int, float] | None:
-        """(events, seconds) this service is behind the feed, as its consumer last saw it.
-
-        Seconds: how old the oldest event not handled yet is; None before any read.
-        """
+        """(events, seconds) this service is behind the feed, as its consumer last saw it (seconds:
+        the age of the oldest event not handled yet); None before any read."""
         with self.app.app_context():
             state = mongo.collection(CONSUMERS).find_one({"_id": self.name})
         if state is None or "read_at" not in state:
@@ -285,8 +278,7 @@ class EventConsumer:
 
     @staticmethod
     def consumer(app: Flask | None = None) -> Consumer | None:
-        found: Consumer | None = (app or current_app).extensions.get(EXTENSION_KEY)
-        return found
+        return cast(Consumer | None, (app or current_app).extensions.get(EXTENSION_KEY))
 
 
 event_consumer = EventConsumer()

@@ -28,9 +28,7 @@ def fetch_json(
     url: str, *, token: str, query: Mapping[str, str], timeout: float, name: str
 ) -> dict[str, Any]:
     """GET ``url`` with ``query`` and ``Authorization: Bearer <token>``; the JSON object back.
-
-    Every failure (transport, status, a body that is not a JSON object) is a FeedError.
-    """
+    Every failure (transport, status, a body that is not a JSON object) is a FeedError."""
     request = urllib.request.Request(  # noqa: S310 (the URL is a validated http(s) setting)
         f"{url}?{urllib.parse.urlencode(query)}",
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 from flask import Flask, current_app
@@ -130,10 +130,8 @@ def key_source(config: Mapping[str, Any]) -> KeySource:
 
 
 def revocation_bound(config: Mapping[str, Any]) -> timedelta:
-    """How long after auth revokes a token this service may still accept it, a request in
-    flight included: the feed's staleness limit and one read's timeout (a fresh copy is read
-    every poll, a stale one refuses every token), or, failing open or without the feed, the
-    tokens' own lifetime; plus the leeway for clocks and a request's database budget."""
+    """How long after auth revokes a token this service may still accept it, a request in flight
+    included (docs/services/auth.md#account-events-and-erasure-across-services)."""
     staleness = float(config["REVOCATION_MAX_STALENESS_SECONDS"])
     if config["REVOCATION_FEED_URL"] and staleness > 0:
         accepted = staleness + float(config["REVOCATION_TIMEOUT_SECONDS"])
@@ -148,8 +146,7 @@ def revocation_bound(config: Mapping[str, Any]) -> timedelta:
 
 def revocation_feed(app: Flask | None = None) -> RevocationFeed | None:
     """The app's revocation feed, if one is configured."""
-    feed: RevocationFeed | None = (app or current_app).extensions.get(EXTENSION_KEY)
-    return feed
+    return cast(RevocationFeed | None, (app or current_app).extensions.get(EXTENSION_KEY))
 
 
 def _is_valid_access_token(claims: Claims) -> bool:

@@ -48,13 +48,8 @@ class SubjectCutoff:
 
 @dataclass
 class Revocations:
-    """What is revoked right now, each kept only while an access token it covers can be valid.
-
-    ``window`` is the longest an access token lives (plus leeway). A token an item revokes was
-    issued before the item was written, or by a request already in flight then (OVERLAP bounds
-    that): it is invalid anyway after ``revoked_at + window + OVERLAP``, whatever the item's own
-    ``expires_at`` (which also covers 30-day refresh tokens) says.
-    """
+    """What is revoked right now, each item kept until ``revoked_at + window + OVERLAP`` (or its
+    ``expires_at``, if sooner): ``window`` is the longest an access token lives, plus leeway."""
 
     window: timedelta = timedelta(minutes=16)
     tokens: dict[str, datetime] = field(default_factory=dict)
@@ -116,13 +111,8 @@ class Revocations:
 
 
 class RevocationFeed(PerProcessLoop):
-    """Reads the feed every ``poll_seconds`` in a thread of each process (PerProcessLoop).
-
-    A process whose copy is stale (never read, or not for ``max_staleness_seconds``) reads the
-    feed itself, in the request that needs it, before refusing it: so a worker whose last poll
-    failed (auth was starting) serves as soon as the feed answers, not a poll interval later.
-    Such reads wait for one in progress, and are at most one a second per process.
-    """
+    """Reads the feed every ``poll_seconds`` in a thread of each process; a stale process also
+    reads it in the request that needs it (at most once a second), before refusing it."""
 
     thread_name = "revocation-feed"
 
@@ -214,12 +204,8 @@ class RevocationFeed(PerProcessLoop):
             self._reading.release()
 
     def poll(self) -> bool:
-        """Read pages from the cursor on, merging each; whether the feed was read to its end.
-
-        The cursor moves page by page to the last item read, never past an unread one. The
-        feed counts as read (fresh) only once a page says nothing more is there; until then
-        the service stays stale, and fails closed once that lasts too long.
-        """
+        """Read pages from the cursor on (never past an unread item), merging each; whether the
+        feed was read to its end (only then is this process's copy fresh)."""
         for _ in range(MAX_PAGES_PER_POLL):
             # A worker's first read starts where revocations can still matter.
             since = self._since or datetime.now(UTC) - self.window - OVERLAP

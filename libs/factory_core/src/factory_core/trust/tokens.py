@@ -1,8 +1,5 @@
-"""Bearer tokens for every service: asymmetric JWTs verified by kid, 401 problems for failures.
-
-Each token is parsed once per request, its signature checked once per process (a memory of
-verified tokens: docs/benchmarks.md measures what it saves).
-"""
+"""Bearer tokens for every service: asymmetric JWTs verified by kid, 401 problems for failures;
+each token's signature is checked once per process (docs/services/todo.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -177,17 +174,12 @@ def key_id(public_key: Any, *, algorithm: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
-def _challenge(error: str | None, description: str) -> dict[str, str]:
-    realm = current_app.config["SERVICE_NAME"]
-    value = f'Bearer realm="{realm}"'
-    if error:
-        value += f', error="{error}", error_description="{description}"'
-    return {"WWW-Authenticate": value}
-
-
 def unauthorized(detail: str, *, code: str, error: str | None = "invalid_token") -> Problem:
     """A 401 Problem (to raise) with an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
-    return Problem(401, detail, code=code, headers=_challenge(error, detail))
+    challenge = f'Bearer realm="{current_app.config["SERVICE_NAME"]}"'
+    if error:
+        challenge += f', error="{error}", error_description="{detail}"'
+    return Problem(401, detail, code=code, headers={"WWW-Authenticate": challenge})
 
 
 @dataclass(frozen=True)
@@ -200,15 +192,7 @@ class _Verified:
 
 class BearerTokens:
     """Verifies tokens: the one configured algorithm, a key by ``kid``, issuer, audience,
-    lifetime and required claims; each token parsed and its signature checked once per process.
-
-    A client sends the same access token for its whole lifetime. Once a token has passed every
-    check, its claims are remembered (the last ``remember`` tokens, the oldest out first); the
-    same token again (the exact string) is only checked for what can change: its expiry, and
-    that the issuer still publishes the key that signed it. Only tokens that passed are kept,
-    so forgeries cannot crowd out good ones. Revocation and the service's own checks are not
-    remembered: ``verify_bearer`` runs them on every request.
-    """
+    lifetime and required claims; the last ``remember`` tokens that passed are remembered."""
 
     def __init__(
         self,
@@ -234,16 +218,15 @@ class BearerTokens:
 
     def verify(self, token: str, *, remember: bool = True) -> Claims:
         """The claims of ``token`` (read-only); raise InvalidTokenError (ExpiredSignatureError
-        for a token that is only too old), or a 503 Problem when no keys can be had.
-
-        ``remember=False`` for a token used once (a refresh token, rotated on use): keeping it
-        would only push out tokens that come back, and hold memory for nothing.
-        """
+        for one only too old), or a 503 Problem. ``remember=False``: a token used once."""
         verified = self._verified.get(token)
         if verified is None or not self._still_signed_by(verified):
             verified = self._verify(token)
-            if remember:
-                self._keep(token, verified)
+            if remember and self._remember > 0:
+                with self._lock:
+                    while len(self._verified) >= self._remember:
+                        del self._verified[next(iter(self._verified))]  # the oldest out first
+                    self._verified[token] = verified
         if time.time() >= verified.expires + self._leeway:
             raise ExpiredSignatureError("Signature has expired")
         return verified.claims
@@ -280,14 +263,6 @@ class BearerTokens:
             kid, key, MappingProxyType(claims), math.inf if expires is None else float(expires)
         )
 
-    def _keep(self, token: str, verified: _Verified) -> None:
-        if self._remember <= 0:
-            return
-        with self._lock:
-            while len(self._verified) >= self._remember:
-                del self._verified[next(iter(self._verified))]
-            self._verified[token] = verified
-
 
 @dataclass(frozen=True)
 class _Bearer:
@@ -308,15 +283,10 @@ def configure_bearer(
     is_revoked: Callable[[Claims], bool] | None = None,
     load_account: Callable[[Claims], Any] | None = None,
 ) -> BearerTokens:
-    """Accept bearer tokens signed by ``keys`` on the views marked ``authenticated``.
-
-    The app's JWT_ALGORITHM (the only one accepted), JWT_ISSUER, JWT_AUDIENCE and
-    JWT_LEEWAY_SECONDS apply; a token without one of ``required_claims`` is invalid. On every
-    request, after the token's own checks: ``accepts(claims)`` (the service's rules; False is
-    401), ``is_revoked(claims)`` (True is 401; raise a 503 Problem when it cannot tell), and
-    ``load_account(claims)`` (None is 401; ``current_account()`` is what it returned).
-    TOKEN_MEMORY_SIZE verified tokens are remembered per process (``BearerTokens``).
-    """
+    """Accept bearer tokens signed by ``keys`` (JWT_* settings, every one of ``required_claims``)
+    on ``authenticated`` views. On every request, after the token's own checks:
+    ``accepts(claims)`` (False is 401), ``is_revoked(claims)`` (True is 401; raise a 503 Problem
+    when it cannot tell), ``load_account(claims)`` (None is 401; ``current_account()`` is it)."""
     config = app.config
     tokens = BearerTokens(
         keys,
@@ -338,16 +308,12 @@ def configure_bearer(
 
 def bearer_tokens(app: Flask | None = None) -> BearerTokens:
     """The app's token verifier (``configure_bearer``)."""
-    bearer: _Bearer = (app or current_app).extensions[BEARER_KEY]
-    return bearer.tokens
+    return cast(_Bearer, (app or current_app).extensions[BEARER_KEY]).tokens
 
 
 def verify_bearer(*, fresh: bool = False, refresh: bool = False) -> dict[str, Any]:
-    """Check the request's bearer token; raise a 401 (or 503) Problem unless it passes.
-
-    ``fresh``: only a token from a login; ``refresh``: a refresh token, not an access token.
-    The claims are then ``current_claims()``, the account ``current_account()``.
-    """
+    """Check the request's bearer token (``fresh``: from a login; ``refresh``: a refresh token);
+    raise a 401 (or 503) Problem unless it passes; its claims are then ``current_claims()``."""
     bearer: _Bearer = current_app.extensions[BEARER_KEY]
     credentials = request.authorization
     if credentials is None or credentials.type != "bearer" or not credentials.token:

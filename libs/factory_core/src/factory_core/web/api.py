@@ -29,23 +29,9 @@ View = TypeVar("View", bound=Callable[..., Any])
 _BODY_METHODS = ("post", "put", "patch")
 
 
-def _status(code: int) -> str:
-    # flask-smorest names response components after http.HTTPStatus members.
-    return http.HTTPStatus(code).name
-
-
 class _CoreResponsesPlugin(BasePlugin):
-    """Document errors as factory_core answers them (apispec's plugin hooks, no smorest internals).
-
-    - Error responses are ``application/problem+json``: flask-smorest registers one response
-      component per status with ERROR_SCHEMA, as JSON; this moves those to the problem type.
-    - Any POST/PUT/PATCH, and any operation that reads a body, may get 413 (body too large)
-      and 415 (a body that is not JSON), and one that reads a JSON body also 400 (malformed
-      JSON), whatever the view does. Every operation may get 422: a query argument its spec
-      does not name is refused (``query_names`` records the names each operation takes).
-    - A marshmallow schema may add JSON Schema keywords of its own with
-      ``class Meta: json_schema = {...}`` (e.g. ``minProperties``), for rules across fields.
-    """
+    """Document errors as factory_core answers them (docs/architecture.md#error-format), with
+    apispec's plugin hooks; ``query_names`` records the query arguments each operation takes."""
 
     def response_helper(self, response: dict[str, Any], **_: Any) -> dict[str, Any] | None:
         body = response.get("content", {}).get("application/json")
@@ -77,7 +63,8 @@ class _CoreResponsesPlugin(BasePlugin):
             responses = operation.setdefault("responses", {})
             for code in codes:
                 if str(code) not in responses and code not in responses:
-                    responses[str(code)] = _status(code)
+                    # flask-smorest names response components after http.HTTPStatus members.
+                    responses[str(code)] = http.HTTPStatus(code).name
 
     def schema_helper(
         self, name: str, definition: dict[Any, Any], **kwargs: Any
@@ -176,13 +163,8 @@ def _view() -> Any:
 def authenticated(
     blp: flask_smorest.Blueprint, *, fresh: bool = False, refresh: bool = False
 ) -> Callable[[View], View]:
-    """Require a valid bearer token for the view, and document it on its operation.
-
-    The token is checked (``verify_bearer``) before anything else the view does (its
-    arguments, for one); the operation documents the bearer scheme and the 401 and 503 every
-    such request can get. ``fresh``: a token from a login; ``refresh``: a refresh token
-    instead of an access token.
-    """
+    """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token) before
+    anything else the view does, and document the scheme, 401 and 503 on its operation."""
 
     def decorate(view: View) -> View:
         documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(

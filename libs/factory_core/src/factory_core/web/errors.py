@@ -50,12 +50,8 @@ class ProblemSchema(ma.Schema):
 
 
 class Problem(HTTPException):
-    """An error raised on purpose, answered as a problem document with a stable ``code``.
-
-    ``raise Problem(409, "This username is taken.", code="username_taken")``. ``errors`` are
-    per-field messages (422); ``retry_after`` (seconds) becomes Retry-After (429, 503, 409);
-    ``headers`` carry the rest (a 401's WWW-Authenticate).
-    """
+    """An error raised on purpose, answered as a problem document with a stable ``code``;
+    ``errors``: per-field messages (422), ``retry_after``: seconds, sent as Retry-After."""
 
     def __init__(
         self,
@@ -85,10 +81,6 @@ def _title(status: int) -> str:
     return _RFC9110_TITLES.get(status) or http.HTTPStatus(status).phrase
 
 
-def _code_from_status(status: int) -> str:
-    return _title(status).lower().replace(" ", "_").replace("-", "_")
-
-
 def problem(
     status: int,
     detail: str | None = None,
@@ -105,7 +97,7 @@ def problem(
         "status": status,
         "detail": detail or phrase,
         "instance": request.path,
-        "code": code or _code_from_status(status),
+        "code": code or phrase.lower().replace(" ", "_").replace("-", "_"),
         "request_id": g.get("request_id", ""),
     }
     if errors:

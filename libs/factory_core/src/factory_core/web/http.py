@@ -27,11 +27,8 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class StatelessSessions(SessionInterface):
-    """No cookie sessions: every request authenticates with its bearer token.
-
-    Flask's default opens a signed-cookie session (building a serializer) on every request;
-    here `flask.session` is a NullSession that refuses writes.
-    """
+    """No cookie sessions (every request authenticates with its bearer token): `flask.session`
+    is a NullSession that refuses writes."""
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         return None
@@ -52,12 +49,8 @@ class JSONBodyRequest(Request):
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, refusing what would fail later: nesting too deep, lone surrogates.
-
-    Both are valid to Python's parser, then fail far from it (a RecursionError; a string
-    neither MongoDB nor argon2 can encode): here they are a ValueError, which Flask turns
-    into a 400 for a request body.
-    """
+    """Flask's JSON, refusing (a ValueError: a request body's 400) what would fail later, far
+    from the parser: nesting too deep, lone surrogates."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
@@ -92,11 +85,8 @@ def _holds_lone_surrogate(value: Any) -> bool:
 
 
 def _require_json_body() -> None:
-    """415 for a body that is not JSON and 400 for one that does not parse, before any view.
-
-    Parsing here (once, cached by Flask) means no parser downstream meets a body that
-    would make it fail in its own way.
-    """
+    """415 for a body that is not JSON and 400 for one that does not parse, before any view
+    (parsed once, cached by Flask: no parser downstream fails on it in its own way)."""
     if request.method not in _BODY_METHODS:
         return
     has_body = bool(request.content_length) or "chunked" in request.headers.get(

@@ -1,12 +1,5 @@
-"""Pages: keyset cursors (no skip, no count), the Link and X-Pagination headers.
-
-A list sorts on stored fields ending in ``_id`` (its ``order``). A page is asked for with
-``after``, the opaque cursor of the page before it, and read as ``{…filters, (key) beyond the
-cursor's}`` with ``limit(page_size + 1)``: the cost of a page does not grow with the list.
-The cursor is signed (Flask's itsdangerous, the app's SECRET_KEY), versioned by its salt,
-expires, and is bound to the list, its sort, its filters and the caller: any other is a 400.
-``page`` (skip and count, O(page) and O(match)) is kept for existing clients, deprecated.
-"""
+"""Pages: keyset cursors (no skip, no count), the Link and X-Pagination headers; the cursor is
+signed with SECRET_KEY, expires, and is bound to its list (docs/services/todo.md)."""
 
 from __future__ import annotations
 
@@ -59,10 +52,8 @@ _RELATIONS = (
 
 
 class PageArgsSchema(ma.Schema):
-    """``after`` and ``page_size``; subclass it to add a list's filters.
-
-    A query argument no schema of the operation names is a 422 (``factory_core.web.api``).
-    """
+    """``after`` and ``page_size``; subclass it to add a list's filters (a query argument no
+    schema of the operation names is a 422)."""
 
     after = ma.fields.String(
         validate=ma.validate.Length(min=1, max=2048),
@@ -115,11 +106,8 @@ class Page:
 
 
 def requested_page(args: dict[str, Any], order: Order) -> Page:
-    """The page ``args`` ask for, sorted by ``order``; pops the page arguments from ``args``.
-
-    What is left of ``args`` (the list's filters and sort) binds the cursor, with the view and
-    the caller: a cursor from another list, sort, filter or user is a 400.
-    """
+    """The page ``args`` ask for, sorted by ``order``; pops the page arguments from ``args``, and
+    the rest (filters, sort) binds the cursor, with the view and the caller."""
     after, number = args.pop("after", None), args.pop("page", None)
     size = args.pop("page_size", DEFAULT_PAGE_SIZE)
     binding = _binding(args, order)
