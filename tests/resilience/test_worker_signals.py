@@ -51,11 +51,9 @@ def test_sigkilled_worker_is_replaced_and_other_requests_do_not_notice(system: S
         time.sleep(1.5)  # the replacement serves too
         stop.set()
 
-    # Only the requests the killed worker was serving can fail, each cut off mid-request: one
-    # per client at most (a worker's threads serve several at once); connections not yet
-    # accepted wait in the shared listen queue for another worker.
-    assert len(failures) <= 3, failures
-    assert all("ConnectionError" in failure for failure in failures), failures
+    # Only a request the killed worker was serving can fail (sync workers serve one at a time;
+    # connections not yet accepted wait in the shared listen queue for another worker).
+    assert len(failures) <= 1, failures
     assert len(statuses) >= 20
     assert set(statuses) == {200}
     pids = system.todo.worker_pids()

@@ -128,7 +128,7 @@ def test_concurrent_refresh_of_one_token(server: str) -> None:
 def test_login_limit_is_shared_by_the_workers(server: str) -> None:
     assert register(server, "limited").status_code == 201
     attempts = LOGIN_LIMIT * 3
-    # Concurrent requests keep both workers busy, so both count attempts.
+    # Concurrent requests keep both sync workers busy, so both count attempts.
     with ThreadPoolExecutor(max_workers=attempts) as pool:
         responses = list(
             pool.map(lambda _: login(server, "limited", "wrong password"), range(attempts))

@@ -39,7 +39,7 @@ def _requests_total(text: str, route: str) -> float:
 
 
 def test_metrics_add_up_across_workers(server: GunicornServer) -> None:
-    # Concurrent clients keep both workers busy, so each worker counts only part of the
+    # Concurrent clients keep both sync workers busy, so each worker counts only part of the
     # requests: the total is right only if /metrics aggregates every worker's counts.
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(

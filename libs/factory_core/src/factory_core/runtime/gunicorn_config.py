@@ -29,11 +29,7 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 # The app, unless the command line names one (the images set WSGI_APP: one Dockerfile for all).
 wsgi_app = os.environ.get("WSGI_APP") or None
 workers = int(os.environ.get("WEB_CONCURRENCY", available_cpus() * 2 + 1))
-# Threaded workers: each serves GUNICORN_THREADS requests at once (one computes while others
-# wait on the database) and keeps a client's connection open between its requests (a sync
-# worker closes each one, so every request paid a new TCP connection). docs/operations.md.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
