@@ -76,9 +76,13 @@ WRITERS = 4
 TRACED_SCENARIO = "GET /todos/{id}"
 #: How each side is served (the report's first line).
 SERVERS = (
-    "services and baseline: gunicorn with the services' config, gthread workers of "
-    f"{os.environ.get('GUNICORN_THREADS', '4')} threads; FastAPI: uvicorn --workers, uvloop, "
-    "httptools"
+    "services and baseline: gunicorn with the services' config, "
+    + (
+        f"gthread workers of {os.environ['GUNICORN_THREADS']} threads"
+        if int(os.environ.get("GUNICORN_THREADS", "1")) > 1
+        else "sync workers"
+    )
+    + "; FastAPI: uvicorn --workers, uvloop, httptools"
 )
 ARGON2 = {"type": "argon2id", "time_cost": 3, "memory_cost_kib": 65536, "parallelism": 4}
 
