@@ -15,6 +15,7 @@ import threading
 import unicodedata
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,13 +40,72 @@ MAX_TODOS = 10_000
 RETRY_GRACE, ROTATION_LEASE = timedelta(seconds=10), timedelta(seconds=10)
 
 
+class Issuer:
+    """auth's side of the tokens, read once per process: its public keys (JWKS), its signing
+    key, the revocations its feed lists, and the argon2 parameters. The FastAPI peer uses it
+    too (bench/fastapi_peer.py)."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        with urllib.request.urlopen(env["BASELINE_JWKS_URL"], timeout=2) as answer:  # noqa: S310
+            jwks = jwt.PyJWKSet.from_dict(json.load(answer))
+        self.public_keys = {key.key_id: key.key for key in jwks.keys}
+        with open(env["BASELINE_PRIVATE_KEY_FILE"], "rb") as pem:
+            self.private_key = pem.read()
+        self.kid = jwks.keys[0].key_id
+        self.hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID)
+        # Like todo, revocations are checked in memory against what auth's feed says.
+        feed = urllib.request.Request(  # noqa: S310
+            env["BASELINE_REVOCATION_FEED_URL"],
+            headers={"Authorization": f"Bearer {env['BASELINE_FEED_TOKEN']}"},
+        )
+        with urllib.request.urlopen(feed, timeout=2) as answer:  # noqa: S310
+            self.revoked: set[str] = {item["value"] for item in json.load(answer)["items"]}
+
+    def verify(self, token: str, expected_type: str) -> Document | None:
+        """The claims of ``token`` if it is a valid, unrevoked token of ``expected_type``."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            claims: Document = jwt.decode(
+                token,
+                self.public_keys[kid],
+                algorithms=["ES256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=LEEWAY,
+                options={"require": REQUIRED},
+            )
+        except (jwt.InvalidTokenError, KeyError):
+            return None
+        if claims["type"] != expected_type:
+            return None
+        if claims["jti"] in self.revoked or claims["fid"] in self.revoked:
+            return None
+        return claims
+
+    def issue(self, user: Document, family_id: str) -> Document:
+        """A new access and refresh token pair for ``user``, in ``family_id``."""
+        now = int(datetime.now(UTC).timestamp())
+        base = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(user["_id"]), "iat": now, "nbf": now}
+        base |= {"roles": list(user["roles"]), "fid": family_id}
+        access = {**base, "exp": now + int(ACCESS_TTL.total_seconds()), "jti": str(uuid.uuid4())}
+        access |= {"type": "access", "fresh": True}
+        refresh = {**base, "exp": now + int(REFRESH_TTL.total_seconds()), "jti": str(uuid.uuid4())}
+        refresh |= {"type": "refresh", "fresh": False}
+        headers = {"kid": self.kid}
+        return {
+            "access_token": jwt.encode(access, self.private_key, "ES256", headers),
+            "refresh_token": jwt.encode(refresh, self.private_key, "ES256", headers),
+            "token_type": "Bearer",
+            "expires_in": int(ACCESS_TTL.total_seconds()),
+        }
+
+
 class _State:
     """Per-process resources, created on first use after gunicorn forks."""
 
     def __init__(self) -> None:
         self.pid = 0
         self.lock = threading.Lock()
-        self.revoked: set[str] = set()
 
     def ensure(self) -> None:
         if self.pid == os.getpid():
@@ -68,22 +128,7 @@ class _State:
             self.auth_db: Database[Document] = client.get_database(
                 env["BASELINE_AUTH_DB"], write_concern=majority
             )
-            with urllib.request.urlopen(env["BASELINE_JWKS_URL"], timeout=2) as answer:  # noqa: S310
-                jwks = jwt.PyJWKSet.from_dict(json.load(answer))
-            self.public_keys = {key.key_id: key.key for key in jwks.keys}
-            with open(env["BASELINE_PRIVATE_KEY_FILE"], "rb") as pem:
-                self.private_key = pem.read()
-            self.kid = jwks.keys[0].key_id
-            self.hasher = PasswordHasher(
-                time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID
-            )
-            # Like todo, revocations are checked in memory against what auth's feed says.
-            feed = urllib.request.Request(  # noqa: S310
-                env["BASELINE_REVOCATION_FEED_URL"],
-                headers={"Authorization": f"Bearer {env['BASELINE_FEED_TOKEN']}"},
-            )
-            with urllib.request.urlopen(feed, timeout=2) as answer:  # noqa: S310
-                self.revoked = {item["value"] for item in json.load(answer)["items"]}
+            self.issuer = Issuer(env)
             self.pid = os.getpid()
 
 
@@ -97,22 +142,7 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def _claims(expected_type: str) -> Document | None:
     """The verified claims of the bearer token, or None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Bearer":
-        return None
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        claims: Document = jwt.decode(
-            token,
-            state.public_keys[kid],
-            algorithms=["ES256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            leeway=LEEWAY,
-            options={"require": REQUIRED},
-        )
-    except (jwt.InvalidTokenError, KeyError):
-        return None
-    return claims if claims["type"] == expected_type else None
+    return state.issuer.verify(token, expected_type) if scheme == "Bearer" else None
 
 
 def _todo_view(todo: Document) -> Document:
@@ -207,23 +237,6 @@ def update_todo(owner: str, todo_id: str) -> Response:
     return _json(_todo_view(todo), headers={"ETag": _etag(todo)})
 
 
-def _issue(user: Document, family_id: str) -> Document:
-    now = int(datetime.now(UTC).timestamp())
-    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(user["_id"]), "iat": now, "nbf": now}
-    base |= {"roles": list(user["roles"]), "fid": family_id}
-    access = {**base, "exp": now + int(ACCESS_TTL.total_seconds()), "jti": str(uuid.uuid4())}
-    access |= {"type": "access", "fresh": True}
-    refresh = {**base, "exp": now + int(REFRESH_TTL.total_seconds()), "jti": str(uuid.uuid4())}
-    refresh |= {"type": "refresh", "fresh": False}
-    headers = {"kid": state.kid}
-    return {
-        "access_token": jwt.encode(access, state.private_key, "ES256", headers),
-        "refresh_token": jwt.encode(refresh, state.private_key, "ES256", headers),
-        "token_type": "Bearer",
-        "expires_in": int(ACCESS_TTL.total_seconds()),
-    }
-
-
 def _count_attempt(key: str, window: timedelta) -> None:
     """One moving-window hit, as auth's rate limiter records it: an insert, then a count."""
     now = datetime.now(UTC)
@@ -240,12 +253,42 @@ def login() -> Response:
         _count_attempt(f"{key}/day", timedelta(days=1))
     user = state.auth_db["users"].find_one({"username_key": username})
     try:
-        valid = user is not None and state.hasher.verify(user["password_hash"], fields["password"])
+        valid = user is not None and state.issuer.hasher.verify(
+            user["password_hash"], fields["password"]
+        )
     except VerificationError:
         valid = False
     if user is None or not valid or user["disabled"]:
         return _json({"status": 401}, 401)
-    return _json(_issue(user, uuid.uuid4().hex), headers={"Cache-Control": "no-store"})
+    return _json(state.issuer.issue(user, uuid.uuid4().hex), headers={"Cache-Control": "no-store"})
+
+
+def revocation_query(claims: Document, now: datetime) -> Document:
+    """auth's check of a token against its revocations, in its database."""
+    return {
+        "expires_at": {"$gt": now},
+        "$or": [
+            {"kind": "token", "value": claims["jti"]},
+            {"kind": "family", "value": claims["fid"]},
+            {
+                "kind": "subject",
+                "value": claims["sub"],
+                "not_before": {"$gt": datetime.fromtimestamp(claims["iat"], UTC)},
+            },
+        ],
+    }
+
+
+def refresh_use(claims: Document, now: datetime) -> Document:
+    """The record of a refresh token's one use (its jti is the unique _id)."""
+    return {
+        "_id": claims["jti"],
+        "family_id": claims["fid"],
+        "user_id": claims["sub"],
+        "used_at": now,
+        "lease_until": now + ROTATION_LEASE,
+        "expires_at": datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC),
+    }
 
 
 def refresh() -> Response:
@@ -255,37 +298,17 @@ def refresh() -> Response:
     now = datetime.now(UTC)
     # auth checks revocations and the account in its database on every token it accepts.
     revoked = state.auth_db["revocations"].find_one(
-        {
-            "expires_at": {"$gt": now},
-            "$or": [
-                {"kind": "token", "value": claims["jti"]},
-                {"kind": "family", "value": claims["fid"]},
-                {
-                    "kind": "subject",
-                    "value": claims["sub"],
-                    "not_before": {"$gt": datetime.fromtimestamp(claims["iat"], UTC)},
-                },
-            ],
-        },
+        revocation_query(claims, now),
         projection={"_id": 1},
     )
     user = state.auth_db["users"].find_one({"_id": ObjectId(claims["sub"])})
     if revoked is not None or user is None or user["disabled"]:
         return _json({"status": 401}, 401)
     try:  # a refresh token is used once: its jti is the unique _id of its one use
-        state.auth_db["refresh_token_uses"].insert_one(
-            {
-                "_id": claims["jti"],
-                "family_id": claims["fid"],
-                "user_id": claims["sub"],
-                "used_at": now,
-                "lease_until": now + ROTATION_LEASE,
-                "expires_at": datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC),
-            }
-        )
+        state.auth_db["refresh_token_uses"].insert_one(refresh_use(claims, now))
     except DuplicateKeyError:
         return _json({"status": 401}, 401)
-    pair = _issue(user, claims["fid"])
+    pair = state.issuer.issue(user, claims["fid"])
     # Like auth, the successor pair is kept encrypted for a retry within the grace window.
     presented = request.headers["Authorization"].partition(" ")[2]
     key = hashlib.sha256(b"refresh-successor:" + presented.encode()).digest()
@@ -312,7 +335,7 @@ def create_app() -> Flask:
     @app.route("/todos", methods=["GET", "POST"])
     def todos() -> Response:
         claims = _claims("access")
-        if claims is None or claims["jti"] in state.revoked or claims["fid"] in state.revoked:
+        if claims is None:
             return _json({"status": 401}, 401)
         if request.method == "POST":
             return create_todo(claims["sub"])
@@ -321,7 +344,7 @@ def create_app() -> Flask:
     @app.route("/todos/<todo_id>", methods=["GET", "PATCH"])
     def todo(todo_id: str) -> Response:
         claims = _claims("access")
-        if claims is None or claims["jti"] in state.revoked or claims["fid"] in state.revoked:
+        if claims is None:
             return _json({"status": 401}, 401)
         if request.method == "PATCH":
             return update_todo(claims["sub"], todo_id)

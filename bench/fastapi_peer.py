@@ -18,15 +18,12 @@ import hashlib
 import json
 import os
 import unicodedata
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import jwt
-from argon2 import PasswordHasher, Type
 from argon2.exceptions import VerificationError
 from bson import ObjectId
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,16 +36,12 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from bench.baseline_app import (
-    ACCESS_TTL,
-    AUDIENCE,
-    ISSUER,
-    LEEWAY,
     MAX_TODOS,
     PRIORITY_RANK,
-    REFRESH_TTL,
-    REQUIRED,
     RETRY_GRACE,
-    ROTATION_LEASE,
+    Issuer,
+    refresh_use,
+    revocation_query,
 )
 
 Document = dict[str, Any]
@@ -115,60 +108,21 @@ class TokenPair(BaseModel):
 # --- Per-process resources ---------------------------------------------------------------
 
 
-class Resources:
+class Resources(Issuer):
     """What a worker reads once as it starts (its lifespan): keys, revocations, the hasher."""
 
     def __init__(self) -> None:
-        env = os.environ
-        with urllib.request.urlopen(env["BASELINE_JWKS_URL"], timeout=2) as answer:  # noqa: S310
-            jwks = jwt.PyJWKSet.from_dict(json.load(answer))
-        self.public_keys = {key.key_id: key.key for key in jwks.keys}
-        self.kid = jwks.keys[0].key_id
-        with open(env["BASELINE_PRIVATE_KEY_FILE"], "rb") as pem:
-            self.private_key = pem.read()
-        self.hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID)
-        feed = urllib.request.Request(  # noqa: S310
-            env["BASELINE_REVOCATION_FEED_URL"],
-            headers={"Authorization": f"Bearer {env['BASELINE_FEED_TOKEN']}"},
-        )
-        with urllib.request.urlopen(feed, timeout=2) as answer:  # noqa: S310
-            self.revoked = {item["value"] for item in json.load(answer)["items"]}
-
-    def issue(self, user: Document, family_id: str) -> TokenPair:
-        now = int(datetime.now(UTC).timestamp())
-        base = {"iss": ISSUER, "aud": AUDIENCE, "sub": str(user["_id"]), "iat": now, "nbf": now}
-        base |= {"roles": list(user["roles"]), "fid": family_id}
-        access = {**base, "exp": now + int(ACCESS_TTL.total_seconds()), "jti": str(uuid.uuid4())}
-        access |= {"type": "access", "fresh": True}
-        refresh = {**base, "exp": now + int(REFRESH_TTL.total_seconds()), "jti": str(uuid.uuid4())}
-        refresh |= {"type": "refresh", "fresh": False}
-        headers = {"kid": self.kid}
-        return TokenPair(
-            access_token=jwt.encode(access, self.private_key, "ES256", headers),
-            refresh_token=jwt.encode(refresh, self.private_key, "ES256", headers),
-            expires_in=int(ACCESS_TTL.total_seconds()),
-        )
+        super().__init__(os.environ)
 
     def claims(self, token: str, expected_type: str) -> Document:
         """The verified claims of ``token``; 401 unless it is a valid token of that type."""
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            claims: Document = jwt.decode(
-                token,
-                self.public_keys[kid],
-                algorithms=["ES256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                leeway=LEEWAY,
-                options={"require": REQUIRED},
-            )
-        except (jwt.InvalidTokenError, KeyError):
-            raise _unauthorized() from None
-        if claims["type"] != expected_type:
-            raise _unauthorized()
-        if claims["jti"] in self.revoked or claims["fid"] in self.revoked:
+        claims = self.verify(token, expected_type)
+        if claims is None:
             raise _unauthorized()
         return claims
+
+    def pair(self, user: Document, family_id: str) -> TokenPair:
+        return TokenPair(**self.issue(user, family_id))
 
 
 def _unauthorized() -> HTTPException:
@@ -220,32 +174,6 @@ def _changes(update: TodoUpdate) -> Document:
     changes = update.model_dump(exclude_unset=True)
     changes["updated_at"] = datetime.now(UTC)
     return changes
-
-
-def _revocation_query(claims: Document, now: datetime) -> Document:
-    return {
-        "expires_at": {"$gt": now},
-        "$or": [
-            {"kind": "token", "value": claims["jti"]},
-            {"kind": "family", "value": claims["fid"]},
-            {
-                "kind": "subject",
-                "value": claims["sub"],
-                "not_before": {"$gt": datetime.fromtimestamp(claims["iat"], UTC)},
-            },
-        ],
-    }
-
-
-def _refresh_use(claims: Document, now: datetime) -> Document:
-    return {
-        "_id": claims["jti"],
-        "family_id": claims["fid"],
-        "user_id": claims["sub"],
-        "used_at": now,
-        "lease_until": now + ROTATION_LEASE,
-        "expires_at": datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC),
-    }
 
 
 def _sealed_successor(presented: str, pair: TokenPair) -> bytes:
@@ -392,7 +320,7 @@ def sync_login(request: Request, response: Response, login: Login) -> TokenPair:
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    pair: TokenPair = resources.issue(user, uuid.uuid4().hex)
+    pair: TokenPair = resources.pair(user, uuid.uuid4().hex)
     return pair
 
 
@@ -401,15 +329,15 @@ def sync_refresh(request: Request, response: Response, credentials: Credentials)
     resources, db = request.app.state.resources, request.app.state.auth_db
     claims = resources.claims(credentials.credentials, "refresh")
     now = datetime.now(UTC)
-    revoked = db["revocations"].find_one(_revocation_query(claims, now), projection={"_id": 1})
+    revoked = db["revocations"].find_one(revocation_query(claims, now), projection={"_id": 1})
     user = db["users"].find_one({"_id": ObjectId(claims["sub"])})
     if revoked is not None or user is None or user["disabled"]:
         raise _unauthorized()
     try:
-        db["refresh_token_uses"].insert_one(_refresh_use(claims, now))
+        db["refresh_token_uses"].insert_one(refresh_use(claims, now))
     except DuplicateKeyError:
         raise _unauthorized() from None
-    pair: TokenPair = resources.issue(user, claims["fid"])
+    pair: TokenPair = resources.pair(user, claims["fid"])
     db["refresh_token_successors"].replace_one(
         {"_id": claims["jti"]},
         {
@@ -541,7 +469,7 @@ async def async_login(request: Request, response: Response, login: Login) -> Tok
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    pair: TokenPair = resources.issue(user, uuid.uuid4().hex)
+    pair: TokenPair = resources.pair(user, uuid.uuid4().hex)
     return pair
 
 
@@ -552,16 +480,16 @@ async def async_refresh(
     resources, db = request.app.state.resources, request.app.state.auth_db
     claims = resources.claims(credentials.credentials, "refresh")
     now = datetime.now(UTC)
-    query = _revocation_query(claims, now)
+    query = revocation_query(claims, now)
     revoked = await db["revocations"].find_one(query, projection={"_id": 1})
     user = await db["users"].find_one({"_id": ObjectId(claims["sub"])})
     if revoked is not None or user is None or user["disabled"]:
         raise _unauthorized()
     try:
-        await db["refresh_token_uses"].insert_one(_refresh_use(claims, now))
+        await db["refresh_token_uses"].insert_one(refresh_use(claims, now))
     except DuplicateKeyError:
         raise _unauthorized() from None
-    pair: TokenPair = resources.issue(user, claims["fid"])
+    pair: TokenPair = resources.pair(user, claims["fid"])
     await db["refresh_token_successors"].replace_one(
         {"_id": claims["jti"]},
         {
