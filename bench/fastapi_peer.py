@@ -146,6 +146,15 @@ bearer = HTTPBearer()
 Credentials = Annotated[HTTPAuthorizationCredentials, Depends(bearer)]
 
 
+async def current_owner(request: Request, credentials: Credentials) -> str:
+    """The user an access token acts for (FastAPI's "get current user" dependency)."""
+    claims = request.app.state.resources.claims(credentials.credentials, "access")
+    return str(claims["sub"])
+
+
+Owner = Annotated[str, Depends(current_owner)]
+
+
 def _new_todo(owner: str, todo: TodoCreate) -> Document:
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
@@ -232,11 +241,10 @@ def sync_livez() -> dict[str, str]:
 def sync_list_todos(
     request: Request,
     response: Response,
-    credentials: Credentials,
+    owner: Owner,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Todo]:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
     todos = request.app.state.todo_db["todos"]
     total = todos.count_documents({"owner": owner})
     found = todos.find(
@@ -247,10 +255,7 @@ def sync_list_todos(
 
 
 @sync_app.post("/todos", response_model=Todo, status_code=201)
-def sync_create_todo(
-    request: Request, response: Response, credentials: Credentials, todo: TodoCreate
-) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
+def sync_create_todo(request: Request, response: Response, owner: Owner, todo: TodoCreate) -> Todo:
     db = request.app.state.todo_db
     document = _new_todo(owner, todo)
     try:
@@ -269,10 +274,7 @@ def sync_create_todo(
 
 
 @sync_app.get("/todos/{todo_id}", response_model=Todo)
-def sync_get_todo(
-    request: Request, response: Response, credentials: Credentials, todo_id: str
-) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
+def sync_get_todo(request: Request, response: Response, owner: Owner, todo_id: str) -> Todo:
     todo = request.app.state.todo_db["todos"].find_one({"_id": ObjectId(todo_id), "owner": owner})
     if todo is None:
         raise HTTPException(404, "Todo not found")
@@ -285,12 +287,11 @@ def sync_update_todo(
     *,
     request: Request,
     response: Response,
-    credentials: Credentials,
+    owner: Owner,
     todo_id: str,
     update: TodoUpdate,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
     todo = request.app.state.todo_db["todos"].find_one_and_update(
         {"_id": ObjectId(todo_id), "owner": owner, "version": {"$in": [_version(if_match)]}},
         {"$set": _changes(update), "$inc": {"version": 1}},
@@ -377,11 +378,10 @@ async def async_livez() -> dict[str, str]:
 async def async_list_todos(
     request: Request,
     response: Response,
-    credentials: Credentials,
+    owner: Owner,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[Todo]:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
     todos = request.app.state.todo_db["todos"]
     total = await todos.count_documents({"owner": owner})
     found = todos.find(
@@ -393,9 +393,8 @@ async def async_list_todos(
 
 @async_app.post("/todos", response_model=Todo, status_code=201)
 async def async_create_todo(
-    request: Request, response: Response, credentials: Credentials, todo: TodoCreate
+    request: Request, response: Response, owner: Owner, todo: TodoCreate
 ) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
     db = request.app.state.todo_db
     document = _new_todo(owner, todo)
     try:
@@ -414,10 +413,7 @@ async def async_create_todo(
 
 
 @async_app.get("/todos/{todo_id}", response_model=Todo)
-async def async_get_todo(
-    request: Request, response: Response, credentials: Credentials, todo_id: str
-) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
+async def async_get_todo(request: Request, response: Response, owner: Owner, todo_id: str) -> Todo:
     todos = request.app.state.todo_db["todos"]
     todo = await todos.find_one({"_id": ObjectId(todo_id), "owner": owner})
     if todo is None:
@@ -431,12 +427,11 @@ async def async_update_todo(
     *,
     request: Request,
     response: Response,
-    credentials: Credentials,
+    owner: Owner,
     todo_id: str,
     update: TodoUpdate,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Todo:
-    owner = request.app.state.resources.claims(credentials.credentials, "access")["sub"]
     todo = await request.app.state.todo_db["todos"].find_one_and_update(
         {"_id": ObjectId(todo_id), "owner": owner, "version": {"$in": [_version(if_match)]}},
         {"$set": _changes(update), "$inc": {"version": 1}},
