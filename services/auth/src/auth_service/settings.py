@@ -19,8 +19,9 @@ class AuthSettings(MailSettings):
     # 1.1.0: e-mail verification and password reset (additions only).
     # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
     # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
+    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins (additions).
     #: OpenAPI info.
-    API_VERSION = "1.3.0"
+    API_VERSION = "1.4.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).
