@@ -134,12 +134,14 @@ class MySessions(MethodView):
     @blp.arguments(PageArgsSchema(), location="query")
     @blp.response(200, SessionSchema(many=True), headers=PAGE_HEADERS)
     @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.doc(operationId="listMySessions")
     def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
         """List the account's signed-in sessions, newest first, one page at a time"""
         return list_sessions(current_subject(), args)
 
     @authenticated(blp)
     @blp.response(204)
+    @blp.doc(operationId="endMyOtherSessions")
     def delete(self) -> None:
         """End every session of the account but this one"""
         others = sessions.live_ids(user_id=current_subject())
@@ -152,6 +154,7 @@ class MySession(MethodView):
     @authenticated(blp)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="endMySession")
     def delete(self, session_id: str) -> None:
         """End one session: its tokens stop working here, and at every service within its
         revocation bound"""

@@ -72,6 +72,7 @@ class UserSessions(MethodView):
     @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="listUserSessions")
     def get(self, args: Document, user_id: str) -> tuple[list[Document], dict[str, str]]:
         """List an account's signed-in sessions, newest first, one page at a time"""
         return list_sessions(_existing(user_id), args)
@@ -84,6 +85,7 @@ class UserSession(MethodView):
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="endUserSession")
     def delete(self, user_id: str, session_id: str) -> None:
         """End one of an account's sessions"""
         end_session(_existing(user_id), session_id)
