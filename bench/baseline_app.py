@@ -28,6 +28,7 @@ from bson import ObjectId
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, Response, request
 from pymongo import ASCENDING, MongoClient, ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
@@ -37,6 +38,7 @@ Document = dict[str, Any]
 
 ISSUER, AUDIENCE, LEEWAY = "auth-service", "flask-factory", 5
 ACCESS_TTL, REFRESH_TTL = timedelta(minutes=15), timedelta(days=30)
+SECURITY_EVENT_RETENTION = timedelta(days=365)
 REQUIRED = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "type", "fid"]
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2}
 MAX_TODOS = 10_000
@@ -265,7 +267,17 @@ def login() -> Response:
         return _json({"status": 401}, 401)
     family_id, where = uuid.uuid4().hex, _where()
     pair = state.issuer.issue(user, family_id)
-    state.auth_db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), where))
+    now, db = datetime.now(UTC), state.auth_db
+
+    # Like auth: the session and the sign-in's security-log entry in one transaction.
+    def start(session: ClientSession) -> None:
+        db["sessions"].insert_one(session_start(user, family_id, now, where), session=session)
+        db["security_events"].insert_one(
+            sign_in_event(user, family_id, now, where), session=session
+        )
+
+    with db.client.start_session() as session:
+        session.with_transaction(start, write_concern=db.write_concern)
     return _json(pair, headers={"Cache-Control": "no-store"})
 
 
@@ -328,6 +340,20 @@ def session_start(user: Document, family_id: str, now: datetime, where: Document
         "expires_at": now + REFRESH_TTL + timedelta(seconds=LEEWAY),
         "ended_at": None,
         **where,
+    }
+
+
+def sign_in_event(user: Document, family_id: str, now: datetime, where: Document) -> Document:
+    """auth's security-log entry of a sign-in."""
+    return {
+        "_id": ObjectId(),
+        "type": "sign_in",
+        "session": family_id,
+        "actor": "account",
+        **where,
+        "user_id": str(user["_id"]),
+        "at": now,
+        "expires_at": now + SECURITY_EVENT_RETENTION,
     }
 
 

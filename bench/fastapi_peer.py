@@ -32,6 +32,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from pymongo import ASCENDING, AsyncMongoClient, MongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
@@ -45,6 +47,7 @@ from bench.baseline_app import (
     session_start,
     session_touch,
     session_where,
+    sign_in_event,
 )
 
 Document = dict[str, Any]
@@ -329,9 +332,16 @@ def sync_login(request: Request, response: Response, login: Login) -> TokenPair:
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    family_id = uuid.uuid4().hex
+    family_id, where, now = uuid.uuid4().hex, _where(request), datetime.now(UTC)
     pair: TokenPair = resources.pair(user, family_id)
-    db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), _where(request)))
+
+    def start(session: ClientSession) -> None:
+        db["sessions"].insert_one(session_start(user, family_id, now, where), session=session)
+        event = sign_in_event(user, family_id, now, where)
+        db["security_events"].insert_one(event, session=session)
+
+    with db.client.start_session() as session:
+        session.with_transaction(start, write_concern=db.write_concern)
     return pair
 
 
@@ -475,10 +485,16 @@ async def async_login(request: Request, response: Response, login: Login) -> Tok
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    family_id = uuid.uuid4().hex
+    family_id, where, now = uuid.uuid4().hex, _where(request), datetime.now(UTC)
     pair: TokenPair = resources.pair(user, family_id)
-    where = _where(request)
-    await db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), where))
+
+    async def start(session: AsyncClientSession) -> None:
+        await db["sessions"].insert_one(session_start(user, family_id, now, where), session=session)
+        event = sign_in_event(user, family_id, now, where)
+        await db["security_events"].insert_one(event, session=session)
+
+    async with db.client.start_session() as session:
+        await session.with_transaction(start, write_concern=db.write_concern)
     return pair
 
 

@@ -528,3 +528,22 @@ def test_a_weak_new_password_is_refused_before_the_token_is_spent(
     )
     assert weak.status_code == 422
     assert client.get(_path(link)).status_code == 200  # still usable
+
+
+def test_a_verified_address_and_a_reset_are_in_the_security_log(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "gwen")
+    link = _reset_link(client, mails, address, address)
+    done = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204, done.json
+    token = login(client, "gwen", NEW_PASSWORD)["access_token"]
+
+    log = client.get("/auth/me/security-events", headers=bearer(token))
+
+    assert log.status_code == 200
+    assert [each["type"] for each in log.json] == ["sign_in", "password_reset", "email_verified"]
+    assert {each["actor"] for each in log.json} == {"account"}
+    assert [each["session"] for each in log.json[1:]] == [None, None]

@@ -14,8 +14,8 @@ from tests.integration.auth.test_auth_admin import admin_headers
 from tests.support.commands import next_link
 from tests.support.problems import assert_problem
 
+from auth_service.origin import coarse_network, describe_client
 from auth_service.repositories import sessions as session_records
-from auth_service.sessions import coarse_network, describe_client
 from factory_core import mongo
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

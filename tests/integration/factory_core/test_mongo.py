@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from typing import Any
 
+import pytest
 from flask import Flask
 from pymongo import MongoClient
 from tests.support import AppFactory
@@ -75,3 +76,32 @@ def test_collections_are_made_once_per_process_and_client(sample_app: Flask) -> 
 def test_each_app_has_its_own_client(make_app: AppFactory) -> None:
     first, second = make_app(create_sample), make_app(create_sample)
     assert mongo.client(first) is not mongo.client(second)
+
+
+def test_a_transaction_commits_its_writes_together_or_none(
+    sample_app: Flask, mongo_client: MongoClient[Any], db_name: str
+) -> None:
+    """Repositories write through ``mongo.collection`` with no session argument; inside
+    ``mongo.transaction`` those writes (on collections with the app's majority write concern)
+    commit together, and an exception leaves none of them."""
+    database = mongo_client[db_name]
+
+    def both(name: str) -> str:
+        mongo.collection("items").insert_one({"name": name})
+        mongo.collection("audit").insert_one({"about": name})
+        return name
+
+    def both_then_fail() -> None:
+        both("lost")
+        raise RuntimeError("the change is refused after its writes")
+
+    with sample_app.app_context():
+        assert mongo.collection("items").write_concern.document == {"w": "majority"}
+        assert mongo.transaction(lambda: both("kept")) == "kept"
+        with pytest.raises(RuntimeError):
+            mongo.transaction(both_then_fail)
+        # Outside a transaction, the collection keeps its write concern.
+        assert mongo.collection("items").write_concern.document == {"w": "majority"}
+
+    assert [each["name"] for each in database.items.find()] == ["kept"]
+    assert [each["about"] for each in database.audit.find()] == ["kept"]

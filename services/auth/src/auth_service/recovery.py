@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app
 
+from auth_service import security_log
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import users
@@ -30,7 +31,7 @@ from auth_service.repositories.recovery_tokens import (
     reset_binding,
 )
 from auth_service.tokens import revoke_all
-from factory_core import Document, Problem, mail, message
+from factory_core import Document, Problem, mail, message, mongo
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +96,19 @@ def reset_password(token: str, new_password: str) -> None:
     user = _reset_account(recovery_tokens.consume(purpose=RESET, token=token))
     if user is None:
         raise _invalid_token()
-    if not users.replace_password_hash(
-        user_id=user["_id"],
-        checked_hash=user["password_hash"],
-        password_hash=passwords.hash(new_password),
-        token_version=revoke_all(user),
-    ):
-        raise _invalid_token()  # the password changed since the check: the link is void
+    new_hash = passwords.hash(new_password)
+
+    def reset() -> None:
+        if not users.replace_password_hash(
+            user_id=user["_id"],
+            checked_hash=user["password_hash"],
+            password_hash=new_hash,
+            token_version=revoke_all(user),
+        ):
+            raise _invalid_token()  # the password changed since the check: the link is void
+        security_log.record(str(user["_id"]), security_log.PASSWORD_RESET)
+
+    mongo.transaction(reset)
     recovery_tokens.revoke(purpose=RESET, user_id=user["_id"])
 
 
@@ -117,11 +124,16 @@ def verify_email(token: str) -> Document:
     """Mark the address the token was sent to as verified; 400 if the token does not work,
     the account is disabled or being deleted, or has another address since."""
     record = recovery_tokens.consume(purpose=VERIFY_EMAIL, token=token)
-    user = (
-        users.mark_email_verified(user_id=record["user_id"], email=record["binding"])
-        if record
-        else None
-    )
+    if record is None:
+        raise _invalid_token()
+
+    def verify() -> Document | None:
+        user = users.mark_email_verified(user_id=record["user_id"], email=record["binding"])
+        if user is not None:
+            security_log.record(str(user["_id"]), security_log.EMAIL_VERIFIED)
+        return user
+
+    user = mongo.transaction(verify)
     if user is None:
         raise _invalid_token()
     return user

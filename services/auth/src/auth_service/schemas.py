@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
+from auth_service.security_log import TYPES as SECURITY_EVENT_TYPES
 from factory_core import DocumentSchema
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
@@ -310,4 +311,44 @@ class SessionSchema(DocumentSchema):
     current = ma.fields.Boolean(
         dump_only=True,
         metadata={"description": "Whether this request came with one of its tokens."},
+    )
+
+
+class SecurityEventSchema(DocumentSchema):
+    """An entry of an account's security log."""
+
+    id = ma.fields.String(attribute="_id", dump_only=True)
+    type = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(SECURITY_EVENT_TYPES),
+            "description": "What happened. More types may be added: show unknown ones as such.",
+        },
+    )
+    at = ma.fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    session = ma.fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The session it concerns (a session's id), if any."},
+    )
+    actor = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "enum": ["account", "admin"],
+            "description": "Whose request it was: the account's own, or an administrator's.",
+        },
+    )
+    reason = ma.fields.String(
+        dump_only=True,
+        metadata={
+            "description": "For sign_in_failed: wrong_password or disabled. For session_ended: "
+            "logout, ended (by the account or an administrator) or refresh_token_reused."
+        },
+    )
+    client = ma.fields.String(
+        dump_only=True, metadata={"description": "The requesting client, coarsely."}
+    )
+    address = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "The requesting network: a /24 (IPv4) or /64 (IPv6)."},
     )

@@ -4,9 +4,7 @@ soon after gets the same pair)."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
-import ipaddress
 import json
 import os
 import uuid
@@ -15,70 +13,51 @@ from typing import Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app, request
+from flask import current_app
 from pymongo.errors import PyMongoError
-from ua_parser import parse as parse_user_agent
 
+from auth_service import security_log
+from auth_service.origin import where_from
 from auth_service.repositories import refresh_tokens, sessions
-from auth_service.routes.access import client_address
 from auth_service.tokens import issue_tokens, leeway, refresh_token_expiry, revoke_family
-from factory_core import Document, Held, Problem
+from factory_core import Document, Held, Problem, mongo
 
 
 def start_session(user: Document) -> Document:
-    """A login's token pair, in a new session recorded for its owner to see."""
+    """A login's token pair, in a new session recorded for its owner to see, and the sign-in
+    in the account's security log (one transaction)."""
     family_id = uuid.uuid4().hex
     pair = issue_tokens(user, family_id=family_id, fresh=True)
-    sessions.start(
-        session_id=family_id,
-        user_id=str(user["_id"]),
-        expires_at=refresh_token_expiry(),
-        **_where_from(),
-    )
+    user_id = str(user["_id"])
+
+    def start() -> None:
+        sessions.start(
+            session_id=family_id,
+            user_id=user_id,
+            expires_at=refresh_token_expiry(),
+            **where_from(),
+        )
+        security_log.record(user_id, security_log.SIGN_IN, session=family_id)
+
+    mongo.transaction(start)
     return pair
 
 
-def end_sessions(user_id: str, session_ids: list[str]) -> None:
-    """End sessions: revoke each one's tokens (through the feed), then mark it ended."""
+def end_sessions(
+    user_id: str, session_ids: list[str], *, reason: str, by_admin: bool = False
+) -> None:
+    """End sessions: revoke each one's tokens (through the feed), mark it ended, and log it
+    (``reason``: logout, ended, refresh_token_reused); inside the caller's transaction."""
     for session_id in session_ids:
         revoke_family(session_id)
+        security_log.record(
+            user_id,
+            security_log.SESSION_ENDED,
+            session=session_id,
+            reason=reason,
+            by_admin=by_admin,
+        )
     sessions.end(user_id=user_id, session_ids=session_ids)
-
-
-def _where_from() -> dict[str, str]:
-    """The request's client, coarsely: its user agent's family and system, and its network
-    (/24 for IPv4, /64 for IPv6) rather than its address."""
-    return {
-        "client": describe_client(request.headers.get("User-Agent", "")),
-        "address": coarse_network(client_address()),
-    }
-
-
-@functools.lru_cache(maxsize=1024)
-def describe_client(user_agent: str) -> str:
-    """ "Firefox on Linux", "Python Requests", or "Unknown client"."""
-    found = parse_user_agent(user_agent[:512])
-    agent = found.user_agent.family if found.user_agent else None
-    system = found.os.family if found.os else None
-    if agent in (None, "Other"):
-        agent = None
-    if system in (None, "Other"):
-        system = None
-    if agent and system:
-        return f"{agent} on {system}"
-    return agent or system or "Unknown client"
-
-
-def coarse_network(address: str) -> str:
-    """The /24 (IPv4) or /64 (IPv6) network of ``address``; "unknown" when it is not one."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return "unknown"
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
-        parsed = parsed.ipv4_mapped
-    prefix = 24 if parsed.version == 4 else 64
-    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
 
 
 def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Document | None:
@@ -124,7 +103,7 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
             session_id=claims["fid"],
             user_id=claims["sub"],
             expires_at=refresh_token_expiry(),
-            **_where_from(),
+            **where_from(),
         )
     except Exception:
         with contextlib.suppress(PyMongoError):  # best effort: else the lease runs out

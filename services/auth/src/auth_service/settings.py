@@ -19,7 +19,8 @@ class AuthSettings(MailSettings):
     # 1.1.0: e-mail verification and password reset (additions only).
     # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
     # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
-    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins (additions).
+    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins; the security
+    # log (additions).
     #: OpenAPI info.
     API_VERSION = "1.4.0"
 
@@ -58,6 +59,8 @@ class AuthSettings(MailSettings):
     ]
     #: How long account events stay in the event feed: a consumer down for less catches up.
     EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+    #: How long each entry of an account's security log is kept (the log goes with the account).
+    SECURITY_EVENT_RETENTION_SECONDS = 365 * 24 * 3600
 
     # argon2id parameters: argon2-cffi's RFC 9106 low-memory profile, above OWASP's minimum
     # (m=19456 KiB, t=2, p=1). Changing them rehashes each password at its next login.

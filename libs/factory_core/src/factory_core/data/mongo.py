@@ -6,9 +6,10 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 import pymongo
@@ -24,6 +25,9 @@ EXTENSION_KEY = "factory_core.mongo"
 #: A document as pymongo gives and takes it.
 Document = dict[str, Any]
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+T = TypeVar("T")
+#: Set inside mongo.transaction (see Mongo.collection).
+_IN_TRANSACTION: ContextVar[bool] = ContextVar("in_transaction", default=False)
 
 
 def parse_object_id(value: Any) -> ObjectId | None:
@@ -66,7 +70,7 @@ class _MongoState:
     client: MongoClient[Document] | None = None
     database: Database[Document] | None = None
     #: the collections handed out since the client was made (pymongo's are thread-safe)
-    collections: dict[str, Collection[Document]] = field(default_factory=dict)
+    collections: dict[tuple[str, bool], Collection[Document]] = field(default_factory=dict)
     pid: int = 0
     prepared: bool = False
     preparing: bool = False
@@ -160,13 +164,42 @@ class Mongo:
         return database
 
     def collection(self, name: str) -> Collection[Document]:
-        """``db[name]``, made once per process: requests use it without building a new one."""
+        """``db[name]``, made once per process: requests use it without building a new one.
+
+        Inside :meth:`transaction`, the same collection without a write concern of its own:
+        the transaction's commit carries it, and MongoDB refuses one on a statement in a
+        transaction (pymongo leaves it out only for a session passed explicitly, not for one
+        bound to the context).
+        """
         state = self._state()
-        found = state.collections.get(name)
+        key = (name, _IN_TRANSACTION.get())
+        found = state.collections.get(key)
         if found is None or state.pid != os.getpid():
             found = self.database()[name]  # after a fork: a new client, no collections yet
-            state.collections[name] = found
+            if key[1]:
+                found = found.with_options(write_concern=WriteConcern())
+            state.collections[key] = found
         return found
+
+    def transaction(self, work: Callable[[], T]) -> T:
+        """``work()`` in one transaction: its writes, through any repository, commit together
+        or not at all (MongoDB transactions: a replica set or a sharded cluster).
+
+        pymongo binds the session to the context (``ClientSession.bind``), so repositories
+        take no session argument, and retries the whole of ``work`` on a transient error,
+        within the request's budget. Keep ``work`` short and free of slow computation (hash
+        before), of other clients (the rate limiter's), and of nested transactions.
+        """
+        state = self._state()
+        self.database()  # first use prepares the database (indexes), never inside a transaction
+        with self.client().start_session() as session, session.bind(end_session=False):
+            marked = _IN_TRANSACTION.set(True)
+            try:
+                return session.with_transaction(
+                    lambda _session: work(), write_concern=state.write_concern
+                )
+            finally:
+                _IN_TRANSACTION.reset(marked)
 
     def ping(self, *, timeout: float | None = None) -> None:
         """Raise a pymongo error unless the server answers (within ``timeout`` seconds, when

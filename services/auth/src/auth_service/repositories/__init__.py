@@ -8,6 +8,7 @@ from auth_service.repositories.events import EventRepository, events
 from auth_service.repositories.recovery_tokens import RecoveryTokenRepository, recovery_tokens
 from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
 from auth_service.repositories.revocations import RevocationRepository, revocations
+from auth_service.repositories.security_events import SecurityEventRepository, security_events
 from auth_service.repositories.sessions import SessionRepository, sessions
 from auth_service.repositories.trusted_addresses import (
     TrustedAddressRepository,
@@ -21,6 +22,7 @@ __all__ = [
     "RecoveryTokenRepository",
     "RefreshTokenRepository",
     "RevocationRepository",
+    "SecurityEventRepository",
     "SessionRepository",
     "TrustedAddressRepository",
     "UserRepository",
@@ -30,6 +32,7 @@ __all__ = [
     "recovery_tokens",
     "refresh_tokens",
     "revocations",
+    "security_events",
     "sessions",
     "trusted_addresses",
     "users",

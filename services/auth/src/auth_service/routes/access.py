@@ -1,4 +1,4 @@
-"""Shared pieces of the views: who is asking, from where, and what tokens responses carry."""
+"""Shared pieces of the views: who may ask, and what tokens responses carry."""
 
 from __future__ import annotations
 
@@ -6,19 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import request
-
 from factory_core import Problem, current_account
 
 #: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 View = TypeVar("View", bound=Callable[..., Any])
-
-
-def client_address() -> str:
-    """The client's address (X-Forwarded-For is trusted only per TRUSTED_PROXY_COUNT)."""
-    return request.remote_addr or "unknown"
 
 
 def admin_required(view: View) -> View:

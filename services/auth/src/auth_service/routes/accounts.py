@@ -6,12 +6,14 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auth_service import security_log
+from auth_service.origin import client_address
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
 from auth_service.recovery import request_verification
 from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
-from auth_service.routes.access import NO_STORE, client_address
+from auth_service.routes.access import NO_STORE
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
 from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
 from auth_service.tokens import revoke_token, token_version
@@ -21,6 +23,7 @@ from factory_core import (
     authenticated,
     current_account,
     current_claims,
+    mongo,
     unauthorized,
 )
 
@@ -74,6 +77,9 @@ class Login(MethodView):
             rate_limits.hit("login", username=key)
         # Unknown users are checked against a dummy hash: same answer, about the same time.
         valid = passwords.verify(user["password_hash"] if user else None, data["password"])
+        if user is not None and not user.get("deleting") and (not valid or user["disabled"]):
+            reason = "disabled" if valid else "wrong_password"
+            security_log.record(str(user["_id"]), security_log.SIGN_IN_FAILED, reason=reason)
         if user is None or not valid or user["disabled"] or user.get("deleting"):
             raise unauthorized(
                 "Invalid username or password.", code="invalid_credentials", error=None
@@ -106,7 +112,13 @@ class Refresh(MethodView):
         pair = rotate_refresh_token(claims, presented, current_account())
         if pair is None:
             # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
-            end_sessions(claims["sub"], [claims["fid"]])
+            def end() -> None:
+                security_log.record(
+                    claims["sub"], security_log.REFRESH_TOKEN_REUSED, session=claims["fid"]
+                )
+                end_sessions(claims["sub"], [claims["fid"]], reason="refresh_token_reused")
+
+            mongo.transaction(end)
             raise unauthorized(
                 "The refresh token was already used; the session is revoked.",
                 code="refresh_token_reused",
@@ -121,5 +133,9 @@ class Logout(MethodView):
     def post(self) -> None:
         """Log out: revoke this access token and every token of its session"""
         claims = current_claims()
-        revoke_token(claims)
-        end_sessions(claims["sub"], [claims["fid"]])
+
+        def log_out() -> None:
+            revoke_token(claims)
+            end_sessions(claims["sub"], [claims["fid"]], reason="logout")
+
+        mongo.transaction(log_out)

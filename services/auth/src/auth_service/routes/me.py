@@ -1,4 +1,5 @@
-"""The signed-in account: read, update, delete, change the password, see and end sessions."""
+"""The signed-in account: read, update, delete, change the password, see and end sessions,
+read the security log."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from typing import Any, NoReturn
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auth_service import recovery
+from auth_service import recovery, security_log
 from auth_service.account_events import delete_account
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories import sessions, users
+from auth_service.repositories import security_events, sessions, users
+from auth_service.repositories.security_events import ORDER as SECURITY_EVENT_ORDER
 from auth_service.repositories.sessions import ORDER as SESSION_ORDER
 from auth_service.schemas import (
     AcceptedSchema,
     AccountDeletionSchema,
     PasswordChangeSchema,
+    SecurityEventSchema,
     SessionSchema,
     UserSchema,
     UserUpdateSchema,
@@ -32,6 +35,7 @@ from factory_core import (
     current_account,
     current_claims,
     current_subject,
+    mongo,
     page_of,
     requested_page,
 )
@@ -63,7 +67,16 @@ class Me(MethodView):
         mails = recovery.wants_verification({**user, "email": email, "email_verified_at": None})
         if mails:
             recovery.spend_mail_budget(user["_id"])  # 429 before anything changes
-        changed = users.update_email(user_id=user["_id"], email=email)
+
+        def change() -> Document | None:
+            changed = users.update_email(user_id=user["_id"], email=email)
+            if changed is not None:
+                security_log.record(
+                    str(user["_id"]), security_log.EMAIL_CHANGED, session=current_claims()["fid"]
+                )
+            return changed
+
+        changed = mongo.transaction(change)
         if changed is None:  # the same address meanwhile, or the account deleted since
             return users.find_by_id(user_id=str(user["_id"])) or _gone()
         if mails:
@@ -115,17 +128,24 @@ class MyPassword(MethodView):
         user: Document = current_account()
         _check_password(user, data["current_password"])
         new_hash = passwords.hash(data["new_password"])
-        if not users.replace_password_hash(
-            user_id=user["_id"],
-            checked_hash=user["password_hash"],
-            password_hash=new_hash,
-            token_version=revoke_all(user),
-        ):
-            raise Problem(
-                409,
-                "The password was changed meanwhile (a reset, another session). Log in again.",
-                code="password_changed_meanwhile",
+
+        def change() -> None:
+            if not users.replace_password_hash(
+                user_id=user["_id"],
+                checked_hash=user["password_hash"],
+                password_hash=new_hash,
+                token_version=revoke_all(user),
+            ):
+                raise Problem(
+                    409,
+                    "The password was changed meanwhile (a reset, another session). Log in again.",
+                    code="password_changed_meanwhile",
+                )
+            security_log.record(
+                str(user["_id"]), security_log.PASSWORD_CHANGED, session=current_claims()["fid"]
             )
+
+        mongo.transaction(change)
 
 
 @blp.route("/sessions")
@@ -144,9 +164,9 @@ class MySessions(MethodView):
     @blp.doc(operationId="endMyOtherSessions")
     def delete(self) -> None:
         """End every session of the account but this one"""
-        others = sessions.live_ids(user_id=current_subject())
-        current = current_claims()["fid"]
-        end_sessions(current_subject(), [each for each in others if each != current])
+        user_id, current = current_subject(), current_claims()["fid"]
+        others = [each for each in sessions.live_ids(user_id=user_id) if each != current]
+        mongo.transaction(lambda: end_sessions(user_id, others, reason="ended"))
 
 
 @blp.route("/sessions/<session_id>")
@@ -161,6 +181,27 @@ class MySession(MethodView):
         end_session(current_subject(), session_id)
 
 
+@blp.route("/security-events")
+class MySecurityEvents(MethodView):
+    @authenticated(blp)
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, SecurityEventSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.doc(operationId="listMySecurityEvents")
+    def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
+        """List the account's security log (sign-ins, sessions ended, password and address
+        changes...), newest first, one page at a time"""
+        return list_security_events(current_subject(), args)
+
+
+def list_security_events(
+    user_id: str, args: dict[str, Any]
+) -> tuple[list[Document], dict[str, str]]:
+    """A page of ``user_id``'s security log."""
+    page = requested_page(args, SECURITY_EVENT_ORDER)
+    return page_of(security_events.list_page(user_id=user_id, page=page), page)
+
+
 def list_sessions(user_id: str, args: dict[str, Any]) -> tuple[list[Document], dict[str, str]]:
     """A page of ``user_id``'s live sessions, the caller's marked ``current``."""
     page = requested_page(args, SESSION_ORDER)
@@ -169,11 +210,13 @@ def list_sessions(user_id: str, args: dict[str, Any]) -> tuple[list[Document], d
     return [{**each, "current": each["_id"] == current} for each in found], headers
 
 
-def end_session(user_id: str, session_id: str) -> None:
+def end_session(user_id: str, session_id: str, *, by_admin: bool = False) -> None:
     """End ``user_id``'s live session ``session_id``; 404 if it has none such."""
     if sessions.find_live(user_id=user_id, session_id=session_id) is None:
         raise Problem(404, "No such session.", code="session_not_found")
-    end_sessions(user_id, [session_id])
+    mongo.transaction(
+        lambda: end_sessions(user_id, [session_id], reason="ended", by_admin=by_admin)
+    )
 
 
 def _gone() -> NoReturn:

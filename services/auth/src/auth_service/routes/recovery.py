@@ -10,8 +10,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from auth_service import recovery
+from auth_service.origin import client_address
 from auth_service.ratelimit import rate_limits
-from auth_service.routes.access import NO_STORE, client_address
+from auth_service.routes.access import NO_STORE
 from auth_service.schemas import (
     AcceptedSchema,
     EmailVerifiedSchema,

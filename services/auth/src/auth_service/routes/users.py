@@ -1,14 +1,16 @@
-"""Administration of accounts: list them, disable one, see and end their sessions (admins only)."""
+"""Administration of accounts: list them, disable one, see and end their sessions, read their
+security logs (admins only)."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auth_service import security_log
 from auth_service.repositories import users
 from auth_service.routes.access import admin_required
-from auth_service.routes.me import end_session, list_sessions
-from auth_service.schemas import AdminUserSchema, SessionSchema
+from auth_service.routes.me import end_session, list_security_events, list_sessions
+from auth_service.schemas import AdminUserSchema, SecurityEventSchema, SessionSchema
 from auth_service.tokens import revoke_all
 from factory_core import (
     PAGE_HEADERS,
@@ -17,6 +19,7 @@ from factory_core import (
     PageArgsSchema,
     Problem,
     authenticated,
+    mongo,
     page_of,
     requested_page,
 )
@@ -57,7 +60,14 @@ class UserDisable(MethodView):
         user = users.find_by_id(user_id=user_id)
         if user is None:
             raise Problem(404, "No such user.", code="user_not_found")
-        disabled = users.disable(user_id=user["_id"], token_version=revoke_all(user))
+
+        def disable() -> Document | None:
+            disabled = users.disable(user_id=user["_id"], token_version=revoke_all(user))
+            if disabled is not None:
+                security_log.record(str(user["_id"]), security_log.ACCOUNT_DISABLED, by_admin=True)
+            return disabled
+
+        disabled = mongo.transaction(disable)
         if disabled is None:  # deleted meanwhile
             raise Problem(404, "No such user.", code="user_not_found")
         return disabled
@@ -88,7 +98,22 @@ class UserSession(MethodView):
     @blp.doc(operationId="endUserSession")
     def delete(self, user_id: str, session_id: str) -> None:
         """End one of an account's sessions"""
-        end_session(_existing(user_id), session_id)
+        end_session(_existing(user_id), session_id, by_admin=True)
+
+
+@blp.route("/<user_id>/security-events")
+class UserSecurityEvents(MethodView):
+    @authenticated(blp)
+    @admin_required
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, SecurityEventSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="listUserSecurityEvents")
+    def get(self, args: Document, user_id: str) -> tuple[list[Document], dict[str, str]]:
+        """List an account's security log, newest first, one page at a time"""
+        return list_security_events(_existing(user_id), args)
 
 
 def _existing(user_id: str) -> str:

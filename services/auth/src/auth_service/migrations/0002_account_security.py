@@ -1,5 +1,6 @@
-"""The index of login sessions: each account's, newest first; a record expires with its last
-refresh token (MongoDB's TTL monitor, once a minute; readers filter on the expiry too)."""
+"""The indexes of login sessions and of the security log: each account's, newest first. Both
+expire (MongoDB's TTL monitor, once a minute; readers filter on the expiry too): a session with
+its last refresh token, a log entry after SECURITY_EVENT_RETENTION_SECONDS."""
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.database import Database
@@ -11,6 +12,12 @@ INDEXES = {
         IndexModel(
             [("user_id", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="user_id_created_at",
+        ),
+        expiring(),
+    ],
+    "security_events": [
+        IndexModel(
+            [("user_id", DESCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="user_id_at"
         ),
         expiring(),
     ],
