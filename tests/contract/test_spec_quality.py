@@ -30,7 +30,7 @@ PUBLIC = {
 #: Where each kind of token goes (every other operation takes an access token).
 REFRESH = {"auth": {("POST", "/auth/refresh")}, "todo": set()}
 FEED = {"auth": {("GET", "/auth/revocations"), ("GET", "/auth/events")}, "todo": set()}
-ACCESS_SCHEME, REFRESH_SCHEME, FEED_SCHEME = "bearerAuth", "refreshToken", "revocationFeedToken"
+ACCESS_SCHEME, REFRESH_SCHEME, FEED_SCHEME = "bearerAuth", "refreshToken", "feedToken"
 #: Operations whose successful responses carry tokens (Cache-Control: no-store).
 TOKEN_RESPONSES = {
     "auth": {
@@ -166,14 +166,16 @@ def test_x_pagination_is_json_of_the_pagination_metadata_schema(service: Service
     lists = [
         (key, operation)
         for *key, operation in operations(spec)
-        if "X-Pagination" in resolve(spec, operation["responses"]["200"]).get("headers", {})
+        if "X-Pagination" in operation["responses"].get("200", {}).get("headers", {})
     ]
     assert lists or service.name not in ("auth", "todo")
     for _key, operation in lists:
         header = resolve(spec, operation["responses"]["200"]["headers"]["X-Pagination"])
         assert "schema" not in header
-        assert header["content"] == {
-            "application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}
+        (media_type,) = header["content"]
+        assert media_type == "application/json"
+        assert header["content"][media_type]["schema"] == {
+            "$ref": "#/components/schemas/PaginationMetadata"
         }
 
 

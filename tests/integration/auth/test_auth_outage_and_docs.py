@@ -72,7 +72,7 @@ def test_openapi_documents_every_operation(app: Flask, client: FlaskClient) -> N
         if (path, method) in public:
             assert "security" not in operation
         elif path == "/auth/revocations":
-            assert operation["security"] == [{"revocationFeedToken": []}]
+            assert operation["security"] == [{"feedToken": []}]
         else:
             assert operation["security"] == [{"bearerAuth": []}], (path, method)
             assert "401" in operation["responses"], (path, method)
