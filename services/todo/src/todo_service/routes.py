@@ -64,7 +64,8 @@ _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": True,
-    "description": "The todo's ETag as last read; 412 if it changed since.",
+    "description": "The todo's ETag as last read (the ETag header, or its etag field); 412 "
+    "if it changed since.",
     "schema": {"type": "string"},
 }
 _IF_MATCH_OPTIONAL = {**_IF_MATCH, "required": False}

@@ -202,6 +202,17 @@ class Api(flask_smorest.Api):
                 },
                 lazy=True,
             )
+        # flask-smorest's ETag header component (lazy too), saying what a client does with it.
+        self.spec.components.header(
+            "ETAG",
+            {
+                "description": "The strong ETag of the returned representation: send it back "
+                "as If-Match to change exactly this version, or as If-None-Match to be told "
+                "304 while it is unchanged.",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
         # X-Pagination is JSON text: a header with `content` says so exactly (an object
         # `schema` would mean OpenAPI's simple style, "k,v,k,v").
         self.spec.components.header(
