@@ -8,7 +8,9 @@ config and worker count as the services and reports every figure as a ratio to i
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import ipaddress
 import json
 import os
 import threading
@@ -29,6 +31,7 @@ from pymongo import ASCENDING, MongoClient, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
+from ua_parser import parse as parse_user_agent
 
 Document = dict[str, Any]
 
@@ -260,7 +263,14 @@ def login() -> Response:
         valid = False
     if user is None or not valid or user["disabled"]:
         return _json({"status": 401}, 401)
-    return _json(state.issuer.issue(user, uuid.uuid4().hex), headers={"Cache-Control": "no-store"})
+    family_id, where = uuid.uuid4().hex, _where()
+    pair = state.issuer.issue(user, family_id)
+    state.auth_db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), where))
+    return _json(pair, headers={"Cache-Control": "no-store"})
+
+
+def _where() -> Document:
+    return session_where(request.headers.get("User-Agent", ""), request.remote_addr or "")
 
 
 def revocation_query(claims: Document, now: datetime) -> Document:
@@ -291,6 +301,45 @@ def refresh_use(claims: Document, now: datetime) -> Document:
     }
 
 
+@functools.lru_cache(maxsize=1024)
+def _client(user_agent: str) -> str:
+    found = parse_user_agent(user_agent[:512])
+    agent = found.user_agent.family if found.user_agent else "Other"
+    system = found.os.family if found.os else "Other"
+    return f"{agent} on {system}"
+
+
+def session_where(user_agent: str, address: str) -> Document:
+    """auth's coarse description of a session's client: its user agent and its network."""
+    try:
+        network = str(ipaddress.ip_network(f"{address}/24", strict=False))
+    except ValueError:
+        network = "unknown"
+    return {"client": _client(user_agent), "address": network}
+
+
+def session_start(user: Document, family_id: str, now: datetime, where: Document) -> Document:
+    """auth's record of a login's session."""
+    return {
+        "_id": family_id,
+        "user_id": str(user["_id"]),
+        "created_at": now,
+        "last_used_at": now,
+        "expires_at": now + REFRESH_TTL + timedelta(seconds=LEEWAY),
+        "ended_at": None,
+        **where,
+    }
+
+
+def session_touch(claims: Document, now: datetime, where: Document) -> tuple[Document, Document]:
+    """auth's record of a session's refresh: the filter and update of one upsert."""
+    return {"_id": claims["fid"], "ended_at": None}, {
+        "$set": {"last_used_at": now, **where},
+        "$max": {"expires_at": now + REFRESH_TTL + timedelta(seconds=LEEWAY)},
+        "$setOnInsert": {"user_id": claims["sub"], "created_at": now},
+    }
+
+
 def refresh() -> Response:
     claims = _claims("refresh")
     if claims is None:
@@ -317,6 +366,7 @@ def refresh() -> Response:
     state.auth_db["refresh_token_successors"].replace_one(
         {"_id": claims["jti"]}, {"successor": sealed, "expires_at": now + RETRY_GRACE}, upsert=True
     )
+    state.auth_db["sessions"].update_one(*session_touch(claims, now, _where()), upsert=True)
     return _json(pair, headers={"Cache-Control": "no-store"})
 
 

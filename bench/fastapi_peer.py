@@ -42,6 +42,9 @@ from bench.baseline_app import (
     Issuer,
     refresh_use,
     revocation_query,
+    session_start,
+    session_touch,
+    session_where,
 )
 
 Document = dict[str, Any]
@@ -123,6 +126,11 @@ class Resources(Issuer):
 
     def pair(self, user: Document, family_id: str) -> TokenPair:
         return TokenPair(**self.issue(user, family_id))
+
+
+def _where(request: Request) -> Document:
+    address = request.client.host if request.client else ""
+    return session_where(request.headers.get("User-Agent", ""), address)
 
 
 def _unauthorized() -> HTTPException:
@@ -321,7 +329,9 @@ def sync_login(request: Request, response: Response, login: Login) -> TokenPair:
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    pair: TokenPair = resources.pair(user, uuid.uuid4().hex)
+    family_id = uuid.uuid4().hex
+    pair: TokenPair = resources.pair(user, family_id)
+    db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), _where(request)))
     return pair
 
 
@@ -347,6 +357,7 @@ def sync_refresh(request: Request, response: Response, credentials: Credentials)
         },
         upsert=True,
     )
+    db["sessions"].update_one(*session_touch(claims, now, _where(request)), upsert=True)
     response.headers["Cache-Control"] = "no-store"
     return pair
 
@@ -464,7 +475,10 @@ async def async_login(request: Request, response: Response, login: Login) -> Tok
     if user is None or not valid or user["disabled"]:
         raise HTTPException(401, "Invalid credentials")
     response.headers["Cache-Control"] = "no-store"
-    pair: TokenPair = resources.pair(user, uuid.uuid4().hex)
+    family_id = uuid.uuid4().hex
+    pair: TokenPair = resources.pair(user, family_id)
+    where = _where(request)
+    await db["sessions"].insert_one(session_start(user, family_id, datetime.now(UTC), where))
     return pair
 
 
@@ -493,5 +507,6 @@ async def async_refresh(
         },
         upsert=True,
     )
+    await db["sessions"].update_one(*session_touch(claims, now, _where(request)), upsert=True)
     response.headers["Cache-Control"] = "no-store"
     return pair

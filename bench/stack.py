@@ -154,7 +154,11 @@ class UvicornServer(GunicornServer):
         ]
 
     def worker_pids(self) -> list[int]:
-        """The workers (multiprocessing's resource tracker, also a child, is not one)."""
+        """The workers (multiprocessing's resource tracker, also a child, is not one); uvicorn
+        serves in its own process when given one worker."""
+        if self.workers == 1:
+            assert self.process is not None
+            return [self.process.pid]
         return [
             pid
             for pid in super().worker_pids()

@@ -238,6 +238,40 @@ def test_two_users_cannot_see_or_touch_each_other_s_todos(stack: Stack) -> None:
     assert stack.todos(alice).status_code == 200
 
 
+def test_a_session_ended_from_another_device_is_refused_by_todo(stack: Stack) -> None:
+    """The laptop ends the phone's session: the phone's tokens stop working at auth at once and
+    at todo within the revocation bound; the laptop's keep working."""
+    laptop = registered(stack.auth.url)
+    phone = Account(laptop.http, laptop.username, laptop.password).login()
+    assert stack.todos(phone).status_code == 200
+    listed = requests.get(
+        f"{stack.auth.url}/auth/me/sessions", headers=laptop.headers(), timeout=10
+    )
+    assert listed.status_code == 200, listed.text
+    assert [each["current"] for each in listed.json()] == [False, True]
+    phones = listed.json()[0]["id"]
+
+    ended = requests.delete(
+        f"{stack.auth.url}/auth/me/sessions/{phones}", headers=laptop.headers(), timeout=10
+    )
+
+    assert ended.status_code == 204, ended.text
+    assert_problem(
+        requests.get(f"{stack.auth.url}/auth/me", headers=phone.headers(), timeout=10),
+        401,
+        "token_revoked",
+    )
+    refused = eventually(
+        lambda: stack.todos(phone),
+        lambda response: response.status_code == 401,
+        within=REVOCATION_BOUND_SECONDS,
+    )
+    assert_problem(refused, 401, "token_revoked")
+    assert stack.todos(laptop).status_code == 200
+    left = requests.get(f"{stack.auth.url}/auth/me/sessions", headers=laptop.headers(), timeout=10)
+    assert [each["current"] for each in left.json()] == [True]
+
+
 #: What the README promises: an account's data is erased at todo within this, both services up.
 ERASURE_BOUND_SECONDS = 10.0
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from auth_service.repositories import events, users
+from auth_service.repositories import events, sessions, users
 from auth_service.tokens import revoke_all
 from factory_core import Document
 
@@ -52,4 +52,5 @@ def relay_unpublished() -> None:
 def _publish(user: Document, event: Document) -> None:
     retention = timedelta(seconds=int(current_app.config["EVENT_RETENTION_SECONDS"]))
     events.publish(event, retention=retention)
+    sessions.erase(user_id=str(user["_id"]))
     users.delete_published(user_id=user["_id"], event_id=event["id"])

@@ -280,3 +280,34 @@ class EmailVerifiedSchema(ma.Schema):
         required=True,
         metadata={"type": "boolean"},
     )
+
+
+class SessionSchema(DocumentSchema):
+    """A login session: the tokens of one login and their refreshes (a refresh-token family)."""
+
+    id = ma.fields.String(attribute="_id", dump_only=True)
+    created_at = ma.fields.AwareDateTime(
+        dump_only=True, default_timezone=UTC, metadata={"description": "When the login was."}
+    )
+    last_used_at = ma.fields.AwareDateTime(
+        dump_only=True,
+        default_timezone=UTC,
+        metadata={"description": "The session's last refresh (its login, if none since)."},
+    )
+    expires_at = ma.fields.AwareDateTime(
+        dump_only=True,
+        default_timezone=UTC,
+        metadata={"description": "When its refresh token stops working, unless refreshed."},
+    )
+    client = ma.fields.String(
+        dump_only=True,
+        metadata={"description": 'The client, coarsely: "Firefox on Linux", "Python Requests".'},
+    )
+    address = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "The network it was last used from: a /24 (IPv4) or /64 (IPv6)."},
+    )
+    current = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether this request came with one of its tokens."},
+    )

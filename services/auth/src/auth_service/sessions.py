@@ -1,22 +1,84 @@
-"""Refresh-token rotation: each token is rotated once; a retry soon after gets the same pair."""
+"""Login sessions: their records, and refresh-token rotation (each token is rotated once; a retry
+soon after gets the same pair)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import ipaddress
 import json
 import os
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
+from flask import current_app, request
 from pymongo.errors import PyMongoError
+from ua_parser import parse as parse_user_agent
 
-from auth_service.repositories import refresh_tokens
-from auth_service.tokens import issue_tokens, leeway
+from auth_service.repositories import refresh_tokens, sessions
+from auth_service.routes.access import client_address
+from auth_service.tokens import issue_tokens, leeway, refresh_token_expiry, revoke_family
 from factory_core import Document, Held, Problem
+
+
+def start_session(user: Document) -> Document:
+    """A login's token pair, in a new session recorded for its owner to see."""
+    family_id = uuid.uuid4().hex
+    pair = issue_tokens(user, family_id=family_id, fresh=True)
+    sessions.start(
+        session_id=family_id,
+        user_id=str(user["_id"]),
+        expires_at=refresh_token_expiry(),
+        **_where_from(),
+    )
+    return pair
+
+
+def end_sessions(user_id: str, session_ids: list[str]) -> None:
+    """End sessions: revoke each one's tokens (through the feed), then mark it ended."""
+    for session_id in session_ids:
+        revoke_family(session_id)
+    sessions.end(user_id=user_id, session_ids=session_ids)
+
+
+def _where_from() -> dict[str, str]:
+    """The request's client, coarsely: its user agent's family and system, and its network
+    (/24 for IPv4, /64 for IPv6) rather than its address."""
+    return {
+        "client": describe_client(request.headers.get("User-Agent", "")),
+        "address": coarse_network(client_address()),
+    }
+
+
+@functools.lru_cache(maxsize=1024)
+def describe_client(user_agent: str) -> str:
+    """ "Firefox on Linux", "Python Requests", or "Unknown client"."""
+    found = parse_user_agent(user_agent[:512])
+    agent = found.user_agent.family if found.user_agent else None
+    system = found.os.family if found.os else None
+    if agent in (None, "Other"):
+        agent = None
+    if system in (None, "Other"):
+        system = None
+    if agent and system:
+        return f"{agent} on {system}"
+    return agent or system or "Unknown client"
+
+
+def coarse_network(address: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) network of ``address``; "unknown" when it is not one."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
+        parsed = parsed.ipv4_mapped
+    prefix = 24 if parsed.version == 4 else 64
+    return str(ipaddress.ip_network(f"{parsed}/{prefix}", strict=False))
 
 
 def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Document | None:
@@ -57,6 +119,12 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
         pair = issue_tokens(user, family_id=claims["fid"], fresh=False)
         uses.complete(
             jti=jti, successor=_seal(pair, presented), keep_until=held.document["used_at"] + grace
+        )
+        sessions.touch(
+            session_id=claims["fid"],
+            user_id=claims["sub"],
+            expires_at=refresh_token_expiry(),
+            **_where_from(),
         )
     except Exception:
         with contextlib.suppress(PyMongoError):  # best effort: else the lease runs out

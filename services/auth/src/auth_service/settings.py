@@ -19,6 +19,7 @@ class AuthSettings(MailSettings):
     # 1.1.0: e-mail verification and password reset (additions only).
     # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
     # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
+    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins (additions).
     # 2.0.0: POST /auth/refresh documents its own security scheme, refreshToken, instead of
     # bearerAuth (the access tokens'), and the feeds' scheme is feedToken (was
     # revocationFeedToken, for both feeds); nothing changed on the wire, but generated clients

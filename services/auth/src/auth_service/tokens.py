@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
 
 from auth_service.keys import KeyRing, load_key_ring
-from auth_service.repositories import revocations, users
+from auth_service.repositories import revocations, sessions, users
 from factory_core import Claims, Document, configure_bearer, unauthorized
 
 KEYS_EXTENSION_KEY = "auth.keys"
@@ -68,6 +68,11 @@ def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -
     }
 
 
+def refresh_token_expiry() -> datetime:
+    """When a refresh token issued now stops verifying (its lifetime and the leeway)."""
+    return datetime.now(UTC) + _refresh_ttl() + leeway()
+
+
 def _longest_life() -> timedelta:
     return max(_access_ttl(), _refresh_ttl()) + leeway()
 
@@ -107,6 +112,7 @@ def revoke_all(user: Document) -> int:
         version=version,
         expires_at=now + _longest_life(),
     )
+    sessions.end_all(user_id=str(user["_id"]))
     return version
 
 

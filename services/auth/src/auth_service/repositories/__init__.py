@@ -8,6 +8,7 @@ from auth_service.repositories.events import EventRepository, events
 from auth_service.repositories.recovery_tokens import RecoveryTokenRepository, recovery_tokens
 from auth_service.repositories.refresh_tokens import RefreshTokenRepository, refresh_tokens
 from auth_service.repositories.revocations import RevocationRepository, revocations
+from auth_service.repositories.sessions import SessionRepository, sessions
 from auth_service.repositories.trusted_addresses import (
     TrustedAddressRepository,
     address_key,
@@ -20,6 +21,7 @@ __all__ = [
     "RecoveryTokenRepository",
     "RefreshTokenRepository",
     "RevocationRepository",
+    "SessionRepository",
     "TrustedAddressRepository",
     "UserRepository",
     "UsernameTakenError",
@@ -28,6 +30,7 @@ __all__ = [
     "recovery_tokens",
     "refresh_tokens",
     "revocations",
+    "sessions",
     "trusted_addresses",
     "users",
 ]

@@ -13,8 +13,8 @@ from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
 from auth_service.routes.access import NO_STORE, NO_STORE_HEADERS, client_address
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
-from auth_service.sessions import rotate_refresh_token
-from auth_service.tokens import issue_tokens, revoke_family, revoke_token, token_version
+from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
+from auth_service.tokens import revoke_token, token_version
 from factory_core import (
     Document,
     Problem,
@@ -93,7 +93,7 @@ class Login(MethodView):
             user_id=user["_id"],
             token_version=token_version(user),
         )
-        return issue_tokens(user, fresh=True), 200, NO_STORE
+        return start_session(user), 200, NO_STORE
 
 
 @blp.route("/refresh")
@@ -109,7 +109,7 @@ class Refresh(MethodView):
         pair = rotate_refresh_token(claims, presented, current_account())
         if pair is None:
             # Reuse of a rotated token means it leaked: end the whole session (RFC 9700 4.14).
-            revoke_family(claims["fid"])
+            end_sessions(claims["sub"], [claims["fid"]])
             raise unauthorized(
                 "The refresh token was already used; the session is revoked.",
                 code="refresh_token_reused",
@@ -126,4 +126,4 @@ class Logout(MethodView):
         """Log out: revoke this access token and every token of its session"""
         claims = current_claims()
         revoke_token(claims)
-        revoke_family(claims["fid"])
+        end_sessions(claims["sub"], [claims["fid"]])

@@ -1,8 +1,8 @@
-"""The signed-in account: read, update, delete, change the password."""
+"""The signed-in account: read, update, delete, change the password, see and end sessions."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -11,16 +11,30 @@ from auth_service import recovery
 from auth_service.account_events import delete_account
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.repositories import users
+from auth_service.repositories import sessions, users
+from auth_service.repositories.sessions import ORDER as SESSION_ORDER
 from auth_service.schemas import (
     AcceptedSchema,
     AccountDeletionSchema,
     PasswordChangeSchema,
+    SessionSchema,
     UserSchema,
     UserUpdateSchema,
 )
+from auth_service.sessions import end_sessions
 from auth_service.tokens import revoke_all
-from factory_core import Document, Problem, authenticated, current_account, current_claims
+from factory_core import (
+    PAGE_HEADERS,
+    Document,
+    PageArgsSchema,
+    Problem,
+    authenticated,
+    current_account,
+    current_claims,
+    current_subject,
+    page_of,
+    requested_page,
+)
 
 blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-in account.")
 
@@ -117,6 +131,54 @@ class MyPassword(MethodView):
                 "The password was changed meanwhile (a reset, another session). Log in again.",
                 code="password_changed_meanwhile",
             )
+
+
+@blp.route("/sessions")
+class MySessions(MethodView):
+    @authenticated(blp)
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, SessionSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.doc(operationId="listMySessions")
+    def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
+        """List the account's signed-in sessions, newest first, one page at a time"""
+        return list_sessions(current_subject(), args)
+
+    @authenticated(blp)
+    @blp.response(204)
+    @blp.doc(operationId="endMyOtherSessions")
+    def delete(self) -> None:
+        """End every session of the account but this one"""
+        others = sessions.live_ids(user_id=current_subject())
+        current = current_claims()["fid"]
+        end_sessions(current_subject(), [each for each in others if each != current])
+
+
+@blp.route("/sessions/<session_id>")
+class MySession(MethodView):
+    @authenticated(blp)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="endMySession")
+    def delete(self, session_id: str) -> None:
+        """End one session: its tokens stop working here, and at every service within its
+        revocation bound"""
+        end_session(current_subject(), session_id)
+
+
+def list_sessions(user_id: str, args: dict[str, Any]) -> tuple[list[Document], dict[str, str]]:
+    """A page of ``user_id``'s live sessions, the caller's marked ``current``."""
+    page = requested_page(args, SESSION_ORDER)
+    found, headers = page_of(sessions.list_page(user_id=user_id, page=page), page)
+    current = current_claims()["fid"]
+    return [{**each, "current": each["_id"] == current} for each in found], headers
+
+
+def end_session(user_id: str, session_id: str) -> None:
+    """End ``user_id``'s live session ``session_id``; 404 if it has none such."""
+    if sessions.find_live(user_id=user_id, session_id=session_id) is None:
+        raise Problem(404, "No such session.", code="session_not_found")
+    end_sessions(user_id, [session_id])
 
 
 def _gone() -> NoReturn:

@@ -1,4 +1,4 @@
-"""Administration of accounts: list them, disable one (admins only)."""
+"""Administration of accounts: list them, disable one, see and end their sessions (admins only)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from flask_smorest import Blueprint
 
 from auth_service.repositories import users
 from auth_service.routes.access import admin_required
-from auth_service.schemas import AdminUserSchema
+from auth_service.routes.me import end_session, list_sessions
+from auth_service.schemas import AdminUserSchema, SessionSchema
 from auth_service.tokens import revoke_all
 from factory_core import (
     PAGE_HEADERS,
     Document,
     NumberedPageArgsSchema,
+    PageArgsSchema,
     Problem,
     authenticated,
     page_of,
@@ -61,3 +63,39 @@ class UserDisable(MethodView):
         if disabled is None:  # deleted meanwhile
             raise Problem(404, "No such user.", code="user_not_found")
         return disabled
+
+
+@blp.route("/<user_id>/sessions")
+class UserSessions(MethodView):
+    @authenticated(blp)
+    @admin_required
+    @blp.arguments(PageArgsSchema(), location="query")
+    @blp.response(200, SessionSchema(many=True), headers=PAGE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="listUserSessions")
+    def get(self, args: Document, user_id: str) -> tuple[list[Document], dict[str, str]]:
+        """List an account's signed-in sessions, newest first, one page at a time"""
+        return list_sessions(_existing(user_id), args)
+
+
+@blp.route("/<user_id>/sessions/<session_id>")
+class UserSession(MethodView):
+    @authenticated(blp)
+    @admin_required
+    @blp.response(204)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="endUserSession")
+    def delete(self, user_id: str, session_id: str) -> None:
+        """End one of an account's sessions"""
+        end_session(_existing(user_id), session_id)
+
+
+def _existing(user_id: str) -> str:
+    """The id of the account ``user_id``; 404 when there is none."""
+    user = users.find_by_id(user_id=user_id)
+    if user is None:
+        raise Problem(404, "No such user.", code="user_not_found")
+    return str(user["_id"])
