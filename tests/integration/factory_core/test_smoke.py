@@ -17,7 +17,7 @@ from todo_service import create_app as create_todo
     ("create_app", "readiness"),
     [
         # "migrations": the last step applied (the database is at the code's version).
-        (create_auth, {"mongo": "ok", "migrations": "0001_indexes"}),
+        (create_auth, {"mongo": "ok", "migrations": "0002_sessions"}),
         # todo trusts a stand-in issuer; it consumes auth's account events, none of them here.
         (
             create_todo,

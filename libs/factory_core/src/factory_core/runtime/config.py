@@ -133,13 +133,6 @@ class Settings:
         return found
 
 
-#: The one problem of a weak feed token, whichever of auth's feeds a service reads.
-WEAK_FEED_TOKEN = (
-    "FEED_TOKEN must be set to auth's AUTH_FEED_TOKEN (at least 16 characters), "  # noqa: S105
-    "or the feeds' URLs emptied"
-)
-
-
 def is_weak_secret(config: Mapping[str, Any], name: str, minimum: int) -> bool:
     """Whether the secret setting ``name`` is unset, the placeholder, or shorter than
     ``minimum`` characters (a production refusal)."""

@@ -17,10 +17,9 @@ from pymongo.errors import PyMongoError
 from factory_core.data.leases import Held, Leases
 from factory_core.data.mongo import mongo
 from factory_core.runtime.background import PerProcessLoop
-from factory_core.runtime.config import PLACEHOLDER, WEAK_FEED_TOKEN, Settings, is_weak_secret
 from factory_core.runtime.lifecycle import keep_running
 from factory_core.runtime.observability import add_metrics_source
-from factory_core.trust.feeds import FeedError, fetch_json, parse_time
+from factory_core.trust.feeds import FeedError, FeedReaderSettings, fetch_json, parse_time
 from factory_core.web.health import add_readiness_check
 
 logger = logging.getLogger(__name__)
@@ -34,13 +33,11 @@ Event = Mapping[str, Any]
 Handler = Callable[[Event], None]
 
 
-class EventConsumerSettings(Settings):
+class EventConsumerSettings(FeedReaderSettings):
     """Settings of a service that consumes the issuer's (auth's) account events."""
 
     #: auth's event feed; empty: this service consumes no events.
     EVENT_FEED_URL = "http://127.0.0.1:5001/auth/events"
-    #: The shared secret auth expects on its feeds (auth's AUTH_FEED_TOKEN).
-    FEED_TOKEN = PLACEHOLDER
     #: How often the consumer asks for new events (the erasure bound, while all is up).
     EVENT_POLL_SECONDS = 2.0
     #: How long a consumer's lease lasts without renewal: after its holder dies, another
@@ -50,14 +47,6 @@ class EventConsumerSettings(Settings):
     EVENT_TIMEOUT_SECONDS = 2.0
     #: The longest wait between retries of a failing handler (the backoff doubles up to it).
     EVENT_RETRY_MAX_SECONDS = 60.0
-
-    @classmethod
-    def problems(cls, config: Mapping[str, Any]) -> list[str]:
-        found = super().problems(config)
-        weak = is_weak_secret(config, "FEED_TOKEN", 16)
-        if config.get("EVENT_FEED_URL") and weak and WEAK_FEED_TOKEN not in found:
-            found.append(WEAK_FEED_TOKEN)
-        return found
 
 
 class Consumer(PerProcessLoop):

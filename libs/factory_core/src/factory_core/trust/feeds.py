@@ -9,6 +9,29 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from factory_core.runtime.config import PLACEHOLDER, Settings, is_weak_secret
+
+#: The settings that name a feed of auth's; an empty one reads nothing.
+FEED_URL_SETTINGS = ("REVOCATION_FEED_URL", "EVENT_FEED_URL")
+
+
+class FeedReaderSettings(Settings):
+    """What every reader of auth's feeds shares: the one secret auth expects on them."""
+
+    #: The shared secret auth expects on its feeds (auth's AUTH_FEED_TOKEN).
+    FEED_TOKEN = PLACEHOLDER
+
+    @classmethod
+    def problems(cls, config: Mapping[str, Any]) -> list[str]:
+        found = super().problems(config)
+        reads_a_feed = any(config.get(name) for name in FEED_URL_SETTINGS)
+        if reads_a_feed and is_weak_secret(config, "FEED_TOKEN", 16):
+            found.append(
+                "FEED_TOKEN must be set to auth's AUTH_FEED_TOKEN (at least 16 characters), "
+                "or the feeds' URLs emptied"
+            )
+        return found
+
 
 class FeedError(Exception):
     """The feed could not be read, or its answer is not what the contract says."""

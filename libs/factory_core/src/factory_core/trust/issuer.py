@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -10,8 +11,9 @@ from urllib.parse import urlparse
 
 from flask import Flask, current_app
 
-from factory_core.runtime.config import PLACEHOLDER, WEAK_FEED_TOKEN, Settings, is_weak_secret
+from factory_core.runtime.config import PLACEHOLDER
 from factory_core.runtime.lifecycle import keep_running, on_start
+from factory_core.trust.feeds import FeedReaderSettings
 from factory_core.trust.revocations import FeedError, RevocationFeed
 from factory_core.trust.tokens import Claims, KeySource, RemoteJWKS, StaticKeys, configure_bearer
 from factory_core.web.errors import Problem
@@ -23,7 +25,7 @@ EXTENSION_KEY = "factory_core.trust"
 REQUIRED_CLAIMS = ("sub", "iat", "nbf", "exp", "jti", "type", "fid")
 
 
-class TrustedIssuerSettings(Settings):
+class TrustedIssuerSettings(FeedReaderSettings):
     """Settings of a service that accepts the issuer's (auth's) access tokens."""
 
     #: The issuer's JWKS; its keys are cached and refreshed when a token names an unknown kid.
@@ -47,8 +49,6 @@ class TrustedIssuerSettings(Settings):
     #: The issuer's revocation feed; empty disables revocation checks (only for offline
     #: deployments whose tokens are short-lived enough to accept that).
     REVOCATION_FEED_URL = "http://127.0.0.1:5001/auth/revocations"
-    #: The shared secret the issuer expects on the feed (auth's AUTH_FEED_TOKEN).
-    FEED_TOKEN = PLACEHOLDER
     #: How often each worker reads the feed.
     REVOCATION_POLL_SECONDS = 5.0
     #: After this long without a successful read, authenticated requests get 503 (fail
@@ -67,11 +67,8 @@ class TrustedIssuerSettings(Settings):
         elif not _is_http_url(config.get("JWKS_URL")):
             found.append("JWKS_URL (an http(s) URL) or JWKS_FILE must be configured")
         feed_url = config.get("REVOCATION_FEED_URL")
-        if feed_url:
-            if not _is_http_url(feed_url):
-                found.append("REVOCATION_FEED_URL must be an http(s) URL (or empty to disable)")
-            if is_weak_secret(config, "FEED_TOKEN", 16) and WEAK_FEED_TOKEN not in found:
-                found.append(WEAK_FEED_TOKEN)
+        if feed_url and not _is_http_url(feed_url):
+            found.append("REVOCATION_FEED_URL must be an http(s) URL (or empty to disable)")
         return found
 
 
@@ -167,26 +164,27 @@ def _is_revoked(claims: Claims) -> bool:
     feed = revocation_feed()
     if feed is None:
         return False
-    try:
+    with _feed_answers(feed):
         return feed.is_revoked(claims)
-    except FeedError:
-        raise _revocations_unavailable(feed) from None
 
 
 def _describe(feed: RevocationFeed) -> str:
-    try:
+    with _feed_answers(feed):
         return feed.describe()
+
+
+@contextlib.contextmanager
+def _feed_answers(feed: RevocationFeed) -> Iterator[None]:
+    """A FeedError becomes a 503 (the revocations are not known: fail closed)."""
+    try:
+        yield
     except FeedError:
-        raise _revocations_unavailable(feed) from None
-
-
-def _revocations_unavailable(feed: RevocationFeed) -> Problem:
-    return Problem(
-        503,
-        "Token revocations from the auth service are not available. Retry later.",
-        code="revocations_unavailable",
-        retry_after=max(1, round(feed.poll_seconds)),
-    )
+        raise Problem(
+            503,
+            "Token revocations from the auth service are not available. Retry later.",
+            code="revocations_unavailable",
+            retry_after=max(1, round(feed.poll_seconds)),
+        ) from None
 
 
 def _is_http_url(value: Any) -> bool:
