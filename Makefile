@@ -134,12 +134,18 @@ new-service: install ## Generate a service that trusts auth's tokens: make new-s
 	@echo "new-service: make run-$(NAME) serves it; make test runs its tests with everything else"
 
 .PHONY: lint
-lint: install ## ruff, mypy, the import contracts and the docs (built in strict mode)
+lint: install ## ruff, mypy, the import contracts, the OpenAPI specs (Redocly) and the docs (strict)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory spec-lint
 	$(MAKE) --no-print-directory docs-check
+
+# Redocly CLI (tools/spec-lint/package-lock.json) with the lock's Node, cached outside the clone.
+.PHONY: spec-lint
+spec-lint: install ## Lint every services/<svc>/openapi.json with Redocly CLI (rules: redocly.yaml)
+	tools/spec-lint/run
 
 # The documentation site (mkdocs.yml, docs/): strict, so a broken link or anchor, or a setting
 # without its #: comment (the configuration page is made from the settings classes), fails.

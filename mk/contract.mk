@@ -1,5 +1,6 @@
-# API contracts: published OpenAPI specs, breaking-change checks (oasdiff), schemathesis,
-# the todo -> auth pact, end-to-end flows and Swagger UI in headless Chromium.
+# API contracts: published OpenAPI specs (linted by Redocly CLI: make spec-lint), breaking-change
+# checks (oasdiff), schemathesis, the todo -> auth pact, end-to-end flows and Swagger UI in
+# headless Chromium.
 # `make test` runs all of it (everything lives under tests/); these targets run parts alone.
 
 OASDIFF_VERSION := v1.39.0
@@ -31,7 +32,8 @@ breaking: install $(OASDIFF) ## Fail on breaking API changes without a major bum
 	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
 
 .PHONY: contract
-contract: install devdb $(OASDIFF) ## Specs, breaking changes, schemathesis, pact, e2e and browser tests
+contract: install devdb $(OASDIFF) ## Specs (current, linted), breaking changes, schemathesis, pact, e2e and browser tests
 	$(BIN)/python tools/contract/openapi_spec.py check
+	tools/spec-lint/run
 	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(CONTRACT_TESTS) $(PYTEST_ARGS)

@@ -134,8 +134,11 @@ def test_todo_api_live(
 def test_live_specs_are_the_published_ones(
     servers: tuple[GunicornServer, GunicornServer, Path],
 ) -> None:
-    """What gunicorn serves is the committed contract (not only what create_app builds)."""
+    """What gunicorn serves is the committed contract (not only what create_app builds), but
+    for its server: the deployment's PUBLIC_URL, where this one is reached."""
     for server, service in ((servers[0], "auth"), (servers[1], "todo")):
         served = requests.get(f"{server.url}/openapi.json", timeout=10).json()
-        published = (ROOT / "services" / service / "openapi.json").read_text()
-        assert served == json.loads(published), service
+        published = json.loads((ROOT / "services" / service / "openapi.json").read_text())
+        assert served.pop("servers") == [{"url": server.url, "description": "PUBLIC_URL"}]
+        assert published.pop("servers") != [{"url": server.url, "description": "PUBLIC_URL"}]
+        assert served == published, service

@@ -41,6 +41,7 @@ class ItemSchema(ma.Schema):
 class Items(MethodView):
     @blp.arguments(ItemSchema)
     @blp.response(201, ItemSchema)
+    @blp.doc(operationId="createItem")
     def post(self, item: dict[str, Any]) -> dict[str, Any]:
         """Store an item"""
         mongo.db.items.insert_one(dict(item))
@@ -49,6 +50,7 @@ class Items(MethodView):
 
 @blp.route("/boom")
 class Boom(MethodView):
+    @blp.doc(operationId="boom")
     def get(self) -> None:
         """Fail on purpose"""
         raise RuntimeError("secret internal detail")
@@ -56,6 +58,7 @@ class Boom(MethodView):
 
 @blp.route("/database-refuses/<int:code>")
 class DatabaseRefuses(MethodView):
+    @blp.doc(operationId="databaseRefuses")
     def get(self, code: int) -> None:
         """Fail as pymongo does when the server answers with error ``code``"""
         if code == 64:
@@ -66,6 +69,7 @@ class DatabaseRefuses(MethodView):
 @blp.route("/mine")
 class Mine(MethodView):
     @authenticated(blp)
+    @blp.doc(operationId="getMine")
     def get(self) -> dict[str, Any]:
         """Who am I"""
         return {"sub": current_subject()}
@@ -74,6 +78,7 @@ class Mine(MethodView):
 @blp.route("/renew")
 class Renew(MethodView):
     @authenticated(blp, refresh=True)
+    @blp.doc(operationId="renew")
     def post(self) -> dict[str, Any]:
         """Use a refresh token (once, as auth's rotation does)"""
         return {"sub": current_subject()}

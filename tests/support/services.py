@@ -71,6 +71,7 @@ def auth_server(
     settings unless ``production`` is False. ``settings`` override any of them (as
     AUTH_<NAME>); ``environment`` adds raw variables (gunicorn's own, for one)."""
     directory.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
     base: dict[str, Any] = (
         {
             **production_settings(directory),
@@ -84,7 +85,15 @@ def auth_server(
         else testing_settings(directory)
     )
     env = service_env(
-        "AUTH", {**base, "MONGO_URI": mongo_uri, "MONGO_DB_NAME": db_name, **settings}
+        "AUTH",
+        {
+            **base,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DB_NAME": db_name,
+            # Its spec's server: where Swagger UI's "Try it out" sends requests.
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            **settings,
+        },
     )
     env.update(environment or {})
     return GunicornServer(
@@ -106,6 +115,7 @@ def todo_server(
     """todo_service under gunicorn (not started), trusting the auth service at ``auth_url``;
     settings and environment as for auth_server."""
     directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
     base: dict[str, Any] = (
         production_settings(directory) if production else testing_settings(directory)
     )
@@ -120,13 +130,14 @@ def todo_server(
             "REVOCATION_POLL_SECONDS": 1,
             "EVENT_FEED_URL": f"{auth_url}/auth/events",
             "FEED_TOKEN": FEED_TOKEN,
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
             **settings,
         },
     )
     env.update(environment or {})
     log_name = f"todo-{db_name}.log"
     return GunicornServer(
-        "todo_service.wsgi:app", env, workers=workers, log_path=directory / log_name
+        "todo_service.wsgi:app", env, workers=workers, log_path=directory / log_name, port=port
     )
 
 

@@ -70,9 +70,12 @@ def test_openapi_documents_every_operation(app: Flask, client: FlaskClient) -> N
         operation = paths[path][method]
         assert operation["summary"], (path, method)
         if (path, method) in public:
-            assert "security" not in operation
+            assert operation["security"] == []
         elif path == "/auth/revocations":
-            assert operation["security"] == [{"revocationFeedToken": []}]
+            assert operation["security"] == [{"feedToken": []}]
+        elif path == "/auth/refresh":
+            assert operation["security"] == [{"refreshToken": []}]
+            assert "401" in operation["responses"], (path, method)
         else:
             assert operation["security"] == [{"bearerAuth": []}], (path, method)
             assert "401" in operation["responses"], (path, method)

@@ -31,12 +31,22 @@ def test_docs_csp_allows_the_page_and_nothing_remote(client: Any) -> None:
 def test_spec_declares_the_bearer_scheme_and_the_probes(client: Any) -> None:
     spec = client.get("/openapi.json").json
     assert spec["openapi"] == "3.0.3"
-    assert spec["info"] == {"title": "Sample API", "version": "0.1.0"}
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
+    assert spec["info"] == {
+        "title": "Sample API",
+        "version": "0.1.0",
+        "license": {"name": "MIT", "url": "https://spdx.org/licenses/MIT.html"},
     }
+    assert spec["servers"] == [{"url": "http://127.0.0.1:5000", "description": "PUBLIC_URL"}]
+    assert spec["security"] == [{"bearerAuth": []}]
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    assert schemes["bearerAuth"]["bearerFormat"] == "JWT"
+    # Declared because /items/renew takes one; access and refresh tokens are not interchangeable.
+    assert schemes["refreshToken"]["bearerFormat"] == "JWT"
+    assert spec["paths"]["/items/renew"]["post"]["security"] == [{"refreshToken": []}]
+    assert spec["paths"]["/items/mine"]["get"]["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/livez"]["get"]["security"] == []
+    assert spec["paths"]["/items/mine"]["get"]["operationId"] == "getMine"
     assert {"/livez", "/readyz"} <= set(spec["paths"])
     assert spec["paths"]["/readyz"]["get"]["responses"]["503"] == {
         "$ref": "#/components/responses/SERVICE_UNAVAILABLE"

@@ -37,6 +37,7 @@ def test_create_returns_201_with_location_etag_and_the_todo(alice: Caller) -> No
         "created_at": body["created_at"],
         "updated_at": body["created_at"],
         "version": 1,
+        "etag": f'"{body["id"]}.1"',
     }
     fetched = alice.get(response.headers["Location"])
     assert fetched.status_code == 200
@@ -119,10 +120,11 @@ def test_patch_changes_only_the_fields_sent_and_bumps_the_version(alice: Caller)
         "done": True,
         "due": None,
         "version": 2,
+        "etag": f'"{todo["id"]}.2"',
         "updated_at": body["updated_at"],
     }
     assert body["updated_at"] >= todo["updated_at"]
-    assert response.headers["ETag"] == f'"{todo["id"]}.2"'
+    assert response.headers["ETag"] == body["etag"]
     assert alice.get(path).json == body
 
 
@@ -142,6 +144,7 @@ def test_put_replaces_the_whole_todo(alice: Caller) -> None:
         "priority": "normal",
         "tags": [],
         "version": 2,
+        "etag": f'"{todo["id"]}.2"',
         "updated_at": response.json["updated_at"],  # type: ignore[index]
     }
 
@@ -239,3 +242,20 @@ def test_new_idempotency_keys_per_day_are_capped(
     assert alice.post("/todos", json={"title": "no key"}).status_code == 201
     with app.app_context():
         assert mongo.db.idempotency_keys.count_documents({"owner": alice.sub}) == 2
+
+
+def test_a_listed_todo_s_etag_is_its_if_match(alice: Caller) -> None:
+    # The etag field is the ETag header's value: a client changes a listed todo with no GET.
+    todo = alice.create(title="listed")
+    (listed,) = alice.get("/todos").json  # type: ignore[misc]
+    assert listed["etag"] == alice.get(f"/todos/{todo['id']}").headers["ETag"]
+    changed = alice.patch(
+        f"/todos/{todo['id']}", json={"done": True}, headers={"If-Match": listed["etag"]}
+    )
+    assert changed.status_code == 200
+    assert changed.json is not None
+    assert changed.json["etag"] == changed.headers["ETag"] == f'"{todo["id"]}.2"'
+    stale = alice.patch(
+        f"/todos/{todo['id']}", json={"done": False}, headers={"If-Match": listed["etag"]}
+    )
+    assert stale.status_code == 412

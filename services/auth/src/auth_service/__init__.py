@@ -29,7 +29,8 @@ def _setup(app: Flask, api: Api) -> None:
         {
             "type": "http",
             "scheme": "bearer",
-            "description": "The shared service secret FEED_TOKEN (both feeds).",
+            "description": "The shared service secret FEED_TOKEN (both feeds): opaque, not a "
+            "JWT, and never an access or refresh token.",
         },
     )
     app.cli.add_command(create_admin)

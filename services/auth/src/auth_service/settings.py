@@ -19,10 +19,14 @@ class AuthSettings(MailSettings):
     # 1.1.0: e-mail verification and password reset (additions only).
     # 1.2.0: a query argument an operation does not name is a 422 on every operation; 409 for
     # a password change that lost a race; PATCH /auth/me may be 404 or 429 (additions only).
-    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins; the security
-    # log (additions).
+    # 1.4.0: signed-in sessions, listed and ended by their owner and by admins; the security log
+    # (additions).
+    # 2.0.0: POST /auth/refresh documents its own security scheme, refreshToken, instead of
+    # bearerAuth (the access tokens'), and the feeds' scheme is feedToken (was
+    # revocationFeedToken, for both feeds); nothing changed on the wire, but generated clients
+    # key their credentials by scheme. Also operation ids and declared headers (additions).
     #: OpenAPI info.
-    API_VERSION = "1.4.0"
+    API_VERSION = "2.0.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).
@@ -100,8 +104,8 @@ class AuthSettings(MailSettings):
     #: Off, the recovery endpoints answer 404 and no mail is sent; on, production needs a
     #: mail server and sender.
     ACCOUNT_RECOVERY_ENABLED = True
-    #: Where clients reach this service: the base of the links in its mail (never taken from
-    #: a request's Host header).
+    #: Where clients reach this service: the OpenAPI document's server and the base of the
+    #: links in its mail (never taken from a request's Host header).
     PUBLIC_URL = "http://127.0.0.1:5001"
     #: The link of a verification mail; {public_url} and {token} are filled in.
     EMAIL_VERIFICATION_URL = "{public_url}/auth/email/verify?token={token}"

@@ -51,11 +51,21 @@ blp = Blueprint("todos", __name__, url_prefix="/todos", description="The caller'
 _TODO_SCHEMA = TodoSchema()
 
 _ETAG = {"ETag": "ETAG"}
+_CREATED = {
+    **_ETAG,
+    "Location": {"description": "The new todo's URL.", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "Present (true) when this is the stored response of an earlier request "
+        "with the same Idempotency-Key: no todo was created by this one.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": True,
-    "description": "The todo's ETag as last read; 412 if it changed since.",
+    "description": "The todo's ETag as last read (the ETag header, or its etag field); 412 "
+    "if it changed since.",
     "schema": {"type": "string"},
 }
 _IF_MATCH_OPTIONAL = {**_IF_MATCH, "required": False}
@@ -80,6 +90,7 @@ class Todos(MethodView):
     @blp.arguments(TodoQueryArgsSchema(), location="query")
     @blp.response(200, TodoSchema(many=True), headers=PAGE_HEADERS)
     @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
+    @blp.doc(operationId="listTodos")
     def get(self, args: dict[str, Any]) -> Any:
         """List the caller's todos, one page at a time"""
         page = requested_page(args, sort_order(args.pop("sort")))
@@ -90,10 +101,10 @@ class Todos(MethodView):
 
     @authenticated(blp)
     @blp.arguments(TodoCreateSchema())
-    @blp.response(201, TodoSchema(), headers={**_ETAG, "Location": {"schema": {"type": "string"}}})
+    @blp.response(201, TodoSchema(), headers=_CREATED)
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
-    @blp.doc(parameters=[_IDEMPOTENCY_KEY])
+    @blp.doc(operationId="createTodo", parameters=[_IDEMPOTENCY_KEY])
     def post(self, fields: dict[str, Any]) -> Response:
         """Create a todo (once per Idempotency-Key)"""
         owner = current_subject()
@@ -121,9 +132,9 @@ class Todos(MethodView):
 class TodoById(MethodView):
     @authenticated(blp)
     @blp.response(200, TodoSchema(), headers=_ETAG)
-    @blp.alt_response(304, response="NOT_MODIFIED")
+    @blp.alt_response(304, description="Not Modified: If-None-Match names it", headers=_ETAG)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.doc(parameters=[_IF_NONE_MATCH])
+    @blp.doc(operationId="getTodo", parameters=[_IF_NONE_MATCH])
     def get(self, todo_id: str) -> Any:
         """Get one of the caller's todos"""
         todo = _owned(todo_id)
@@ -138,7 +149,7 @@ class TodoById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
-    @blp.doc(parameters=[_IF_MATCH])
+    @blp.doc(operationId="updateTodo", parameters=[_IF_MATCH])
     def patch(self, changes: dict[str, Any], todo_id: str) -> Any:
         """Change some fields of a todo (If-Match required)"""
         return _update(todo_id, changes)
@@ -149,7 +160,7 @@ class TodoById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
-    @blp.doc(parameters=[_IF_MATCH])
+    @blp.doc(operationId="replaceTodo", parameters=[_IF_MATCH])
     def put(self, fields: dict[str, Any], todo_id: str) -> Any:
         """Replace a todo; fields left out get their defaults (If-Match required)"""
         return _update(todo_id, fields)
@@ -158,7 +169,7 @@ class TodoById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(parameters=[_IF_MATCH_OPTIONAL])
+    @blp.doc(operationId="deleteTodo", parameters=[_IF_MATCH_OPTIONAL])
     def delete(self, todo_id: str) -> Any:
         """Delete a todo (If-Match honoured when sent)"""
         object_id = _object_id(todo_id)

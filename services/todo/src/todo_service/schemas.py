@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import datetime
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
-from factory_core import DocumentSchema, NumberedPageArgsSchema, milliseconds
+from factory_core import Document, DocumentSchema, NumberedPageArgsSchema, milliseconds
+from todo_service.conditional import etag_for
 
 PRIORITIES = ("low", "normal", "high")
 #: Sort keys clients may ask for; a leading "-" sorts descending. Nothing else reaches the query.
@@ -58,11 +61,12 @@ def _notes(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(max=10_000), **kwargs)
 
 
-def _due(**kwargs: Any) -> ma.fields.AwareDateTime:
+def _due(left_out: str = "", **kwargs: Any) -> ma.fields.AwareDateTime:
+    description = "ISO 8601 with a timezone; stored in UTC, in milliseconds."
     return ma.fields.AwareDateTime(
         format="iso",
         allow_none=True,
-        metadata={"description": "ISO 8601 with a timezone; stored in UTC, in milliseconds."},
+        metadata={"description": f"{description} {left_out}".strip()},
         **kwargs,
     )
 
@@ -83,16 +87,15 @@ def _tag(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(min=1, max=32), **kwargs)
 
 
-def _tags(**kwargs: Any) -> ma.fields.List[str]:
+def _tags(left_out: str = "", **kwargs: Any) -> ma.fields.List[str]:
+    description = (
+        "At most 20 unique tags of 1 to 32 characters; stored trimmed and in lower case (tags "
+        "that differ only in case or surrounding spaces are one, and blank ones are dropped)."
+    )
     return ma.fields.List(
         _tag(),
         validate=[validate.Length(max=20), _unique],
-        metadata={
-            "description": "At most 20 unique tags of 1 to 32 characters; stored trimmed and "
-            "in lower case (tags that differ only in case or surrounding spaces are one, and "
-            "blank ones are dropped).",
-            "uniqueItems": True,
-        },
+        metadata={"description": f"{description} {left_out}".strip(), "uniqueItems": True},
         **kwargs,
     )
 
@@ -109,13 +112,34 @@ class _TodoInput(_Strict):
         return data
 
 
+#: What POST (and PUT) give a field left out.
+CREATE_DEFAULTS: dict[str, Any] = {
+    "notes": "",
+    "done": False,
+    "due": None,
+    "priority": "normal",
+    "tags": [],
+}
+
+
+def _left_out(default: Any) -> str:
+    return f"Left out: {json.dumps(default)}."
+
+
 class TodoCreateSchema(_TodoInput):
+    """POST: a todo; a field left out gets its default (said in its description, not as a
+    `default`, which generators read as "always present" and make required)."""
+
     title = _title(required=True)
-    notes = _notes(load_default="")
-    done = StrictBoolean(load_default=False)
-    due = _due(load_default=None)
-    priority = _priority(load_default="normal")
-    tags = _tags(load_default=list)
+    notes = _notes(metadata={"description": _left_out(CREATE_DEFAULTS["notes"])})
+    done = StrictBoolean(metadata={"description": _left_out(CREATE_DEFAULTS["done"])})
+    due = _due(left_out=_left_out(CREATE_DEFAULTS["due"]))
+    priority = _priority(metadata={"description": _left_out(CREATE_DEFAULTS["priority"])})
+    tags = _tags(left_out=_left_out(CREATE_DEFAULTS["tags"]))
+
+    @ma.post_load
+    def fill_defaults(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {**copy.deepcopy(CREATE_DEFAULTS), **data}
 
 
 class TodoReplaceSchema(TodoCreateSchema):
@@ -156,8 +180,23 @@ class TodoSchema(DocumentSchema):
     created_at = ma.fields.AwareDateTime(format="iso", required=True)
     updated_at = ma.fields.AwareDateTime(format="iso", required=True)
     version = ma.fields.Integer(
-        required=True, metadata={"description": "Increases on every change; see ETag."}
+        required=True,
+        metadata={"description": "Starts at 1 and increases by one on every change."},
     )
+    etag = ma.fields.Method(
+        "strong_etag",
+        required=True,
+        metadata={
+            "type": "string",
+            "description": 'The todo\'s strong ETag, as in the ETag header: `"<id>.<version>"`, '
+            "quotes included. Send it as If-Match to change or delete exactly this version "
+            "(a list item's too, with no GET first).",
+            "example": '"665f1c2e9b1e8a3d4c5b6a79.3"',
+        },
+    )
+
+    def strong_etag(self, todo: Document) -> str:
+        return etag_for(todo)
 
 
 class TodoQueryArgsSchema(NumberedPageArgsSchema):

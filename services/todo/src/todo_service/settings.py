@@ -15,8 +15,12 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
     API_TITLE = "Todo API"
     # 0.2.0: a query argument an operation does not name is a 422 on every operation
     # (additions only).
+    # 0.5.0: operation ids, declared headers, servers, a todo's etag (additions only).
     #: OpenAPI info.
-    API_VERSION = "0.4.0"
+    API_VERSION = "0.5.0"
+    #: Where clients reach this service: the OpenAPI document's server (generated clients,
+    #: Swagger UI's "Try it out").
+    PUBLIC_URL = "http://127.0.0.1:5002"
 
     #: How long an Idempotency-Key is remembered (and replayed) after its first use.
     IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60

@@ -38,6 +38,14 @@ class Settings:
     API_TITLE = "Service API"
     #: The contract's version: a breaking change needs a new major number (make breaking).
     API_VERSION = "0.1.0"
+    #: The contract's license (OpenAPI info.license): its SPDX identifier.
+    API_LICENSE = "MIT"
+    #: Where the license's text is.
+    API_LICENSE_URL = "https://spdx.org/licenses/MIT.html"
+    #: Where clients reach this service: the OpenAPI document's server (what generated clients
+    #: and Swagger UI's "Try it out" call), and the base of any link the service mails. Never
+    #: taken from a request's Host header. A service sets the URL of its `make run` port.
+    PUBLIC_URL = "http://127.0.0.1:5000"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"

@@ -1,4 +1,5 @@
-"""flask-smorest's Api, with the problem-details shape for errors and a bearer security scheme."""
+"""flask-smorest's Api: problem-details errors, the bearer schemes, and a spec that makes good
+generated clients (operation ids, declared headers, servers, license)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import flask_smorest
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
 from flask import Flask, Response, current_app, request
+from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 
@@ -22,7 +24,41 @@ from factory_core.web.errors import (
 )
 from factory_core.web.pagination import PAGE_METADATA_HEADER
 
+#: The OpenAPI security scheme of access tokens (the name is part of the published contracts).
 BEARER_SCHEME = "bearerAuth"
+#: The scheme of refresh tokens: declared in a spec only when an operation takes one.
+REFRESH_SCHEME = "refreshToken"
+_SCHEMES = {
+    BEARER_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token, from the auth service's login or refresh.",
+    },
+    REFRESH_SCHEME: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A refresh token, from login or refresh; accepted only where it is "
+        "exchanged for a new token pair (an access token is refused there, and the reverse).",
+    },
+}
+#: Header components of the error responses.
+RETRY_AFTER_HEADER = "RETRY_AFTER"
+WWW_AUTHENTICATE_HEADER = "WWW_AUTHENTICATE"
+#: The headers each error status is sent with (flask-smorest's response components, by name).
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": WWW_AUTHENTICATE_HEADER},
+    409: {
+        "Retry-After": {
+            "description": "Seconds to wait, on a conflict a retry may resolve (a concurrent "
+            "request with the same Idempotency-Key or refresh token); absent when it will not.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    429: {"Retry-After": RETRY_AFTER_HEADER},
+    503: {"Retry-After": RETRY_AFTER_HEADER},
+}
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -42,6 +78,12 @@ class _CoreResponsesPlugin(BasePlugin):
     def __init__(self) -> None:
         #: (endpoint, METHOD) -> the query arguments the operation's spec names.
         self.query_names: dict[tuple[str, str], frozenset[str]] = {}
+        #: operationId -> the endpoint and method that has it (unique in a spec).
+        self.operation_ids: dict[str, tuple[str, str]] = {}
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        self.spec = spec
 
     def operation_helper(
         self,
@@ -56,6 +98,14 @@ class _CoreResponsesPlugin(BasePlugin):
                 self.query_names[(rule.endpoint, method.upper())] = frozenset(
                     p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"
                 )
+            where = (rule.endpoint if rule is not None else str(path), method.upper())
+            self._check_operation_id(operation, where)
+            # What authenticated() (or a service's own scheme) does not guard is public: said
+            # explicitly, since the spec's root security asks for an access token.
+            security = operation.setdefault("security", [])
+            for requirement in security:
+                for scheme in requirement:
+                    self._declare_scheme(scheme)
             reads_body = "requestBody" in operation
             codes = [422]
             if method in _BODY_METHODS or reads_body:
@@ -65,6 +115,22 @@ class _CoreResponsesPlugin(BasePlugin):
                 if str(code) not in responses and code not in responses:
                     # flask-smorest names response components after http.HTTPStatus members.
                     responses[str(code)] = http.HTTPStatus(code).name
+
+    def _check_operation_id(self, operation: dict[str, Any], where: tuple[str, str]) -> None:
+        """Generated clients name their methods after operationId: one per operation, set
+        with ``@blp.doc(operationId="listTodos")``, unique in the spec."""
+        operation_id = operation.get("operationId")
+        if not operation_id:
+            raise ValueError(
+                f"{where[1]} {where[0]} has no operationId: add @blp.doc(operationId=...)"
+            )
+        first = self.operation_ids.setdefault(operation_id, where)
+        if first != where:
+            raise ValueError(f"operationId {operation_id!r} of {where} is also {first}'s")
+
+    def _declare_scheme(self, scheme: str) -> None:
+        if scheme in _SCHEMES and scheme not in self.spec.components.security_schemes:
+            self.spec.components.security_scheme(scheme, _SCHEMES[scheme])
 
     def schema_helper(
         self, name: str, definition: dict[Any, Any], **kwargs: Any
@@ -85,7 +151,17 @@ class Api(flask_smorest.Api):
         super().__init__(app, spec_kwargs={"extra_plugins": [self._responses]})
 
     def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
-        super().init_app(app, *args, **kwargs)
+        config = app.config
+        spec_kwargs = {
+            # Absolute: a generated client (Node's fetch, for one) needs a base URL to resolve
+            # paths against, and a browser page or a test sets its own.
+            "servers": [{"url": config["PUBLIC_URL"], "description": "PUBLIC_URL"}],
+            "info": {"license": {"name": config["API_LICENSE"], "url": config["API_LICENSE_URL"]}},
+            # Every operation states its own; this is what a new one gets by default.
+            "security": [{BEARER_SCHEME: []}],
+            **(kwargs.pop("spec_kwargs", None) or {}),
+        }
+        super().init_app(app, *args, spec_kwargs=spec_kwargs, **kwargs)
         app.extensions[QUERY_NAMES_KEY] = self._responses.query_names
         app.before_request(_refuse_undocumented_query_of_public_views)
 
@@ -94,13 +170,51 @@ class Api(flask_smorest.Api):
         return handle_http_exception(error)
 
     def register_core_components(self) -> None:
-        """Declare the JWT bearer scheme (Swagger UI's Authorize button) and page headers."""
-        self.spec.components.security_scheme(
-            BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        """Declare the access-token scheme (Swagger UI's Authorize button), the headers error
+        responses are sent with, and the page metadata header."""
+        self.spec.components.security_scheme(BEARER_SCHEME, _SCHEMES[BEARER_SCHEME])
+        self.spec.components.header(
+            RETRY_AFTER_HEADER,
+            {
+                "description": "Seconds to wait before retrying.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+            },
         )
-        # X-Pagination is JSON text. An object schema would serialize as "k,v,k,v" (OpenAPI's
-        # simple style); a header with `content` would be exact, but some tools (oasdiff)
-        # cannot read one. So: a string holding JSON.
+        self.spec.components.header(
+            WWW_AUTHENTICATE_HEADER,
+            {
+                "description": 'An RFC 6750 challenge: `Bearer realm="<service>"`, with '
+                "`error` and `error_description` when a token was sent and refused.",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+        )
+        # flask-smorest registers a response per status, lazily (only those referenced land in
+        # the spec); these replace the ones whose status comes with a header.
+        for status, headers in _ERROR_HEADERS.items():
+            self.spec.components.response(
+                http.HTTPStatus(status).name,
+                {
+                    "description": http.HTTPStatus(status).phrase,
+                    "content": {"application/json": {"schema": self.ERROR_SCHEMA}},
+                    "headers": headers,
+                },
+                lazy=True,
+            )
+        # flask-smorest's ETag header component (lazy too), saying what a client does with it.
+        self.spec.components.header(
+            "ETAG",
+            {
+                "description": "The strong ETag of the returned representation: send it back "
+                "as If-Match to change exactly this version, or as If-None-Match to be told "
+                "304 while it is unchanged.",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
+        # X-Pagination is JSON text: a header with `content` says so exactly (an object
+        # `schema` would mean OpenAPI's simple style, "k,v,k,v").
         self.spec.components.header(
             PAGE_METADATA_HEADER,
             {
@@ -108,10 +222,19 @@ class Api(flask_smorest.Api):
                 "first_page, last_page, page, previous_page and next_page (the last two only "
                 "when such a page exists). Sent only where the total costs O(1) (a kept "
                 "counter: the operation says which), and with the deprecated page number.",
-                "schema": {
-                    "type": "string",
-                    "example": '{"total": 42, "total_pages": 3, "first_page": 1, '
-                    '"last_page": 3, "page": 2, "previous_page": 1, "next_page": 3}',
+                "content": {
+                    "application/json": {
+                        "schema": PaginationMetadataSchema,
+                        "example": {
+                            "total": 42,
+                            "total_pages": 3,
+                            "first_page": 1,
+                            "last_page": 3,
+                            "page": 2,
+                            "previous_page": 1,
+                            "next_page": 3,
+                        },
+                    }
                 },
             },
         )
@@ -165,12 +288,11 @@ def authenticated(
 ) -> Callable[[View], View]:
     """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token) before
     anything else the view does, and document the scheme, 401 and 503 on its operation."""
+    scheme = REFRESH_SCHEME if refresh else BEARER_SCHEME
 
     def decorate(view: View) -> View:
         documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(
-            blp.alt_response(401, response="UNAUTHORIZED")(
-                blp.doc(security=[{BEARER_SCHEME: []}])(view)
-            )
+            blp.alt_response(401, response="UNAUTHORIZED")(blp.doc(security=[{scheme: []}])(view))
         )
 
         @functools.wraps(documented)

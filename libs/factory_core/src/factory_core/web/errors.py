@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 class ProblemSchema(ma.Schema):
     """An RFC 9457 problem details object, as every error response of these services is."""
 
+    class Meta:
+        # Open (additionalProperties: true in the spec): RFC 9457 lets a problem type add
+        # extension members, and a client must accept members it does not know.
+        unknown = ma.INCLUDE
+
     type = ma.fields.String(
         metadata={"description": "A URI reference that identifies the problem type."},
         dump_default="about:blank",

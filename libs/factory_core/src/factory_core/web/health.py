@@ -28,6 +28,7 @@ class HealthSchema(ma.Schema):
 @blp.route("/livez")
 class Liveness(MethodView):
     @blp.response(200, HealthSchema)
+    @blp.doc(operationId="getLiveness")
     def get(self) -> dict[str, Any]:
         """The process is up (never touches the database)"""
         return {"status": "ok", "checks": {}}
@@ -37,6 +38,7 @@ class Liveness(MethodView):
 class Readiness(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="getReadiness")
     def get(self) -> dict[str, Any]:
         """The service can serve traffic: the database answers a ping, and every check the
         service's extensions added passes (the issuer's keys, its revocation feed)"""

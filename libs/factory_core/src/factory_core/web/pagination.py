@@ -31,7 +31,8 @@ CURSOR_SALT = "factory_core.cursor.v1"
 #: A list's sort: (stored field, 1 or -1) pairs, the last one ``_id`` (unique: no ties).
 Order = Sequence[tuple[str, int]]
 
-#: The OpenAPI header component documenting X-Pagination (Api.register_core_components).
+#: The OpenAPI header component documenting X-Pagination (Api.register_core_components), JSON
+#: of flask-smorest's PaginationMetadataSchema.
 PAGE_METADATA_HEADER = "PAGE_METADATA"
 #: How the list operations document their page headers.
 PAGE_HEADERS = {

@@ -10,6 +10,20 @@ from factory_core import Problem, current_account
 
 #: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: How the operations answering with NO_STORE document it (@blp.response(headers=...)).
+NO_STORE_HEADERS = {
+    "Cache-Control": {
+        "description": "no-store: the body holds tokens (or answers a link's token); no "
+        "cache may keep it.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["no-store"]},
+    },
+    "Pragma": {
+        "description": "no-cache, for HTTP/1.0 caches.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["no-cache"]},
+    },
+}
 
 View = TypeVar("View", bound=Callable[..., Any])
 

@@ -13,7 +13,7 @@ from auth_service.ratelimit import rate_limits
 from auth_service.recovery import request_verification
 from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
-from auth_service.routes.access import NO_STORE
+from auth_service.routes.access import NO_STORE, NO_STORE_HEADERS
 from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
 from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
 from auth_service.tokens import revoke_token, token_version
@@ -41,6 +41,7 @@ class Register(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="registerUser")
     def post(self, data: Document) -> Document:
         """Create an account (role "user")"""
         rate_limits.hit(
@@ -62,10 +63,11 @@ class Register(MethodView):
 @blp.route("/login")
 class Login(MethodView):
     @blp.arguments(LoginSchema())
-    @blp.response(200, TokenPairSchema())
+    @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="login")
     def post(self, data: Document) -> TokenAnswer:
         """Log in: exchange a username and password for an access and a refresh token"""
         address, key = client_address(), username_key(data["username"])
@@ -103,8 +105,9 @@ class Login(MethodView):
 @blp.route("/refresh")
 class Refresh(MethodView):
     @authenticated(blp, refresh=True)
-    @blp.response(200, TokenPairSchema())
+    @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
     @blp.alt_response(409, response="CONFLICT")
+    @blp.doc(operationId="refreshTokens")
     def post(self) -> TokenAnswer:
         """Rotate a refresh token (sent as the bearer token) into a new token pair"""
         claims = current_claims()
@@ -130,6 +133,7 @@ class Refresh(MethodView):
 class Logout(MethodView):
     @authenticated(blp)
     @blp.response(204)
+    @blp.doc(operationId="logout")
     def post(self) -> None:
         """Log out: revoke this access token and every token of its session"""
         claims = current_claims()

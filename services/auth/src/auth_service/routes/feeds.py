@@ -26,8 +26,8 @@ blp = Blueprint(
     "feeds", __name__, description="Revocations and account events, for services (feed token)."
 )
 
-#: OpenAPI security scheme of the revocation feed (a shared service secret, not a JWT).
-FEED_SCHEME = "revocationFeedToken"
+#: OpenAPI security scheme of both feeds (a shared service secret, not a JWT).
+FEED_SCHEME = "feedToken"
 
 
 #: A feed read's database budget, below the request's own: its readers give up after 2 s
@@ -64,6 +64,7 @@ class RevocationList(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="listRevocations")
     def get(self, args: Document) -> Document:
         """Revocations since a time, oldest first, for services that verify tokens offline"""
         # Taken before the query: a consumer asking again from `now` misses nothing written
@@ -82,6 +83,7 @@ class AccountEventList(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="listAccountEvents")
     def get(self, args: Document) -> Document:
         """Account events after a sequence, in order, for services that act on them"""
         # Deletions auth did not finish publishing (it died in between) are published first.

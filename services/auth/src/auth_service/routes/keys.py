@@ -15,6 +15,7 @@ blp = Blueprint("keys", __name__, description="Public keys, for services.")
 @blp.route("/.well-known/jwks.json")
 class JWKS(MethodView):
     @blp.response(200, JWKSetSchema())
+    @blp.doc(operationId="getJwks")
     def get(self) -> tuple[Document, int, dict[str, str]]:
         """The public keys that verify this service's tokens (JWK Set, RFC 7517)"""
         # Short caching: a new signing key must reach consumers soon after rotation.

@@ -47,6 +47,7 @@ blp = Blueprint("me", __name__, url_prefix="/auth/me", description="The signed-i
 class Me(MethodView):
     @authenticated(blp)
     @blp.response(200, UserSchema())
+    @blp.doc(operationId="getMe")
     def get(self) -> Document:
         """Read the signed-in account"""
         user: Document = current_account()
@@ -57,6 +58,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema())
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.doc(operationId="updateMe")
     def patch(self, data: Document) -> Document:
         """Change the account's email address (null removes it); a new one gets a
         verification link"""
@@ -88,6 +90,7 @@ class Me(MethodView):
     @blp.response(204)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.doc(operationId="deleteMe")
     def delete(self, data: Document) -> None:
         """Delete the account (needs a fresh token and the password); revokes every token"""
         user: Document = current_account()
@@ -103,6 +106,7 @@ class MyEmailVerification(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="requestEmailVerification")
     def post(self) -> Document:
         """Send the verification link again (the earlier links stop working)"""
         recovery.enabled()
@@ -123,6 +127,7 @@ class MyPassword(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.doc(operationId="changePassword")
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
         user: Document = current_account()

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from auth_service import recovery
 from auth_service.origin import client_address
 from auth_service.ratelimit import rate_limits
-from auth_service.routes.access import NO_STORE
+from auth_service.routes.access import NO_STORE, NO_STORE_HEADERS
 from auth_service.schemas import (
     AcceptedSchema,
     EmailVerifiedSchema,
@@ -67,6 +67,7 @@ class PasswordResetRequest(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="requestPasswordReset")
     def post(self, data: Document) -> Document:
         """Ask for a reset link: the same answer, and the same work, for any identifier"""
         recovery.enabled()
@@ -78,8 +79,9 @@ class PasswordResetRequest(MethodView):
 @blp.route("/password-reset/confirm")
 class PasswordResetConfirm(MethodView):
     @blp.arguments(TokenQuerySchema(), location="query")
-    @blp.response(200, ResetTokenStatusSchema())
+    @blp.response(200, ResetTokenStatusSchema(), headers=NO_STORE_HEADERS)
     @_spends_a_link_token
+    @blp.doc(operationId="checkPasswordResetToken")
     def get(self, query: Document) -> tuple[Document, int, dict[str, str]]:
         """Check a reset link before asking for the new password (it stays usable)"""
         return recovery.check_reset_token(query["token"]), 200, NO_STORE
@@ -87,6 +89,7 @@ class PasswordResetConfirm(MethodView):
     @blp.arguments(PasswordResetSchema())
     @blp.response(204)
     @_spends_a_link_token
+    @blp.doc(operationId="confirmPasswordReset")
     def post(self, data: Document) -> None:
         """Set a new password with a reset link's token; signs out every session"""
         recovery.reset_password(data["token"], data["new_password"])
@@ -95,8 +98,9 @@ class PasswordResetConfirm(MethodView):
 @blp.route("/email/verify")
 class EmailVerification(MethodView):
     @blp.arguments(TokenQuerySchema(), location="query")
-    @blp.response(200, EmailVerifiedSchema())
+    @blp.response(200, EmailVerifiedSchema(), headers=NO_STORE_HEADERS)
     @_spends_a_link_token
+    @blp.doc(operationId="verifyEmail")
     def get(self, query: Document) -> tuple[Document, int, dict[str, str]]:
         """Confirm an e-mail address: the link of the verification mail"""
         return recovery.verify_email(query["token"]), 200, NO_STORE

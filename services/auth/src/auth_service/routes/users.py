@@ -41,6 +41,7 @@ class Users(MethodView):
     @blp.alt_response(400, response="BAD_REQUEST")  # a cursor not valid for this list
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @blp.doc(operationId="listUsers")
     def get(self, args: Document) -> tuple[list[Document], dict[str, str]]:
         """List accounts, oldest first, one page at a time"""
         page = requested_page(args, ORDER)
@@ -55,6 +56,7 @@ class UserDisable(MethodView):
     @blp.response(200, AdminUserSchema())
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="disableUser")
     def post(self, user_id: str) -> Document:
         """Disable an account: it cannot log in and its tokens stop working"""
         user = users.find_by_id(user_id=user_id)
