@@ -75,6 +75,15 @@ class Mine(MethodView):
         return {"sub": current_subject()}
 
 
+@blp.route("/mine/secret")
+class MySecret(MethodView):
+    @authenticated(blp, mfa=True)
+    @blp.doc(operationId="getMySecret")
+    def get(self) -> dict[str, Any]:
+        """Something only a sign-in with a second factor may read"""
+        return {"sub": current_subject()}
+
+
 @blp.route("/renew")
 class Renew(MethodView):
     @authenticated(blp, refresh=True)

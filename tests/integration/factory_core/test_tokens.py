@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from tests.support.counting_key import CountingKey
 from tests.support.devdb import free_port
+from tests.support.problems import assert_problem
 from tests.support.sample import KID, OTHER_KEY, PRIVATE_KEY, make_token
 
 from factory_core import Problem, StaticKeys, public_jwk
@@ -361,3 +362,28 @@ def test_a_new_key_under_the_same_kid_is_checked_afresh(sample_app: Flask, clien
     assert _get(client, token).status_code == 200
     bearer_tokens(sample_app).keys = StaticKeys({KID: OTHER_KEY.public_key()})
     _assert_401(_get(client, token), "invalid_token")  # not the key that signed it
+
+
+@pytest.mark.parametrize(
+    ("amr", "status"),
+    [(None, 403), (["pwd"], 403), ("otp", 403), (["pwd", "otp"], 200), (["otp"], 200)],
+)
+def test_an_operation_that_needs_a_second_factor_reads_amr(
+    client: Any, amr: Any, status: int
+) -> None:
+    token = make_token(amr=amr)
+    response = client.get("/items/mine/secret", headers={"Authorization": f"Bearer {token}"})
+    if status == 403:
+        assert_problem(response, 403, "mfa_required")
+    else:
+        assert response.status_code == 200
+        assert response.json == {"sub": "user-1"}
+    assert (
+        client.get("/items/mine", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
+
+
+def test_an_operation_that_needs_a_second_factor_documents_403(client: Any) -> None:
+    spec = client.get("/openapi.json").json
+    assert "403" in spec["paths"]["/items/mine/secret"]["get"]["responses"]
+    assert "403" not in spec["paths"]["/items/mine"]["get"]["responses"]

@@ -128,6 +128,11 @@ class UserSchema(DocumentSchema):
     )
     roles = ma.fields.List(ma.fields.String(), dump_only=True)
     created_at = ma.fields.AwareDateTime(dump_only=True, default_timezone=UTC)
+    mfa_enabled = ma.fields.Function(
+        lambda user: bool(user.get("mfa")),
+        dump_only=True,
+        metadata={"type": "boolean", "description": "Whether sign-in needs a one-time code."},
+    )
 
 
 class AdminUserSchema(UserSchema):
@@ -338,11 +343,17 @@ class SecurityEventSchema(DocumentSchema):
             "description": "Whose request it was: the account's own, or an administrator's.",
         },
     )
+    methods = ma.fields.List(
+        ma.fields.String(),
+        dump_only=True,
+        metadata={"description": "For sign_in: how (RFC 8176): pwd, and otp with a code."},
+    )
     reason = ma.fields.String(
         dump_only=True,
         metadata={
-            "description": "For sign_in_failed: wrong_password or disabled. For session_ended: "
-            "logout, ended (by the account or an administrator) or refresh_token_reused."
+            "description": "For sign_in_failed: wrong_password, wrong_code or disabled. For "
+            "session_ended: logout, ended (by the account or an administrator) or "
+            "refresh_token_reused."
         },
     )
     client = ma.fields.String(
@@ -352,3 +363,76 @@ class SecurityEventSchema(DocumentSchema):
         dump_only=True,
         metadata={"description": "The requesting network: a /24 (IPv4) or /64 (IPv6)."},
     )
+
+
+def _code(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=validate.Regexp(r"^[0-9]{6}$", error="Six digits."),
+        metadata={"description": "The authenticator app's current six-digit code."},
+        **kwargs,
+    )
+
+
+def _recovery_code(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=validate.Length(min=10, max=32),
+        metadata={"description": "One of the recovery codes given at enrolment (single use)."},
+        **kwargs,
+    )
+
+
+class _SecondFactorSchema(ma.Schema):
+    """A one-time code, or a recovery code: exactly one."""
+
+    code = _code()
+    recovery_code = _recovery_code()
+
+    @ma.validates_schema
+    def _one_of(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("code" in data) == ("recovery_code" in data):
+            raise ma.ValidationError("Send code or recovery_code, one of them.", "code")
+
+
+class MfaEnrolmentSchema(ma.Schema):
+    secret = ma.fields.String(
+        required=True, metadata={"description": "The shared secret (base32), to type in."}
+    )
+    otpauth_uri = ma.fields.String(
+        required=True, metadata={"description": "The otpauth:// URI authenticator apps read."}
+    )
+    qr_svg = ma.fields.String(
+        required=True, metadata={"description": "The URI as a QR code, an SVG document."}
+    )
+
+
+class MfaConfirmSchema(ma.Schema):
+    code = _code(required=True)
+
+
+class RecoveryCodesSchema(ma.Schema):
+    recovery_codes = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={
+            "description": "Ten single-use codes for when the authenticator is lost: "
+            "shown once, stored only as digests."
+        },
+    )
+
+
+class MfaChallengeSchema(ma.Schema):
+    mfa_required = ma.fields.Boolean(required=True)
+    challenge = ma.fields.String(
+        required=True, metadata={"description": "Send it to /auth/login/mfa with a code."}
+    )
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Seconds the challenge can be used."}
+    )
+
+
+class MfaLoginSchema(_SecondFactorSchema):
+    challenge = ma.fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class MfaDisableSchema(_SecondFactorSchema):
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))

@@ -20,6 +20,9 @@ PASSWORD_RESET = "password_reset"  # noqa: S105
 EMAIL_CHANGED = "email_changed"
 EMAIL_VERIFIED = "email_verified"
 ACCOUNT_DISABLED = "account_disabled"
+MFA_ENABLED = "mfa_enabled"
+MFA_DISABLED = "mfa_disabled"
+RECOVERY_CODE_USED = "recovery_code_used"
 
 #: Every event type, as the API documents them.
 TYPES = (
@@ -32,6 +35,9 @@ TYPES = (
     EMAIL_CHANGED,
     EMAIL_VERIFIED,
     ACCOUNT_DISABLED,
+    MFA_ENABLED,
+    MFA_DISABLED,
+    RECOVERY_CODE_USED,
 )
 
 

@@ -19,15 +19,21 @@ from pymongo.errors import PyMongoError
 from auth_service import security_log
 from auth_service.origin import where_from
 from auth_service.repositories import refresh_tokens, sessions
-from auth_service.tokens import issue_tokens, leeway, refresh_token_expiry, revoke_family
+from auth_service.tokens import (
+    PASSWORD,
+    issue_tokens,
+    leeway,
+    refresh_token_expiry,
+    revoke_family,
+)
 from factory_core import Document, Held, Problem, mongo
 
 
-def start_session(user: Document) -> Document:
+def start_session(user: Document, *, amr: list[str]) -> Document:
     """A login's token pair, in a new session recorded for its owner to see, and the sign-in
-    in the account's security log (one transaction)."""
+    in the account's security log (one transaction); ``amr``: how it signed in."""
     family_id = uuid.uuid4().hex
-    pair = issue_tokens(user, family_id=family_id, fresh=True)
+    pair = issue_tokens(user, family_id=family_id, fresh=True, amr=amr)
     user_id = str(user["_id"])
 
     def start() -> None:
@@ -37,7 +43,7 @@ def start_session(user: Document) -> Document:
             expires_at=refresh_token_expiry(),
             **where_from(),
         )
-        security_log.record(user_id, security_log.SIGN_IN, session=family_id)
+        security_log.record(user_id, security_log.SIGN_IN, session=family_id, methods=amr)
 
     mongo.transaction(start)
     return pair
@@ -95,7 +101,8 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
             return _open(outcome, presented) if isinstance(outcome, bytes) else None
         held = outcome  # the first use failed: finish its rotation
     try:
-        pair = issue_tokens(user, family_id=claims["fid"], fresh=False)
+        amr = claims.get("amr") or [PASSWORD]  # tokens from before amr: a password sign-in
+        pair = issue_tokens(user, family_id=claims["fid"], fresh=False, amr=amr)
         uses.complete(
             jti=jti, successor=_seal(pair, presented), keep_until=held.document["used_at"] + grace
         )

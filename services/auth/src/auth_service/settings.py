@@ -24,7 +24,9 @@ class AuthSettings(MailSettings):
     # 2.0.0: POST /auth/refresh documents its own security scheme, refreshToken, instead of
     # bearerAuth (the access tokens'), and the feeds' scheme is feedToken (was
     # revocationFeedToken, for both feeds); nothing changed on the wire, but generated clients
-    # key their credentials by scheme. Also operation ids and declared headers (additions).
+    # key their credentials by scheme. Also operation ids and declared headers; two-factor
+    # sign-in (login answers 202 with a challenge for an account that turned it on) and
+    # tokens naming how they signed in (amr) (additions).
     #: OpenAPI info.
     API_VERSION = "2.0.0"
 
@@ -63,6 +65,10 @@ class AuthSettings(MailSettings):
     ]
     #: How long account events stay in the event feed: a consumer down for less catches up.
     EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+    #: The issuer name authenticator apps show beside the account (otpauth:// URIs).
+    MFA_ISSUER = "Flask Factory"
+    #: How long a login's challenge may be exchanged, with a code, for the token pair.
+    MFA_CHALLENGE_SECONDS = 300
     #: How long each entry of an account's security log is kept (the log goes with the account).
     SECURITY_EVENT_RETENTION_SECONDS = 365 * 24 * 3600
 
@@ -97,6 +103,8 @@ class AuthSettings(MailSettings):
     REGISTER_RATE_LIMIT_PER_USERNAME = "5 per minute"
     #: Registrations per client address.
     REGISTER_RATE_LIMIT_PER_ADDRESS = "10 per minute;100 per day"
+    #: Attempts at a one-time code per account (enrolment, sign-in, turning MFA off).
+    MFA_RATE_LIMIT_PER_ACCOUNT = "5 per minute;30 per day"
     #: Turn rate limiting off entirely (never in production).
     RATE_LIMITS_ENABLED = True
 

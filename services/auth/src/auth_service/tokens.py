@@ -41,8 +41,15 @@ def leeway() -> timedelta:
     return timedelta(seconds=int(current_app.config["JWT_LEEWAY_SECONDS"]))
 
 
-def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -> Document:
-    """A new access and refresh token for ``user``; a new family unless ``family_id`` is given.
+#: The sign-in methods a token can name in ``amr`` (RFC 8176): a password, and a one-time code.
+PASSWORD, ONE_TIME_CODE = "pwd", "otp"
+
+
+def issue_tokens(
+    user: Document, *, family_id: str | None = None, fresh: bool, amr: list[str]
+) -> Document:
+    """A new access and refresh token for ``user``; a new family unless ``family_id`` is given;
+    ``amr``: how the session signed in (RFC 8176), carried by every token of the family.
 
     The tokens carry the account's token version as ``user`` was read: should a revoke-all
     have happened since (a password change while this login was checking the old one), they
@@ -50,7 +57,12 @@ def issue_tokens(user: Document, *, family_id: str | None = None, fresh: bool) -
     """
     family_id = family_id or uuid.uuid4().hex
     identity = str(user["_id"])
-    claims = {"roles": list(user["roles"]), "fid": family_id, "ver": token_version(user)}
+    claims = {
+        "roles": list(user["roles"]),
+        "fid": family_id,
+        "ver": token_version(user),
+        "amr": list(amr),
+    }
     refresh_jti = str(uuid.uuid4())
     access_token = create_access_token(
         identity, fresh=fresh, expires_delta=_access_ttl(), additional_claims=claims

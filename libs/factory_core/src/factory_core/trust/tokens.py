@@ -311,9 +311,13 @@ def bearer_tokens(app: Flask | None = None) -> BearerTokens:
     return cast(_Bearer, (app or current_app).extensions[BEARER_KEY]).tokens
 
 
-def verify_bearer(*, fresh: bool = False, refresh: bool = False) -> dict[str, Any]:
-    """Check the request's bearer token (``fresh``: from a login; ``refresh``: a refresh token);
-    raise a 401 (or 503) Problem unless it passes; its claims are then ``current_claims()``."""
+def verify_bearer(
+    *, fresh: bool = False, refresh: bool = False, mfa: bool = False
+) -> dict[str, Any]:
+    """Check the request's bearer token (``fresh``: from a login; ``refresh``: a refresh token;
+    ``mfa``: from a sign-in with a one-time code, ``otp`` in its ``amr``); raise a 401 (or
+    503, or 403 for ``mfa``) Problem unless it passes; its claims are then
+    ``current_claims()``."""
     bearer: _Bearer = current_app.extensions[BEARER_KEY]
     credentials = request.authorization
     if credentials is None or credentials.type != "bearer" or not credentials.token:
@@ -345,6 +349,13 @@ def verify_bearer(*, fresh: bool = False, refresh: bool = False) -> dict[str, An
             raise unauthorized(
                 "The token's account no longer exists or is disabled.", code="invalid_token"
             )
+    amr = claims.get("amr")
+    if mfa and not (isinstance(amr, list) and "otp" in amr):
+        raise Problem(
+            403,
+            "This operation needs a sign-in with a second factor (a one-time code).",
+            code="mfa_required",
+        )
     verified = dict(claims)
     g.factory_core_bearer = (verified, account)
     return verified

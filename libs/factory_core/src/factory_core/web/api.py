@@ -284,20 +284,23 @@ def _view() -> Any:
 
 
 def authenticated(
-    blp: flask_smorest.Blueprint, *, fresh: bool = False, refresh: bool = False
+    blp: flask_smorest.Blueprint, *, fresh: bool = False, refresh: bool = False, mfa: bool = False
 ) -> Callable[[View], View]:
-    """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token) before
-    anything else the view does, and document the scheme, 401 and 503 on its operation."""
+    """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token;
+    ``mfa``: from a sign-in with a second factor, else 403 ``mfa_required``) before anything
+    else the view does, and document the scheme, 401 and 503 (and 403) on its operation."""
     scheme = REFRESH_SCHEME if refresh else BEARER_SCHEME
 
     def decorate(view: View) -> View:
         documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(
             blp.alt_response(401, response="UNAUTHORIZED")(blp.doc(security=[{scheme: []}])(view))
         )
+        if mfa:
+            documented = blp.alt_response(403, response="FORBIDDEN")(documented)
 
         @functools.wraps(documented)
         def gated(*args: Any, **kwargs: Any) -> Any:
-            verify_bearer(fresh=fresh, refresh=refresh)
+            verify_bearer(fresh=fresh, refresh=refresh, mfa=mfa)
             refuse_undocumented_query()
             return documented(*args, **kwargs)
 

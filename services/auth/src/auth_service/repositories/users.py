@@ -125,6 +125,61 @@ class UserRepository:
             return_document=ReturnDocument.AFTER,
         )
 
+    def start_mfa_enrolment(self, *, user_id: ObjectId, secret: str) -> bool:
+        """Keep ``secret`` as the enrolment waiting for its first code (replacing an earlier
+        one); False when two-factor sign-in is on already."""
+        started = self._users.update_one(
+            {"_id": user_id, "mfa": {"$exists": False}},
+            {"$set": {"mfa_pending": {"secret": secret, "created_at": datetime.now(UTC)}}},
+        )
+        return started.matched_count == 1
+
+    def enable_mfa(
+        self, *, user_id: ObjectId, secret: str, step: int, recovery_codes: list[str]
+    ) -> bool:
+        """Turn two-factor sign-in on with the pending ``secret`` (its first code was of time
+        step ``step``) and the recovery codes' digests; False if the enrolment changed since."""
+        enabled = self._users.update_one(
+            {"_id": user_id, "mfa_pending.secret": secret, "mfa": {"$exists": False}},
+            {
+                "$set": {
+                    "mfa": {
+                        "secret": secret,
+                        "enabled_at": datetime.now(UTC),
+                        "last_step": step,
+                        "recovery_codes": recovery_codes,
+                    },
+                    "updated_at": datetime.now(UTC),
+                },
+                "$unset": {"mfa_pending": ""},
+            },
+        )
+        return enabled.matched_count == 1
+
+    def use_totp_step(self, *, user_id: ObjectId, step: int) -> bool:
+        """Spend time step ``step`` of the account's codes: True once, for a step later than any
+        used before (a code cannot be replayed, nor an older one used after a newer)."""
+        used = self._users.update_one(
+            {"_id": user_id, "mfa.last_step": {"$lt": step}}, {"$set": {"mfa.last_step": step}}
+        )
+        return used.matched_count == 1
+
+    def use_recovery_code(self, *, user_id: ObjectId, digest: str) -> bool:
+        """Spend the recovery code with ``digest``: True once."""
+        used = self._users.update_one(
+            {"_id": user_id, "mfa.recovery_codes": digest},
+            {"$pull": {"mfa.recovery_codes": digest}},
+        )
+        return used.matched_count == 1
+
+    def disable_mfa(self, *, user_id: ObjectId) -> bool:
+        """Turn two-factor sign-in off; False if it was off."""
+        disabled = self._users.update_one(
+            {"_id": user_id, "mfa": {"$exists": True}},
+            {"$unset": {"mfa": "", "mfa_pending": ""}, "$set": {"updated_at": datetime.now(UTC)}},
+        )
+        return disabled.matched_count == 1
+
     def find_for_recovery(self, *, identifier: str) -> list[Document]:
         """The accounts a reset request names (a username, or an address) whose address is
         verified, and that can log in."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auth_service import security_log
+from auth_service import mfa, security_log
 from auth_service.origin import client_address
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
@@ -14,9 +14,15 @@ from auth_service.recovery import request_verification
 from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
 from auth_service.routes.access import NO_STORE, NO_STORE_HEADERS
-from auth_service.schemas import LoginSchema, RegisterSchema, TokenPairSchema, UserSchema
+from auth_service.schemas import (
+    LoginSchema,
+    MfaChallengeSchema,
+    RegisterSchema,
+    TokenPairSchema,
+    UserSchema,
+)
 from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
-from auth_service.tokens import revoke_token, token_version
+from auth_service.tokens import PASSWORD, revoke_token, token_version
 from factory_core import (
     Document,
     Problem,
@@ -64,11 +70,18 @@ class Register(MethodView):
 class Login(MethodView):
     @blp.arguments(LoginSchema())
     @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
+    @blp.alt_response(
+        202,
+        schema=MfaChallengeSchema(),
+        headers=NO_STORE_HEADERS,
+        description="The password is right and the account signs in with a second factor: "
+        "send the challenge with a code to /auth/login/mfa.",
+    )
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(operationId="login")
-    def post(self, data: Document) -> TokenAnswer:
+    def post(self, data: Document) -> TokenAnswer | Response:
         """Log in: exchange a username and password for an access and a refresh token"""
         address, key = client_address(), username_key(data["username"])
         rate_limits.hit("login", address=address)
@@ -99,7 +112,13 @@ class Login(MethodView):
             user_id=user["_id"],
             token_version=token_version(user),
         )
-        return start_session(user), 200, NO_STORE
+        if user.get("mfa"):
+            # Another schema than the 200's: a response of its own (flask-smorest passes it on).
+            answer = jsonify(MfaChallengeSchema().dump(mfa.challenge(user)))
+            answer.status_code = 202
+            answer.headers.update(NO_STORE)
+            return answer
+        return start_session(user, amr=[PASSWORD]), 200, NO_STORE
 
 
 @blp.route("/refresh")

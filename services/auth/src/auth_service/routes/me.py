@@ -94,7 +94,7 @@ class Me(MethodView):
     def delete(self, data: Document) -> None:
         """Delete the account (needs a fresh token and the password); revokes every token"""
         user: Document = current_account()
-        _check_password(user, data["password"])
+        check_password(user, data["password"])
         delete_account(user)  # tokens revoked first; account.deleted published, never lost
 
 
@@ -131,7 +131,7 @@ class MyPassword(MethodView):
     def post(self, data: Document) -> None:
         """Change the password (needs a fresh token from a login); signs out every session"""
         user: Document = current_account()
-        _check_password(user, data["current_password"])
+        check_password(user, data["current_password"])
         new_hash = passwords.hash(data["new_password"])
 
         def change() -> None:
@@ -228,7 +228,7 @@ def _gone() -> NoReturn:
     raise Problem(404, "The account no longer exists.", code="user_not_found")
 
 
-def _check_password(user: Document, password: str) -> None:
+def check_password(user: Document, password: str) -> None:
     """403 unless ``password`` is the account's; limited per session (token family).
 
     A stolen fresh token must not allow guessing the password at full speed; counting per
