@@ -18,6 +18,7 @@ PUBLIC = {
         ("GET", "/.well-known/jwks.json"),
         ("GET", "/auth/email/verify"),
         ("POST", "/auth/login"),
+        ("POST", "/auth/login/mfa"),
         ("POST", "/auth/password-reset"),
         ("GET", "/auth/password-reset/confirm"),
         ("POST", "/auth/password-reset/confirm"),

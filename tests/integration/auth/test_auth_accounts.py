@@ -18,7 +18,16 @@ def test_register_returns_the_public_user(client: FlaskClient) -> None:
     )
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"id", "username", "email", "email_verified", "roles", "created_at"}
+    assert set(body) == {
+        "id",
+        "username",
+        "email",
+        "email_verified",
+        "roles",
+        "created_at",
+        "mfa_enabled",
+    }
+    assert body["mfa_enabled"] is False
     assert body["username"] == "Alice"
     assert body["roles"] == ["user"]
     assert len(body["id"]) == 24

@@ -73,6 +73,7 @@ def test_users_list_is_paginated(app: Flask, client: FlaskClient) -> None:
         "roles",
         "created_at",
         "disabled",
+        "mfa_enabled",
     }
     assert '"total": 4' in response.headers["X-Pagination"]
     second = client.get("/auth/users?page=2&page_size=2", headers=headers).json

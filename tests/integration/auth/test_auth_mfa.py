@@ -139,21 +139,14 @@ def test_recovery_codes_work_once_each(client: FlaskClient) -> None:
     _secret, codes, _used = turn_on(client, login(client))
     spelled = codes[0].lower().replace("-", "")  # case and the dash do not matter
 
-    first = client.post(
-        "/auth/login/mfa", json={"challenge": challenge(client), "recovery_code": spelled}
-    )
-    again = client.post(
-        "/auth/login/mfa", json={"challenge": challenge(client), "recovery_code": codes[0]}
-    )
+    first = client.post("/auth/login/mfa", json={"challenge": challenge(client), "code": spelled})
+    again = client.post("/auth/login/mfa", json={"challenge": challenge(client), "code": codes[0]})
 
     assert first.status_code == 200, first.json
     assert claims_of(first.json["access_token"])["amr"] == ["pwd", "otp"]
     assert_problem(again, 403, "wrong_code")
-    both = client.post(
-        "/auth/login/mfa",
-        json={"challenge": challenge(client), "code": "123456", "recovery_code": codes[1]},
-    )
-    assert_problem(both, 422)
+    missing = client.post("/auth/login/mfa", json={"challenge": challenge(client)})
+    assert_problem(missing, 422)
 
 
 def test_codes_are_limited_per_account(make_auth_app: Callable[..., Flask]) -> None:
@@ -234,13 +227,13 @@ def test_turning_it_off_needs_a_fresh_token_the_password_and_a_code(client: Flas
 
     not_fresh = client.delete(
         "/auth/me/mfa",
-        json={"password": PASSWORD, "recovery_code": codes[0]},
+        json={"password": PASSWORD, "code": codes[0]},
         headers=bearer(stale["access_token"]),
     )
     assert_problem(not_fresh, 401, "fresh_token_required")
     wrong_password = client.delete(
         "/auth/me/mfa",
-        json={"password": "not it at all", "recovery_code": codes[0]},
+        json={"password": "not it at all", "code": codes[0]},
         headers=bearer(fresh["access_token"]),
     )
     assert_problem(wrong_password, 403, "wrong_password")
@@ -253,7 +246,7 @@ def test_turning_it_off_needs_a_fresh_token_the_password_and_a_code(client: Flas
 
     off = client.delete(
         "/auth/me/mfa",
-        json={"password": PASSWORD, "recovery_code": codes[0]},
+        json={"password": PASSWORD, "code": codes[0]},
         headers=bearer(fresh["access_token"]),
     )
 
@@ -306,7 +299,7 @@ def test_the_security_log_records_mfa_and_failed_codes(client: FlaskClient) -> N
     wrong = client.post("/auth/login/mfa", json={"challenge": challenge(client), "code": "000000"})
     assert_problem(wrong, 403, "wrong_code")
     done = client.post(
-        "/auth/login/mfa", json={"challenge": challenge(client), "recovery_code": codes[0]}
+        "/auth/login/mfa", json={"challenge": challenge(client), "code": codes[0]}
     ).json
 
     log = client.get("/auth/me/security-events", headers=bearer(done["access_token"])).json

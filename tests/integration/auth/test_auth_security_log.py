@@ -69,8 +69,9 @@ def test_sign_ins_and_failed_sign_ins_are_logged_with_their_origin(client: Flask
         assert each["actor"] == "account"
         assert datetime.fromisoformat(each["at"]).utcoffset() == timedelta(0)
         assert set(each) == {"id", "type", "at", "session", "actor", "client", "address"} | (
-            {"reason"} if each is failed else set()
+            {"reason"} if each is failed else {"methods"}
         )
+    assert signed_in["methods"] == ["pwd"]
 
 
 def test_an_unknown_username_leaves_no_trace(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +25,7 @@ from auth_service import security_log
 from auth_service.ratelimit import rate_limits
 from auth_service.repositories import users
 from auth_service.tokens import ONE_TIME_CODE, PASSWORD, token_version
-from factory_core import Document, Problem, mongo
+from factory_core import Document, Problem, mongo, unauthorized
 
 #: How many recovery codes an enrolment gives, each good for one sign-in.
 RECOVERY_CODES = 10
@@ -75,21 +76,19 @@ def confirm(user: Document, code: str) -> list[str]:
     return codes
 
 
-def check_second_factor(user: Document, *, code: str | None, recovery_code: str | None) -> None:
-    """Spend a code (or a recovery code) of ``user``'s; 403 unless it is good and unused, 429
-    past the per-account limit. Inside the caller's transaction."""
+def check_second_factor(user: Document, code: str) -> None:
+    """Spend ``code`` of ``user``'s: six digits are a one-time code, anything else a recovery
+    code; 403 unless it is good and unused. Inside the caller's transaction."""
     mfa = user.get("mfa")
     if not mfa:
         raise Problem(409, "Two-factor sign-in is off.", code="mfa_not_enabled")
-    if code is not None:
+    if re.fullmatch(r"[0-9]{6}", code):
         step = _matching_step(mfa["secret"], code)
         if step is not None and users.use_totp_step(user_id=user["_id"], step=step):
             return
-    elif recovery_code is not None:
-        digest = _digest(recovery_code)
-        if users.use_recovery_code(user_id=user["_id"], digest=digest):
-            security_log.record(str(user["_id"]), security_log.RECOVERY_CODE_USED)
-            return
+    elif users.use_recovery_code(user_id=user["_id"], digest=_digest(code)):
+        security_log.record(str(user["_id"]), security_log.RECOVERY_CODE_USED)
+        return
     raise Problem(403, "The code is wrong, or was used already.", code="wrong_code")
 
 
@@ -121,8 +120,10 @@ def challenged_user(token: str) -> Document:
         or not user.get("mfa")
         or token_version(user) != claims.get("ver")
     ):
-        raise Problem(
-            401, "The challenge is invalid or expired. Log in again.", code="invalid_challenge"
+        raise unauthorized(
+            "The challenge is invalid or expired. Log in again.",
+            code="invalid_challenge",
+            error=None,
         )
     return user
 

@@ -326,7 +326,7 @@ class SecurityEventSchema(DocumentSchema):
     type = ma.fields.String(
         dump_only=True,
         metadata={
-            "enum": list(SECURITY_EVENT_TYPES),
+            "x-extensible-enum": list(SECURITY_EVENT_TYPES),
             "description": "What happened. More types may be added: show unknown ones as such.",
         },
     )
@@ -373,24 +373,15 @@ def _code(**kwargs: Any) -> ma.fields.String:
     )
 
 
-def _recovery_code(**kwargs: Any) -> ma.fields.String:
+def _code_or_recovery_code() -> ma.fields.String:
     return ma.fields.String(
-        validate=validate.Length(min=10, max=32),
-        metadata={"description": "One of the recovery codes given at enrolment (single use)."},
-        **kwargs,
+        required=True,
+        validate=validate.Length(min=6, max=32),
+        metadata={
+            "description": "The authenticator app's current six-digit code, or one of the "
+            "recovery codes given at enrolment (each works once)."
+        },
     )
-
-
-class _SecondFactorSchema(ma.Schema):
-    """A one-time code, or a recovery code: exactly one."""
-
-    code = _code()
-    recovery_code = _recovery_code()
-
-    @ma.validates_schema
-    def _one_of(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if ("code" in data) == ("recovery_code" in data):
-            raise ma.ValidationError("Send code or recovery_code, one of them.", "code")
 
 
 class MfaEnrolmentSchema(ma.Schema):
@@ -430,9 +421,11 @@ class MfaChallengeSchema(ma.Schema):
     )
 
 
-class MfaLoginSchema(_SecondFactorSchema):
+class MfaLoginSchema(ma.Schema):
     challenge = ma.fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    code = _code_or_recovery_code()
 
 
-class MfaDisableSchema(_SecondFactorSchema):
+class MfaDisableSchema(ma.Schema):
     password = ma.fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    code = _code_or_recovery_code()

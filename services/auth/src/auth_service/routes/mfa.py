@@ -71,9 +71,7 @@ class Mfa(MethodView):
         mfa.limit_attempts(user)
 
         def turn_off() -> None:
-            mfa.check_second_factor(
-                user, code=data.get("code"), recovery_code=data.get("recovery_code")
-            )
+            mfa.check_second_factor(user, data["code"])
             users.disable_mfa(user_id=user["_id"])
             security_log.record(str(user["_id"]), security_log.MFA_DISABLED)
 
@@ -94,11 +92,7 @@ class MfaLogin(MethodView):
         user = mfa.challenged_user(data["challenge"])
         mfa.limit_attempts(user)
         try:
-            mongo.transaction(
-                lambda: mfa.check_second_factor(
-                    user, code=data.get("code"), recovery_code=data.get("recovery_code")
-                )
-            )
+            mongo.transaction(lambda: mfa.check_second_factor(user, data["code"]))
         except Problem:
             security_log.record(str(user["_id"]), security_log.SIGN_IN_FAILED, reason="wrong_code")
             raise
