@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import requests
 from bson import ObjectId
@@ -270,6 +271,47 @@ def test_a_session_ended_from_another_device_is_refused_by_todo(stack: Stack) ->
     assert stack.todos(laptop).status_code == 200
     left = requests.get(f"{stack.auth.url}/auth/me/sessions", headers=laptop.headers(), timeout=10)
     assert [each["current"] for each in left.json()] == [True]
+
+
+def test_two_factor_sign_in_and_the_security_log_under_gunicorn(stack: Stack) -> None:
+    """Enrol an authenticator, sign in with a code, and read it all in the security log."""
+    alice = registered(stack.auth.url)
+    auth = f"{stack.auth.url}/auth"
+    enrolled = requests.post(f"{auth}/me/mfa/totp", headers=alice.headers(), timeout=10)
+    assert enrolled.status_code == 201, enrolled.text
+    totp = pyotp.TOTP(enrolled.json()["secret"])
+    confirmed = requests.post(
+        f"{auth}/me/mfa/totp/confirm",
+        json={"code": totp.now()},
+        headers=alice.headers(),
+        timeout=10,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    [recovery_code, *_others] = confirmed.json()["recovery_codes"]
+
+    credentials = {"username": alice.username, "password": alice.password}
+    asked = requests.post(f"{auth}/login", json=credentials, timeout=10)
+    assert asked.status_code == 202, asked.text
+    signed_in = requests.post(
+        f"{auth}/login/mfa",
+        json={"challenge": asked.json()["challenge"], "code": recovery_code},
+        timeout=10,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    token = signed_in.json()["access_token"]
+    assert stack.todos(alice, token).status_code == 200  # todo takes the token like any other
+
+    log = requests.get(f"{auth}/me/security-events", headers=alice.headers(token), timeout=10)
+    assert log.status_code == 200, log.text
+    assert [each["type"] for each in log.json()] == [
+        "sign_in",
+        "recovery_code_used",
+        "mfa_enabled",
+        "sign_in",
+    ]
+    assert log.json()[0]["methods"] == ["pwd", "otp"]
+    assert log.json()[0]["address"] == "127.0.0.0/24"
+    assert log.json()[0]["client"] == "Python Requests"
 
 
 #: What the README promises: an account's data is erased at todo within this, both services up.

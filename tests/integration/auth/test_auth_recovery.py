@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 from bson import ObjectId
 from flask import Flask
@@ -547,3 +548,27 @@ def test_a_verified_address_and_a_reset_are_in_the_security_log(
     assert [each["type"] for each in log.json] == ["sign_in", "password_reset", "email_verified"]
     assert {each["actor"] for each in log.json} == {"account"}
     assert [each["session"] for each in log.json[1:]] == [None, None]
+
+
+def test_a_password_reset_leaves_two_factor_sign_in_on(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    address = _verified(client, mails, "hana")
+    tokens = login(client, "hana")
+    secret = client.post("/auth/me/mfa/totp", headers=bearer(tokens["access_token"])).json["secret"]
+    confirmed = client.post(
+        "/auth/me/mfa/totp/confirm",
+        json={"code": pyotp.TOTP(secret).now()},
+        headers=bearer(tokens["access_token"]),
+    )
+    assert confirmed.status_code == 200, confirmed.json
+    link = _reset_link(client, mails, address, address)
+    done = client.post(
+        "/auth/password-reset/confirm", json={"token": _token(link), "new_password": NEW_PASSWORD}
+    )
+    assert done.status_code == 204, done.json
+
+    answer = client.post("/auth/login", json={"username": "hana", "password": NEW_PASSWORD})
+
+    assert answer.status_code == 202, answer.json
+    assert answer.json["mfa_required"] is True
