@@ -30,7 +30,6 @@ from auth_service.repositories.recovery_tokens import (
     recovery_tokens,
     reset_binding,
 )
-from auth_service.tokens import revoke_all
 from factory_core import Document, Problem, mail, message, mongo
 
 logger = logging.getLogger(__name__)
@@ -97,18 +96,10 @@ def reset_password(token: str, new_password: str) -> None:
     if user is None:
         raise _invalid_token()
     new_hash = passwords.hash(new_password)
-
-    def reset() -> None:
-        if not users.replace_password_hash(
-            user_id=user["_id"],
-            checked_hash=user["password_hash"],
-            password_hash=new_hash,
-            token_version=revoke_all(user),
-        ):
-            raise _invalid_token()  # the password changed since the check: the link is void
-        security_log.record(str(user["_id"]), security_log.PASSWORD_RESET)
-
-    mongo.transaction(reset)
+    if not security_log.replace_password(
+        user, new_hash, kind=security_log.PASSWORD_RESET, session=None
+    ):
+        raise _invalid_token()  # the password changed since the check: the link is void
     recovery_tokens.revoke(purpose=RESET, user_id=user["_id"])
 
 

@@ -9,7 +9,9 @@ from typing import Any
 from flask import current_app
 
 from auth_service.origin import where_from
-from auth_service.repositories import security_events
+from auth_service.repositories import security_events, users
+from auth_service.tokens import revoke_all
+from factory_core import Document, mongo
 
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -59,3 +61,29 @@ def record(
         },
         retention=retention,
     )
+
+
+def replace_password(user: Document, password_hash: str, *, kind: str, session: str | None) -> bool:
+    """Store ``password_hash`` over the hash ``user`` was read with, revoke every token of the
+    account and log ``kind``: one transaction. False (nothing done) when the password changed
+    meanwhile (a reset, another session)."""
+
+    def replace() -> bool:
+        if not users.replace_password_hash(
+            user_id=user["_id"],
+            checked_hash=user["password_hash"],
+            password_hash=password_hash,
+            token_version=revoke_all(user),
+        ):
+            raise _ChangedMeanwhileError
+        record(str(user["_id"]), kind, session=session)
+        return True
+
+    try:
+        return mongo.transaction(replace)
+    except _ChangedMeanwhileError:
+        return False
+
+
+class _ChangedMeanwhileError(Exception):
+    """Aborts the transaction: the revocation made before the failed update is undone too."""

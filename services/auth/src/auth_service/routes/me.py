@@ -25,7 +25,6 @@ from auth_service.schemas import (
     UserUpdateSchema,
 )
 from auth_service.sessions import end_sessions
-from auth_service.tokens import revoke_all
 from factory_core import (
     PAGE_HEADERS,
     Document,
@@ -133,24 +132,14 @@ class MyPassword(MethodView):
         user: Document = current_account()
         check_password(user, data["current_password"])
         new_hash = passwords.hash(data["new_password"])
-
-        def change() -> None:
-            if not users.replace_password_hash(
-                user_id=user["_id"],
-                checked_hash=user["password_hash"],
-                password_hash=new_hash,
-                token_version=revoke_all(user),
-            ):
-                raise Problem(
-                    409,
-                    "The password was changed meanwhile (a reset, another session). Log in again.",
-                    code="password_changed_meanwhile",
-                )
-            security_log.record(
-                str(user["_id"]), security_log.PASSWORD_CHANGED, session=current_claims()["fid"]
+        session = current_claims()["fid"]
+        kind = security_log.PASSWORD_CHANGED
+        if not security_log.replace_password(user, new_hash, kind=kind, session=session):
+            raise Problem(
+                409,
+                "The password was changed meanwhile (a reset, another session). Log in again.",
+                code="password_changed_meanwhile",
             )
-
-        mongo.transaction(change)
 
 
 @blp.route("/sessions")
