@@ -3,12 +3,14 @@
 A user's whole session, as an application built on the published specs would run it: every
 request is made by auth_client and todo_client against both services under gunicorn; what a
 client returns besides the body (ETag, Link, X-Pagination, Idempotent-Replayed) is read from its
-documented ``sync_detailed`` Response.
+documented ``sync_detailed`` Response. The TypeScript clients' example
+(clients/typescript/example.ts), compiled by tsc, runs the same flow under the lock's Node.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from todo_client.api.todos import create_todo, delete_todo, get_todo, list_todos
 from todo_client.models import PaginationMetadata, Todo, TodoCreate, TodoUpdate
 from todo_client.models import Problem as TodoProblem
 from todo_client.types import UNSET, Response, Unset
+from tools.clients.generate import ROOT
 
 pytestmark = pytest.mark.gunicorn
 
@@ -260,3 +263,31 @@ def logs_out_and_the_tokens_are_refused(
     spent = refresh_tokens.sync_detailed(client=stack.auth_client(tokens.refresh_token))
     assert spent.status_code == HTTPStatus.UNAUTHORIZED
     assert isinstance(spent.parsed, AuthProblem)
+
+
+def test_the_typescript_example_runs_its_session_against_both_services(
+    stack: Stack, tmp_path: Path
+) -> None:
+    compiled = tmp_path / "compiled"
+    tools = ROOT / "tools" / "clients" / "run"
+    tsc = [tools, "tsc", "-p", "clients/typescript/tsconfig.json", "--noEmit", "false"]
+    built = subprocess.run(
+        [*tsc, "--outDir", compiled], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    # Compiled as CommonJS (no package.json says otherwise), so that require() can load it.
+    script = (
+        "require(process.argv[1]).wholeSession(process.argv[2], process.argv[3])"
+        ".then(() => console.log('whole session: ok'))"
+        ".catch((error) => { console.error(error); process.exit(1); });"
+    )
+    ran = subprocess.run(
+        [tools, "node", "-e", script, compiled / "example.js", stack.auth.url, stack.todo.url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stdout == "whole session: ok\n"
