@@ -14,10 +14,12 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from auth_client import AuthenticatedClient as AuthAuthenticatedClient
 from auth_client import Client as AuthClient
@@ -39,6 +41,8 @@ from tools.clients.generate import ROOT
 
 pytestmark = pytest.mark.gunicorn
 
+TIMEOUT = httpx.Timeout(10.0)
+
 #: todo polls the revocation feed every second; a logout must reach it well within this.
 REVOCATION_BOUND_SECONDS = 10.0
 
@@ -49,10 +53,10 @@ class Stack:
     todo: GunicornServer
 
     def todo_client(self, token: str) -> TodoClient:
-        return TodoClient(base_url=self.todo.url, token=token, timeout=10.0)
+        return TodoClient(base_url=self.todo.url, token=token, timeout=TIMEOUT)
 
     def auth_client(self, token: str) -> AuthAuthenticatedClient:
-        return AuthAuthenticatedClient(base_url=self.auth.url, token=token, timeout=10.0)
+        return AuthAuthenticatedClient(base_url=self.auth.url, token=token, timeout=TIMEOUT)
 
 
 @pytest.fixture
@@ -91,7 +95,7 @@ def test_a_user_s_whole_session_through_the_generated_clients(stack: Stack) -> N
 
 def registers_and_logs_in(stack: Stack) -> TokenPair:
     username, password = new_username("client"), new_password()
-    anonymous = AuthClient(base_url=stack.auth.url, timeout=10.0)
+    anonymous = AuthClient(base_url=stack.auth.url, timeout=TIMEOUT)
     registered = register_user.sync_detailed(
         client=anonymous, body=Register(username=username, password=password)
     )
@@ -254,7 +258,7 @@ def logs_out_and_the_tokens_are_refused(
         assert at_auth.parsed.status == 401
         assert at_auth.headers["WWW-Authenticate"].startswith("Bearer")
         at_todo = eventually(
-            lambda token=token: list_todos.sync_detailed(client=stack.todo_client(token)),
+            partial(list_todos.sync_detailed, client=stack.todo_client(token)),
             lambda response: response.status_code == HTTPStatus.UNAUTHORIZED,
             within=REVOCATION_BOUND_SECONDS,
         )
@@ -270,7 +274,14 @@ def test_the_typescript_example_runs_its_session_against_both_services(
 ) -> None:
     compiled = tmp_path / "compiled"
     tools = ROOT / "tools" / "clients" / "run"
-    tsc = [tools, "tsc", "-p", "clients/typescript/tsconfig.json", "--noEmit", "false"]
+    tsc: list[str | Path] = [
+        tools,
+        "tsc",
+        "-p",
+        "clients/typescript/tsconfig.json",
+        "--noEmit",
+        "false",
+    ]
     built = subprocess.run(
         [*tsc, "--outDir", compiled], cwd=ROOT, capture_output=True, text=True, check=False
     )

@@ -110,7 +110,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 def diff(name: str, committed: dict[str, bytes], generated: dict[str, bytes]) -> str:
     """A unified diff from the committed client ``name`` to the generated one."""
-    chunks = []
+    chunks: list[str] = []
     for relative in sorted(committed.keys() | generated.keys()):
         before, after = committed.get(relative), generated.get(relative)
         if before == after:
@@ -130,7 +130,7 @@ def stale_diffs(services: Sequence[str]) -> dict[str, str]:
     """Each committed client that differs from what its spec generates, with the diff."""
     with tempfile.TemporaryDirectory() as fresh:
         generate(services, Path(fresh))
-        changes = {}
+        changes: dict[str, str] = {}
         for language in LANGUAGES:
             for service in services:
                 name = client_path(language, service).relative_to(ROOT).as_posix()
