@@ -111,12 +111,14 @@ trace-viewer: install ## Fetch (once per machine) the local trace viewer, Zipkin
 	tools/trace-viewer install
 
 # What the suite needs beyond the workspace, before anything long starts: a browser, the trace
-# viewer and the mail catcher (built or fetched with the toolchains of the lock: tools/toolchain).
+# viewer, the mail catcher and the clients' TypeScript tools (built or fetched with the
+# toolchains of the lock: tools/toolchain), each installed once, before the workers share it.
 .PHONY: test-prerequisites
 test-prerequisites: install
 	@mkdir -p build && tools/ensure-browser >build/chromium-path
 	@tools/trace-viewer install
 	@tools/mail-catcher install
+	@tools/clients/run install
 
 .PHONY: test
 test: test-prerequisites install devdb ## Run lint, type checks and the whole test suite
@@ -131,6 +133,7 @@ new-service: install ## Generate a service that trusts auth's tokens: make new-s
 	$(POETRY) lock
 	$(MAKE) --no-print-directory install
 	$(BIN)/python tools/contract/openapi_spec.py write $(NAME)
+	$(BIN)/python tools/clients/generate.py write $(NAME)
 	@echo "new-service: make run-$(NAME) serves it; make test runs its tests with everything else"
 
 .PHONY: lint

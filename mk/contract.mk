@@ -27,6 +27,16 @@ openapi: install ## Regenerate services/<svc>/openapi.json from the code
 openapi-check: install ## Fail with a diff when a committed openapi.json differs from the code
 	$(BIN)/python tools/contract/openapi_spec.py check
 
+# The typed clients of clients/ (Python: openapi-python-client from the lock; TypeScript:
+# @hey-api/openapi-ts with the lock's Node, tools/clients/run), made from the committed specs.
+.PHONY: clients
+clients: install ## Regenerate clients/python/<svc> and clients/typescript/<svc> from the specs
+	$(BIN)/python tools/clients/generate.py write
+
+.PHONY: clients-check
+clients-check: install ## Fail with a diff when a committed client differs from what its spec generates
+	$(BIN)/python tools/clients/generate.py check
+
 .PHONY: breaking
 breaking: install $(OASDIFF) ## Fail on breaking API changes without a major bump (BASE_REF=<ref>)
 	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
@@ -34,6 +44,7 @@ breaking: install $(OASDIFF) ## Fail on breaking API changes without a major bum
 .PHONY: contract
 contract: install devdb $(OASDIFF) ## Specs (current, linted), breaking changes, schemathesis, pact, e2e and browser tests
 	$(BIN)/python tools/contract/openapi_spec.py check
+	$(BIN)/python tools/clients/generate.py check
 	tools/spec-lint/run
 	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(CONTRACT_TESTS) $(PYTEST_ARGS)

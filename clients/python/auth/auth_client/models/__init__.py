@@ -1,0 +1,63 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .accepted import Accepted
+from .account_deletion import AccountDeletion
+from .admin_user import AdminUser
+from .email_verified import EmailVerified
+from .event import Event
+from .event_feed import EventFeed
+from .health import Health
+from .health_checks import HealthChecks
+from .jwk import JWK
+from .jwk_set import JWKSet
+from .login import Login
+from .pagination_metadata import PaginationMetadata
+from .password_change import PasswordChange
+from .password_reset import PasswordReset
+from .password_reset_request import PasswordResetRequest
+from .problem import Problem
+from .problem_errors import ProblemErrors
+from .register import Register
+from .reset_token_status import ResetTokenStatus
+from .revocation import Revocation
+from .revocation_feed import RevocationFeed
+from .revocation_kind import RevocationKind
+from .security_event import SecurityEvent
+from .security_event_actor import SecurityEventActor
+from .security_event_type import SecurityEventType
+from .session import Session
+from .token_pair import TokenPair
+from .user import User
+from .user_update import UserUpdate
+
+__all__ = (
+    "Accepted",
+    "AccountDeletion",
+    "AdminUser",
+    "EmailVerified",
+    "Event",
+    "EventFeed",
+    "Health",
+    "HealthChecks",
+    "JWK",
+    "JWKSet",
+    "Login",
+    "PaginationMetadata",
+    "PasswordChange",
+    "PasswordReset",
+    "PasswordResetRequest",
+    "Problem",
+    "ProblemErrors",
+    "Register",
+    "ResetTokenStatus",
+    "Revocation",
+    "RevocationFeed",
+    "RevocationKind",
+    "SecurityEvent",
+    "SecurityEventActor",
+    "SecurityEventType",
+    "Session",
+    "TokenPair",
+    "User",
+    "UserUpdate",
+)
