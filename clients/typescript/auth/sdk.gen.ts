@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client/index.js';
-import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CheckPasswordResetTokenData, CheckPasswordResetTokenErrors, CheckPasswordResetTokenResponses, ConfirmPasswordResetData, ConfirmPasswordResetErrors, ConfirmPasswordResetResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, DisableUserData, DisableUserErrors, DisableUserResponses, EndMyOtherSessionsData, EndMyOtherSessionsErrors, EndMyOtherSessionsResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndUserSessionData, EndUserSessionErrors, EndUserSessionResponses, GetJwksData, GetJwksErrors, GetJwksResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, ListAccountEventsData, ListAccountEventsErrors, ListAccountEventsResponses, ListMySecurityEventsData, ListMySecurityEventsErrors, ListMySecurityEventsResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListRevocationsData, ListRevocationsErrors, ListRevocationsResponses, ListUsersData, ListUserSecurityEventsData, ListUserSecurityEventsErrors, ListUserSecurityEventsResponses, ListUsersErrors, ListUserSessionsData, ListUserSessionsErrors, ListUserSessionsResponses, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RequestEmailVerificationData, RequestEmailVerificationErrors, RequestEmailVerificationResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
+import type { ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CheckPasswordResetTokenData, CheckPasswordResetTokenErrors, CheckPasswordResetTokenResponses, ConfirmPasswordResetData, ConfirmPasswordResetErrors, ConfirmPasswordResetResponses, ConfirmTotpData, ConfirmTotpErrors, ConfirmTotpResponses, DeleteMeData, DeleteMeErrors, DeleteMeResponses, DisableMfaData, DisableMfaErrors, DisableMfaResponses, DisableUserData, DisableUserErrors, DisableUserResponses, EndMyOtherSessionsData, EndMyOtherSessionsErrors, EndMyOtherSessionsResponses, EndMySessionData, EndMySessionErrors, EndMySessionResponses, EndUserSessionData, EndUserSessionErrors, EndUserSessionResponses, EnrolTotpData, EnrolTotpErrors, EnrolTotpResponses, GetJwksData, GetJwksErrors, GetJwksResponses, GetLivenessData, GetLivenessErrors, GetLivenessResponses, GetMeData, GetMeErrors, GetMeResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, ListAccountEventsData, ListAccountEventsErrors, ListAccountEventsResponses, ListMySecurityEventsData, ListMySecurityEventsErrors, ListMySecurityEventsResponses, ListMySessionsData, ListMySessionsErrors, ListMySessionsResponses, ListRevocationsData, ListRevocationsErrors, ListRevocationsResponses, ListUsersData, ListUserSecurityEventsData, ListUserSecurityEventsErrors, ListUserSecurityEventsResponses, ListUsersErrors, ListUserSessionsData, ListUserSessionsErrors, ListUserSessionsResponses, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LoginWithCodeData, LoginWithCodeErrors, LoginWithCodeResponses, LogoutData, LogoutErrors, LogoutResponses, RefreshTokensData, RefreshTokensErrors, RefreshTokensResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RequestEmailVerificationData, RequestEmailVerificationErrors, RequestEmailVerificationResponses, RequestPasswordResetData, RequestPasswordResetErrors, RequestPasswordResetResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -46,6 +46,19 @@ export const listAccountEvents = <ThrowOnError extends boolean = false>(options?
  */
 export const login = <ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>): RequestResult<LoginResponses, LoginErrors, ThrowOnError> => (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
     url: '/auth/login',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Finish a login that asked for a second factor: its challenge and a code (or a
+ * recovery code) for an access and a refresh token
+ */
+export const loginWithCode = <ThrowOnError extends boolean = false>(options: Options<LoginWithCodeData, ThrowOnError>): RequestResult<LoginWithCodeResponses, LoginWithCodeErrors, ThrowOnError> => (options.client ?? client).post<LoginWithCodeResponses, LoginWithCodeErrors, ThrowOnError>({
+    url: '/auth/login/mfa',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -125,6 +138,55 @@ export const requestEmailVerification = <ThrowOnError extends boolean = false>(o
         }],
     url: '/auth/me/email/verification',
     ...options
+});
+
+/**
+ * Turn two-factor sign-in off (needs a fresh token, the password and a code)
+ */
+export const disableMfa = <ThrowOnError extends boolean = false>(options: Options<DisableMfaData, ThrowOnError>): RequestResult<DisableMfaResponses, DisableMfaErrors, ThrowOnError> => (options.client ?? client).delete<DisableMfaResponses, DisableMfaErrors, ThrowOnError>({
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/auth/me/mfa',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Start two-factor sign-in: a new secret for an authenticator app (needs a fresh
+ * token), pending until its first code confirms it
+ */
+export const enrolTotp = <ThrowOnError extends boolean = false>(options?: Options<EnrolTotpData, ThrowOnError>): RequestResult<EnrolTotpResponses, EnrolTotpErrors, ThrowOnError> => (options?.client ?? client).post<EnrolTotpResponses, EnrolTotpErrors, ThrowOnError>({
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/auth/me/mfa/totp',
+    ...options
+});
+
+/**
+ * Turn two-factor sign-in on with the authenticator's first code; the ten recovery
+ * codes, shown this once
+ */
+export const confirmTotp = <ThrowOnError extends boolean = false>(options: Options<ConfirmTotpData, ThrowOnError>): RequestResult<ConfirmTotpResponses, ConfirmTotpErrors, ThrowOnError> => (options.client ?? client).post<ConfirmTotpResponses, ConfirmTotpErrors, ThrowOnError>({
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/auth/me/mfa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -24,6 +24,10 @@ export type AdminUser = {
      */
     readonly email_verified?: boolean;
     readonly id?: string;
+    /**
+     * Whether sign-in needs a one-time code.
+     */
+    readonly mfa_enabled?: boolean;
     readonly roles?: Array<string>;
     readonly username?: string;
 };
@@ -88,6 +92,56 @@ export type JwkSet = {
 
 export type Login = {
     username: string;
+};
+
+export type MfaChallenge = {
+    /**
+     * Send it to /auth/login/mfa with a code.
+     */
+    challenge: string;
+    /**
+     * Seconds the challenge can be used.
+     */
+    expires_in: number;
+    mfa_required: boolean;
+};
+
+export type MfaConfirm = {
+    /**
+     * The authenticator app's current six-digit code.
+     */
+    code: string;
+};
+
+export type MfaDisable = {
+    /**
+     * The authenticator app's current six-digit code, or one of the recovery codes given at enrolment (each works once).
+     */
+    code: string;
+    password: string;
+};
+
+export type MfaEnrolment = {
+    /**
+     * The otpauth:// URI authenticator apps read.
+     */
+    otpauth_uri: string;
+    /**
+     * The URI as a QR code, an SVG document.
+     */
+    qr_svg: string;
+    /**
+     * The shared secret (base32), to type in.
+     */
+    secret: string;
+};
+
+export type MfaLogin = {
+    challenge: string;
+    /**
+     * The authenticator app's current six-digit code, or one of the recovery codes given at enrolment (each works once).
+     */
+    code: string;
 };
 
 export type PaginationMetadata = {
@@ -178,6 +232,13 @@ export type Problem = {
     [key: string]: unknown;
 };
 
+export type RecoveryCodes = {
+    /**
+     * Ten single-use codes for when the authenticator is lost: shown once, stored only as digests.
+     */
+    recovery_codes: Array<string>;
+};
+
 export type Register = {
     email?: string | null;
     /**
@@ -231,7 +292,11 @@ export type SecurityEvent = {
     readonly client?: string;
     readonly id?: string;
     /**
-     * For sign_in_failed: wrong_password or disabled. For session_ended: logout, ended (by the account or an administrator) or refresh_token_reused.
+     * For sign_in: how (RFC 8176): pwd, and otp with a code.
+     */
+    readonly methods?: Array<string>;
+    /**
+     * For sign_in_failed: wrong_password, wrong_code or disabled. For session_ended: logout, ended (by the account or an administrator) or refresh_token_reused.
      */
     readonly reason?: string;
     /**
@@ -241,7 +306,7 @@ export type SecurityEvent = {
     /**
      * What happened. More types may be added: show unknown ones as such.
      */
-    readonly type?: 'sign_in' | 'sign_in_failed' | 'refresh_token_reused' | 'session_ended' | 'password_changed' | 'password_reset' | 'email_changed' | 'email_verified' | 'account_disabled';
+    readonly type?: string;
 };
 
 export type Session = {
@@ -290,6 +355,10 @@ export type User = {
      */
     readonly email_verified?: boolean;
     readonly id?: string;
+    /**
+     * Whether sign-in needs a one-time code.
+     */
+    readonly mfa_enabled?: boolean;
     readonly roles?: Array<string>;
     readonly username?: string;
 };
@@ -545,9 +614,66 @@ export type LoginResponses = {
      * OK
      */
     200: TokenPair;
+    /**
+     * The password is right and the account signs in with a second factor: send the challenge with a code to /auth/login/mfa.
+     */
+    202: MfaChallenge;
 };
 
 export type LoginResponse = LoginResponses[keyof LoginResponses];
+
+export type LoginWithCodeData = {
+    body: MfaLogin;
+    path?: never;
+    query?: never;
+    url: '/auth/login/mfa';
+};
+
+export type LoginWithCodeErrors = {
+    /**
+     * Bad Request
+     */
+    400: Problem;
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Request Entity Too Large
+     */
+    413: Problem;
+    /**
+     * Unsupported Media Type
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+    /**
+     * Too Many Requests
+     */
+    429: Problem;
+    /**
+     * Default error response
+     */
+    default: Problem;
+};
+
+export type LoginWithCodeError = LoginWithCodeErrors[keyof LoginWithCodeErrors];
+
+export type LoginWithCodeResponses = {
+    /**
+     * OK
+     */
+    200: TokenPair;
+};
+
+export type LoginWithCodeResponse = LoginWithCodeResponses[keyof LoginWithCodeResponses];
 
 export type LogoutData = {
     body?: never;
@@ -801,6 +927,177 @@ export type RequestEmailVerificationResponses = {
 };
 
 export type RequestEmailVerificationResponse = RequestEmailVerificationResponses[keyof RequestEmailVerificationResponses];
+
+export type DisableMfaData = {
+    body: MfaDisable;
+    path?: never;
+    query?: never;
+    url: '/auth/me/mfa';
+};
+
+export type DisableMfaErrors = {
+    /**
+     * Bad Request
+     */
+    400: Problem;
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Request Entity Too Large
+     */
+    413: Problem;
+    /**
+     * Unsupported Media Type
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+    /**
+     * Too Many Requests
+     */
+    429: Problem;
+    /**
+     * Service Unavailable
+     */
+    503: Problem;
+    /**
+     * Default error response
+     */
+    default: Problem;
+};
+
+export type DisableMfaError = DisableMfaErrors[keyof DisableMfaErrors];
+
+export type DisableMfaResponses = {
+    /**
+     * No Content
+     */
+    204: void;
+};
+
+export type DisableMfaResponse = DisableMfaResponses[keyof DisableMfaResponses];
+
+export type EnrolTotpData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/auth/me/mfa/totp';
+};
+
+export type EnrolTotpErrors = {
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Request Entity Too Large
+     */
+    413: Problem;
+    /**
+     * Unsupported Media Type
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+    /**
+     * Service Unavailable
+     */
+    503: Problem;
+    /**
+     * Default error response
+     */
+    default: Problem;
+};
+
+export type EnrolTotpError = EnrolTotpErrors[keyof EnrolTotpErrors];
+
+export type EnrolTotpResponses = {
+    /**
+     * Created
+     */
+    201: MfaEnrolment;
+};
+
+export type EnrolTotpResponse = EnrolTotpResponses[keyof EnrolTotpResponses];
+
+export type ConfirmTotpData = {
+    body: MfaConfirm;
+    path?: never;
+    query?: never;
+    url: '/auth/me/mfa/totp/confirm';
+};
+
+export type ConfirmTotpErrors = {
+    /**
+     * Bad Request
+     */
+    400: Problem;
+    /**
+     * Unauthorized
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Request Entity Too Large
+     */
+    413: Problem;
+    /**
+     * Unsupported Media Type
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+    /**
+     * Too Many Requests
+     */
+    429: Problem;
+    /**
+     * Service Unavailable
+     */
+    503: Problem;
+    /**
+     * Default error response
+     */
+    default: Problem;
+};
+
+export type ConfirmTotpError = ConfirmTotpErrors[keyof ConfirmTotpErrors];
+
+export type ConfirmTotpResponses = {
+    /**
+     * OK
+     */
+    200: RecoveryCodes;
+};
+
+export type ConfirmTotpResponse = ConfirmTotpResponses[keyof ConfirmTotpResponses];
 
 export type ChangePasswordData = {
     body: PasswordChange;

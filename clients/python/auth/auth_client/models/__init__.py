@@ -11,12 +11,18 @@ from .health_checks import HealthChecks
 from .jwk import JWK
 from .jwk_set import JWKSet
 from .login import Login
+from .mfa_challenge import MfaChallenge
+from .mfa_confirm import MfaConfirm
+from .mfa_disable import MfaDisable
+from .mfa_enrolment import MfaEnrolment
+from .mfa_login import MfaLogin
 from .pagination_metadata import PaginationMetadata
 from .password_change import PasswordChange
 from .password_reset import PasswordReset
 from .password_reset_request import PasswordResetRequest
 from .problem import Problem
 from .problem_errors import ProblemErrors
+from .recovery_codes import RecoveryCodes
 from .register import Register
 from .reset_token_status import ResetTokenStatus
 from .revocation import Revocation
@@ -24,7 +30,6 @@ from .revocation_feed import RevocationFeed
 from .revocation_kind import RevocationKind
 from .security_event import SecurityEvent
 from .security_event_actor import SecurityEventActor
-from .security_event_type import SecurityEventType
 from .session import Session
 from .token_pair import TokenPair
 from .user import User
@@ -42,12 +47,18 @@ __all__ = (
     "JWK",
     "JWKSet",
     "Login",
+    "MfaChallenge",
+    "MfaConfirm",
+    "MfaDisable",
+    "MfaEnrolment",
+    "MfaLogin",
     "PaginationMetadata",
     "PasswordChange",
     "PasswordReset",
     "PasswordResetRequest",
     "Problem",
     "ProblemErrors",
+    "RecoveryCodes",
     "Register",
     "ResetTokenStatus",
     "Revocation",
@@ -55,7 +66,6 @@ __all__ = (
     "RevocationKind",
     "SecurityEvent",
     "SecurityEventActor",
-    "SecurityEventType",
     "Session",
     "TokenPair",
     "User",

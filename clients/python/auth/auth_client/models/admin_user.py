@@ -21,6 +21,7 @@ class AdminUser:
         email_verified (bool | Unset): Whether the owner followed the link mailed to `email`; only a verified address is
             used to reset the password.
         id (str | Unset):
+        mfa_enabled (bool | Unset): Whether sign-in needs a one-time code.
         roles (list[str] | Unset):
         username (str | Unset):
     """
@@ -30,6 +31,7 @@ class AdminUser:
     email: None | str | Unset = UNSET
     email_verified: bool | Unset = UNSET
     id: str | Unset = UNSET
+    mfa_enabled: bool | Unset = UNSET
     roles: list[str] | Unset = UNSET
     username: str | Unset = UNSET
 
@@ -50,6 +52,8 @@ class AdminUser:
 
         id = self.id
 
+        mfa_enabled = self.mfa_enabled
+
         roles: list[str] | Unset = UNSET
         if not isinstance(self.roles, Unset):
             roles = self.roles
@@ -69,6 +73,8 @@ class AdminUser:
             field_dict["email_verified"] = email_verified
         if id is not UNSET:
             field_dict["id"] = id
+        if mfa_enabled is not UNSET:
+            field_dict["mfa_enabled"] = mfa_enabled
         if roles is not UNSET:
             field_dict["roles"] = roles
         if username is not UNSET:
@@ -101,6 +107,8 @@ class AdminUser:
 
         id = d.pop("id", UNSET)
 
+        mfa_enabled = d.pop("mfa_enabled", UNSET)
+
         roles = cast(list[str], d.pop("roles", UNSET))
 
         username = d.pop("username", UNSET)
@@ -111,6 +119,7 @@ class AdminUser:
             email=email,
             email_verified=email_verified,
             id=id,
+            mfa_enabled=mfa_enabled,
             roles=roles,
             username=username,
         )

@@ -7,7 +7,6 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 
 from ..models.security_event_actor import SecurityEventActor
-from ..models.security_event_type import SecurityEventType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SecurityEvent")
@@ -22,10 +21,11 @@ class SecurityEvent:
         at (datetime.datetime | Unset):
         client (str | Unset): The requesting client, coarsely.
         id (str | Unset):
-        reason (str | Unset): For sign_in_failed: wrong_password or disabled. For session_ended: logout, ended (by the
-            account or an administrator) or refresh_token_reused.
+        methods (list[str] | Unset): For sign_in: how (RFC 8176): pwd, and otp with a code.
+        reason (str | Unset): For sign_in_failed: wrong_password, wrong_code or disabled. For session_ended: logout,
+            ended (by the account or an administrator) or refresh_token_reused.
         session (None | str | Unset): The session it concerns (a session's id), if any.
-        type_ (SecurityEventType | Unset): What happened. More types may be added: show unknown ones as such.
+        type_ (str | Unset): What happened. More types may be added: show unknown ones as such.
     """
 
     actor: SecurityEventActor | Unset = UNSET
@@ -33,9 +33,10 @@ class SecurityEvent:
     at: datetime.datetime | Unset = UNSET
     client: str | Unset = UNSET
     id: str | Unset = UNSET
+    methods: list[str] | Unset = UNSET
     reason: str | Unset = UNSET
     session: None | str | Unset = UNSET
-    type_: SecurityEventType | Unset = UNSET
+    type_: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         actor: str | Unset = UNSET
@@ -52,6 +53,10 @@ class SecurityEvent:
 
         id = self.id
 
+        methods: list[str] | Unset = UNSET
+        if not isinstance(self.methods, Unset):
+            methods = self.methods
+
         reason = self.reason
 
         session: None | str | Unset
@@ -60,9 +65,7 @@ class SecurityEvent:
         else:
             session = self.session
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+        type_ = self.type_
 
         field_dict: dict[str, Any] = {}
 
@@ -77,6 +80,8 @@ class SecurityEvent:
             field_dict["client"] = client
         if id is not UNSET:
             field_dict["id"] = id
+        if methods is not UNSET:
+            field_dict["methods"] = methods
         if reason is not UNSET:
             field_dict["reason"] = reason
         if session is not UNSET:
@@ -109,6 +114,8 @@ class SecurityEvent:
 
         id = d.pop("id", UNSET)
 
+        methods = cast(list[str], d.pop("methods", UNSET))
+
         reason = d.pop("reason", UNSET)
 
         def _parse_session(data: object) -> None | str | Unset:
@@ -120,12 +127,7 @@ class SecurityEvent:
 
         session = _parse_session(d.pop("session", UNSET))
 
-        _type_ = d.pop("type", UNSET)
-        type_: SecurityEventType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = SecurityEventType(_type_)
+        type_ = d.pop("type", UNSET)
 
         security_event = cls(
             actor=actor,
@@ -133,6 +135,7 @@ class SecurityEvent:
             at=at,
             client=client,
             id=id,
+            methods=methods,
             reason=reason,
             session=session,
             type_=type_,

@@ -20,6 +20,7 @@ class User:
         email_verified (bool | Unset): Whether the owner followed the link mailed to `email`; only a verified address is
             used to reset the password.
         id (str | Unset):
+        mfa_enabled (bool | Unset): Whether sign-in needs a one-time code.
         roles (list[str] | Unset):
         username (str | Unset):
     """
@@ -28,6 +29,7 @@ class User:
     email: None | str | Unset = UNSET
     email_verified: bool | Unset = UNSET
     id: str | Unset = UNSET
+    mfa_enabled: bool | Unset = UNSET
     roles: list[str] | Unset = UNSET
     username: str | Unset = UNSET
 
@@ -46,6 +48,8 @@ class User:
 
         id = self.id
 
+        mfa_enabled = self.mfa_enabled
+
         roles: list[str] | Unset = UNSET
         if not isinstance(self.roles, Unset):
             roles = self.roles
@@ -63,6 +67,8 @@ class User:
             field_dict["email_verified"] = email_verified
         if id is not UNSET:
             field_dict["id"] = id
+        if mfa_enabled is not UNSET:
+            field_dict["mfa_enabled"] = mfa_enabled
         if roles is not UNSET:
             field_dict["roles"] = roles
         if username is not UNSET:
@@ -93,6 +99,8 @@ class User:
 
         id = d.pop("id", UNSET)
 
+        mfa_enabled = d.pop("mfa_enabled", UNSET)
+
         roles = cast(list[str], d.pop("roles", UNSET))
 
         username = d.pop("username", UNSET)
@@ -102,6 +110,7 @@ class User:
             email=email,
             email_verified=email_verified,
             id=id,
+            mfa_enabled=mfa_enabled,
             roles=roles,
             username=username,
         )

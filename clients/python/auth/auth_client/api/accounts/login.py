@@ -5,6 +5,7 @@ import httpx
 
 from ...client import AuthenticatedClient, Client
 from ...models.login import Login
+from ...models.mfa_challenge import MfaChallenge
 from ...models.problem import Problem
 from ...models.token_pair import TokenPair
 from ...types import Response
@@ -29,11 +30,18 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TokenPair:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> MfaChallenge | Problem | TokenPair:
     if response.status_code == 200:
         response_200 = TokenPair.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 202:
+        response_202 = MfaChallenge.from_dict(response.json())
+
+        return response_202
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
@@ -75,7 +83,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     return response_default
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TokenPair]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[MfaChallenge | Problem | TokenPair]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -88,7 +98,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: Login,
-) -> Response[Problem | TokenPair]:
+) -> Response[MfaChallenge | Problem | TokenPair]:
     """Log in: exchange a username and password for an access and a refresh token
 
     Args:
@@ -99,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[MfaChallenge | Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -117,7 +127,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: Login,
-) -> Problem | TokenPair | None:
+) -> MfaChallenge | Problem | TokenPair | None:
     """Log in: exchange a username and password for an access and a refresh token
 
     Args:
@@ -128,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        MfaChallenge | Problem | TokenPair
     """
 
     return sync_detailed(
@@ -141,7 +151,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: Login,
-) -> Response[Problem | TokenPair]:
+) -> Response[MfaChallenge | Problem | TokenPair]:
     """Log in: exchange a username and password for an access and a refresh token
 
     Args:
@@ -152,7 +162,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | TokenPair]
+        Response[MfaChallenge | Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -168,7 +178,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: Login,
-) -> Problem | TokenPair | None:
+) -> MfaChallenge | Problem | TokenPair | None:
     """Log in: exchange a username and password for an access and a refresh token
 
     Args:
@@ -179,7 +189,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | TokenPair
+        MfaChallenge | Problem | TokenPair
     """
 
     return (
