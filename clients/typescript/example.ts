@@ -4,7 +4,7 @@
 // (a stale one gets 412), delete, refresh with the refresh token, log out, the token refused.
 // Checked with tsc --strict by make test (tests/contract/test_generated_clients.py), which also
 // runs it, compiled, with Node against both services.
-import { getMe, login, logout, refreshTokens, registerUser } from "./auth/index.js";
+import { getMe, login, logout, refreshTokens, registerUser, type TokenPair } from "./auth/index.js";
 import { createClient as createAuthClient } from "./auth/client/index.js";
 import { createTodo, deleteTodo, getTodo, listTodos, type Todo, updateTodo } from "./todo/index.js";
 import { createClient as createTodoClient } from "./todo/client/index.js";
@@ -35,8 +35,10 @@ export async function wholeSession(authUrl: string, todoUrl: string): Promise<vo
   const registered = await registerUser({ client: auth, body: { username, password } });
   expect(registered.response?.status === 201, "201 from registerUser");
   const loggedIn = await login({ client: auth, body: { username, password } });
-  expect(loggedIn.data !== undefined, "a token pair from login");
-  let tokens = loggedIn.data;
+  expect(loggedIn.data !== undefined, "an answer from login");
+  // 200 is the token pair; 202 asks for a second factor (an account with MFA on).
+  if ("mfa_required" in loggedIn.data) throw new Error("this account has no second factor");
+  let tokens: TokenPair = loggedIn.data;
   const me = await getMe({ client: auth, auth: tokens.access_token });
   expect(me.data?.username === username, "getMe answers the new user");
 
