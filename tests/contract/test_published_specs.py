@@ -7,31 +7,13 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from tests.support.openapi import operations, resolve
 from tools.contract import openapi_spec
 from tools.contract.openapi_spec import SERVICES, Service
 
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 services = pytest.mark.parametrize("service", list(SERVICES.values()), ids=list(SERVICES))
-
-
-def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (method.upper(), path, operation)
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS
-    ]
-
-
-def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 @pytest.fixture(scope="module")

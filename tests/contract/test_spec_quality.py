@@ -9,9 +9,9 @@ import re
 from typing import Any
 
 import pytest
+from tests.support.openapi import operations, resolve
 from tools.contract.openapi_spec import SERVICES, Service
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 #: Operations anyone may call (no token): each says so with `security: []`.
 PUBLIC = {
     "auth": {
@@ -49,24 +49,6 @@ services = pytest.mark.parametrize("service", list(SERVICES.values()), ids=list(
 def committed(service: Service) -> dict[str, Any]:
     spec: dict[str, Any] = json.loads(service.spec_path.read_text())
     return spec
-
-
-def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
-        (method.upper(), path, operation)
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS
-    ]
-
-
-def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def response_headers(spec: dict[str, Any], operation: dict[str, Any], status: str) -> set[str]:
