@@ -106,16 +106,17 @@ def rotate_refresh_token(claims: Document, presented: str, user: Document) -> Do
         uses.complete(
             jti=jti, successor=_seal(pair, presented), keep_until=held.document["used_at"] + grace
         )
-        sessions.touch(
-            session_id=claims["fid"],
-            user_id=claims["sub"],
-            expires_at=refresh_token_expiry(),
-            **where_from(),
-        )
     except Exception:
         with contextlib.suppress(PyMongoError):  # best effort: else the lease runs out
             held.release()
         raise
+    # After the rotation, not in its lease: a failure here must not free a finished use.
+    sessions.touch(
+        session_id=claims["fid"],
+        user_id=claims["sub"],
+        expires_at=refresh_token_expiry(),
+        **where_from(),
+    )
     return pair
 
 
