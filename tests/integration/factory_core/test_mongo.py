@@ -95,11 +95,17 @@ def test_a_transaction_commits_its_writes_together_or_none(
         both("lost")
         raise RuntimeError("the change is refused after its writes")
 
+    def nested_then_fail() -> None:
+        mongo.transaction(lambda: both("nested"))  # joins the outer transaction
+        raise RuntimeError("the outer change is refused")
+
     with sample_app.app_context():
         assert mongo.collection("items").write_concern.document == {"w": "majority"}
         assert mongo.transaction(lambda: both("kept")) == "kept"
         with pytest.raises(RuntimeError):
             mongo.transaction(both_then_fail)
+        with pytest.raises(RuntimeError):
+            mongo.transaction(nested_then_fail)
         # Outside a transaction, the collection keeps its write concern.
         assert mongo.collection("items").write_concern.document == {"w": "majority"}
 

@@ -70,7 +70,7 @@ class _MongoState:
     client: MongoClient[Document] | None = None
     database: Database[Document] | None = None
     #: the collections handed out since the client was made (pymongo's are thread-safe)
-    collections: dict[tuple[str, bool], Collection[Document]] = field(default_factory=dict)
+    collections: dict[str, Collection[Document]] = field(default_factory=dict)
     pid: int = 0
     prepared: bool = False
     preparing: bool = False
@@ -172,13 +172,12 @@ class Mongo:
         bound to the context).
         """
         state = self._state()
-        key = (name, _IN_TRANSACTION.get())
-        found = state.collections.get(key)
+        found = state.collections.get(name)
         if found is None or state.pid != os.getpid():
             found = self.database()[name]  # after a fork: a new client, no collections yet
-            if key[1]:
-                found = found.with_options(write_concern=WriteConcern())
-            state.collections[key] = found
+            state.collections[name] = found
+        if _IN_TRANSACTION.get():
+            return found.with_options(write_concern=WriteConcern())
         return found
 
     def transaction(self, work: Callable[[], T]) -> T:
@@ -187,9 +186,12 @@ class Mongo:
 
         pymongo binds the session to the context (``ClientSession.bind``), so repositories
         take no session argument, and retries the whole of ``work`` on a transient error,
-        within the request's budget. Keep ``work`` short and free of slow computation (hash
-        before), of other clients (the rate limiter's), and of nested transactions.
+        within the request's budget. A transaction inside ``work`` joins this one. Keep
+        ``work`` short and free of slow computation (hash before) and of other clients (the
+        rate limiter's).
         """
+        if _IN_TRANSACTION.get():
+            return work()
         state = self._state()
         self.database()  # first use prepares the database (indexes), never inside a transaction
         with self.client().start_session() as session, session.bind(end_session=False):
