@@ -38,3 +38,4 @@ def test_make_lint_runs_it() -> None:
     )
     assert dry.returncode == 0, dry.stderr
     assert "spec-lint" in dry.stdout
+    assert "tools/spec-lint/run" in dry.stdout.splitlines()  # the linter itself, not a name
