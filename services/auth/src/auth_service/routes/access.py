@@ -10,19 +10,19 @@ from factory_core import Problem, current_account
 
 #: Responses that carry tokens must not be stored by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_NO_STORE_WHY = {
+    "Cache-Control": "no-store: the body holds tokens (or answers a link's token); no cache "
+    "may keep it.",
+    "Pragma": "no-cache, for HTTP/1.0 caches.",
+}
 #: How the operations answering with NO_STORE document it (@blp.response(headers=...)).
 NO_STORE_HEADERS = {
-    "Cache-Control": {
-        "description": "no-store: the body holds tokens (or answers a link's token); no "
-        "cache may keep it.",
+    name: {
+        "description": _NO_STORE_WHY[name],
         "required": True,
-        "schema": {"type": "string", "enum": ["no-store"]},
-    },
-    "Pragma": {
-        "description": "no-cache, for HTTP/1.0 caches.",
-        "required": True,
-        "schema": {"type": "string", "enum": ["no-cache"]},
-    },
+        "schema": {"type": "string", "enum": [value]},
+    }
+    for name, value in NO_STORE.items()
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
