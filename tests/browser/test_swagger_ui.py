@@ -1,5 +1,6 @@
-"""Swagger UI in a real headless Chromium: every operation listed, Authorize with a real token,
-"Try it out" on a protected operation answered 2xx, and not one request leaving loopback.
+"""Swagger UI in a real headless Chromium: every operation listed, Authorize with a real token
+or by logging in at auth (OAuth2's password flow, from every service's page), "Try it out" on
+a protected operation answered 2xx, and not one request leaving loopback.
 
 The browser is the one tools/ensure-browser finds (CHROMIUM_PATH, chromium, chromium-browser,
 google-chrome, Playwright's own), driven by Playwright's Python API; no browser is downloaded
@@ -55,7 +56,13 @@ def services(
 ) -> Iterator[Services]:
     directory = tmp_path_factory.mktemp("browser-services")
     names = [f"test_browser_{part}_{directory.name[-6:]}" for part in ("auth", "todo")]
-    auth = start_auth(mongo_uri=mongo_uri, db_name=names[0], directory=directory / "auth")
+    # Todo's page logs in at auth, another origin: auth allows the local pages (as make run).
+    auth = start_auth(
+        mongo_uri=mongo_uri,
+        db_name=names[0],
+        directory=directory / "auth",
+        CORS_ORIGINS=[r"^http://127\.0\.0\.1:[0-9]+$"],
+    )
     todo = start_todo(
         mongo_uri=mongo_uri, db_name=names[1], directory=directory / "todo", auth_url=auth.url
     )
@@ -147,6 +154,20 @@ def _authorize(page: Page, token: str) -> None:
     dialog.locator("button.close-modal").click()
 
 
+def _log_in(page: Page, account: Account) -> None:
+    """Authorize by logging in: the oauth2Password scheme's form posts to auth's /auth/token."""
+    page.click("button.authorize")
+    dialog = page.locator(".dialog-ux .modal-ux")
+    dialog.wait_for(timeout=10_000)
+    section = dialog.locator(".auth-container", has_text="oauth2Password")
+    section.locator("#oauth_username").fill(account.username)
+    section.locator("#oauth_password").fill(account.password)
+    section.get_by_role("button", name="Authorize").click()
+    section.get_by_role("button", name="Logout").wait_for(timeout=10_000)
+    assert not section.locator(".errors").count(), section.inner_text()
+    dialog.locator("button.close-modal").click()
+
+
 def _try_it_out(page: Page, method: str, path: str) -> tuple[str, dict[str, object]]:
     block = page.locator(f".opblock-{method.lower()}", has=page.locator(f'[data-path="{path}"]'))
     block.locator(".opblock-summary").first.click()
@@ -203,4 +224,44 @@ def test_swagger_ui_lists_authorizes_and_tries_an_operation(
         assert body == []
 
     assert traffic.loopback, "the page made no requests at all"
+    assert not traffic.blocked, f"requests left loopback: {traffic.blocked}"
+
+
+@pytest.mark.parametrize(
+    ("service", "protected"),
+    [("auth", ("GET", "/auth/me")), ("todo", ("GET", "/todos"))],
+)
+def test_authorize_logs_in_at_auth_from_every_service_s_page(
+    service: str,
+    protected: tuple[str, str],
+    services: Services,
+    account: Account,
+    browser: BrowserContext,
+) -> None:
+    server: GunicornServer = getattr(services, service)
+    traffic = LoopbackOnly()
+    browser.route("**/*", traffic)
+    page = browser.new_page()
+    token_requests: list[str] = []
+    page.on(
+        "requestfinished",
+        lambda request: (
+            token_requests.append(f"{request.method} {request.url}")
+            if request.url.endswith("/auth/token")
+            else None
+        ),
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    _open_docs(page, server)
+    _log_in(page, account)
+    status, body = _try_it_out(page, *protected)
+    page.screenshot(path=str(ARTIFACTS / f"{service}-logged-in.png"), full_page=True)
+    assert status == "200", body
+    if service == "auth":
+        assert body["username"] == account.username
+    else:
+        assert body == []
+    # The token came from auth's token endpoint (todo's page: across origins), not a paste.
+    assert f"POST {services.auth.url}/auth/token" in token_requests
     assert not traffic.blocked, f"requests left loopback: {traffic.blocked}"

@@ -92,6 +92,7 @@ def auth_server(
             "MONGO_DB_NAME": db_name,
             # Its spec's server: where Swagger UI's "Try it out" sends requests.
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TOKEN_URL": f"http://127.0.0.1:{port}/auth/token",
             **settings,
         },
     )
@@ -131,6 +132,7 @@ def todo_server(
             "EVENT_FEED_URL": f"{auth_url}/auth/events",
             "FEED_TOKEN": FEED_TOKEN,
             "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "TOKEN_URL": f"{auth_url}/auth/token",
             **settings,
         },
     )

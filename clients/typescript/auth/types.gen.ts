@@ -347,6 +347,22 @@ export type TokenPair = {
     token_type: string;
 };
 
+export type TokenRequest = {
+    /**
+     * Ignored.
+     */
+    client_id?: string;
+    /**
+     * Only `password`.
+     */
+    grant_type: 'password';
+    /**
+     * Ignored: a token carries its account's roles.
+     */
+    scope?: string;
+    username: string;
+};
+
 export type User = {
     readonly created_at?: string;
     readonly email?: string | null;
@@ -441,6 +457,27 @@ export type RevocationWritable = {
 export type RevocationFeedWritable = {
     has_more: boolean;
     items: Array<RevocationWritable>;
+};
+
+export type TokenRequestWritable = {
+    /**
+     * Ignored.
+     */
+    client_id?: string;
+    /**
+     * Ignored.
+     */
+    client_secret?: string;
+    /**
+     * Only `password`.
+     */
+    grant_type: 'password';
+    password: string;
+    /**
+     * Ignored: a token carries its account's roles.
+     */
+    scope?: string;
+    username: string;
 };
 
 export type GetJwksData = {
@@ -1634,6 +1671,55 @@ export type ListRevocationsResponses = {
 };
 
 export type ListRevocationsResponse = ListRevocationsResponses[keyof ListRevocationsResponses];
+
+export type IssueTokenData = {
+    body: TokenRequestWritable;
+    path?: never;
+    query?: never;
+    url: '/auth/token';
+};
+
+export type IssueTokenErrors = {
+    /**
+     * Bad Request
+     */
+    400: Problem;
+    /**
+     * Request Entity Too Large
+     */
+    413: Problem;
+    /**
+     * Unsupported Media Type
+     */
+    415: Problem;
+    /**
+     * Unprocessable Entity
+     */
+    422: Problem;
+    /**
+     * Too Many Requests
+     */
+    429: Problem;
+    /**
+     * Service Unavailable
+     */
+    503: Problem;
+    /**
+     * Default error response
+     */
+    default: Problem;
+};
+
+export type IssueTokenError = IssueTokenErrors[keyof IssueTokenErrors];
+
+export type IssueTokenResponses = {
+    /**
+     * OK
+     */
+    200: TokenPair;
+};
+
+export type IssueTokenResponse = IssueTokenResponses[keyof IssueTokenResponses];
 
 export type ListUsersData = {
     body?: never;

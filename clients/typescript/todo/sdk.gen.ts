@@ -33,7 +33,15 @@ export const getReadiness = <ThrowOnError extends boolean = false>(options?: Opt
  * List the caller's todos, one page at a time
  */
 export const listTodos = <ThrowOnError extends boolean = false>(options?: Options<ListTodosData, ThrowOnError>): RequestResult<ListTodosResponses, ListTodosErrors, ThrowOnError> => (options?.client ?? client).get<ListTodosResponses, ListTodosErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos',
     ...options
 });
@@ -42,7 +50,15 @@ export const listTodos = <ThrowOnError extends boolean = false>(options?: Option
  * Create a todo (once per Idempotency-Key)
  */
 export const createTodo = <ThrowOnError extends boolean = false>(options: Options<CreateTodoData, ThrowOnError>): RequestResult<CreateTodoResponses, CreateTodoErrors, ThrowOnError> => (options.client ?? client).post<CreateTodoResponses, CreateTodoErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos',
     ...options,
     headers: {
@@ -55,7 +71,15 @@ export const createTodo = <ThrowOnError extends boolean = false>(options: Option
  * Delete a todo (If-Match honoured when sent)
  */
 export const deleteTodo = <ThrowOnError extends boolean = false>(options: Options<DeleteTodoData, ThrowOnError>): RequestResult<DeleteTodoResponses, DeleteTodoErrors, ThrowOnError> => (options.client ?? client).delete<DeleteTodoResponses, DeleteTodoErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos/{todo_id}',
     ...options
 });
@@ -64,7 +88,15 @@ export const deleteTodo = <ThrowOnError extends boolean = false>(options: Option
  * Get one of the caller's todos
  */
 export const getTodo = <ThrowOnError extends boolean = false>(options: Options<GetTodoData, ThrowOnError>): RequestResult<GetTodoResponses, GetTodoErrors, ThrowOnError> => (options.client ?? client).get<GetTodoResponses, GetTodoErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos/{todo_id}',
     ...options
 });
@@ -73,7 +105,15 @@ export const getTodo = <ThrowOnError extends boolean = false>(options: Options<G
  * Change some fields of a todo (If-Match required)
  */
 export const updateTodo = <ThrowOnError extends boolean = false>(options: Options<UpdateTodoData, ThrowOnError>): RequestResult<UpdateTodoResponses, UpdateTodoErrors, ThrowOnError> => (options.client ?? client).patch<UpdateTodoResponses, UpdateTodoErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos/{todo_id}',
     ...options,
     headers: {
@@ -86,7 +126,15 @@ export const updateTodo = <ThrowOnError extends boolean = false>(options: Option
  * Replace a todo; fields left out get their defaults (If-Match required)
  */
 export const replaceTodo = <ThrowOnError extends boolean = false>(options: Options<ReplaceTodoData, ThrowOnError>): RequestResult<ReplaceTodoResponses, ReplaceTodoErrors, ThrowOnError> => (options.client ?? client).put<ReplaceTodoResponses, ReplaceTodoErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{
+            key: 'bearerAuth',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2Password',
+            scheme: 'bearer',
+            type: 'http'
+        }],
     url: '/todos/{todo_id}',
     ...options,
     headers: {

@@ -46,6 +46,7 @@ def test_openapi_documents_every_operation(app: Flask, client: FlaskClient) -> N
     expected = {
         ("/auth/register", "post"),
         ("/auth/login", "post"),
+        ("/auth/token", "post"),
         ("/auth/refresh", "post"),
         ("/auth/logout", "post"),
         ("/auth/me", "get"),
@@ -64,6 +65,7 @@ def test_openapi_documents_every_operation(app: Flask, client: FlaskClient) -> N
     public = {
         ("/auth/register", "post"),
         ("/auth/login", "post"),
+        ("/auth/token", "post"),
         ("/.well-known/jwks.json", "get"),
     }
     for path, method in expected:
@@ -77,7 +79,9 @@ def test_openapi_documents_every_operation(app: Flask, client: FlaskClient) -> N
             assert operation["security"] == [{"refreshToken": []}]
             assert "401" in operation["responses"], (path, method)
         else:
-            assert operation["security"] == [{"bearerAuth": []}], (path, method)
+            # An access token, pasted (bearerAuth) or from a login at /auth/token.
+            access = [{"bearerAuth": []}, {"oauth2Password": []}]
+            assert operation["security"] == access, (path, method)
             assert "401" in operation["responses"], (path, method)
     assert "429" in paths["/auth/login"]["post"]["responses"]
     assert "409" in paths["/auth/register"]["post"]["responses"]

@@ -21,11 +21,12 @@ def test_swagger_ui_uses_only_local_assets(client: Any) -> None:
     assert '"url": "/openapi.json"' in html or 'url: "/openapi.json"' in html
 
 
-def test_docs_csp_allows_the_page_and_nothing_remote(client: Any) -> None:
+def test_docs_csp_allows_the_page_and_only_the_token_endpoint_beside(client: Any) -> None:
     csp = client.get("/docs").headers["Content-Security-Policy"]
     assert "script-src 'self' 'unsafe-inline'" in csp
-    assert "connect-src 'self'" in csp
-    assert "http" not in csp
+    # Authorize logs in at auth's token endpoint (TOKEN_URL): its origin, and nothing else.
+    assert "connect-src 'self' http://127.0.0.1:5001;" in csp
+    assert csp.count("http") == 1
 
 
 def test_spec_declares_the_bearer_scheme_and_the_probes(client: Any) -> None:
@@ -37,14 +38,19 @@ def test_spec_declares_the_bearer_scheme_and_the_probes(client: Any) -> None:
         "license": {"name": "MIT", "url": "https://spdx.org/licenses/MIT.html"},
     }
     assert spec["servers"] == [{"url": "http://127.0.0.1:5000", "description": "PUBLIC_URL"}]
-    assert spec["security"] == [{"bearerAuth": []}]
+    access = [{"bearerAuth": []}, {"oauth2Password": []}]
+    assert spec["security"] == access
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     assert schemes["bearerAuth"]["bearerFormat"] == "JWT"
+    # The same access token, from a login at auth: Swagger UI's Authorize offers the form.
+    assert schemes["oauth2Password"]["flows"] == {
+        "password": {"tokenUrl": "http://127.0.0.1:5001/auth/token", "scopes": {}}
+    }
     # Declared because /items/renew takes one; access and refresh tokens are not interchangeable.
     assert schemes["refreshToken"]["bearerFormat"] == "JWT"
     assert spec["paths"]["/items/renew"]["post"]["security"] == [{"refreshToken": []}]
-    assert spec["paths"]["/items/mine"]["get"]["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/items/mine"]["get"]["security"] == access
     assert spec["paths"]["/livez"]["get"]["security"] == []
     assert spec["paths"]["/items/mine"]["get"]["operationId"] == "getMine"
     assert {"/livez", "/readyz"} <= set(spec["paths"])

@@ -82,6 +82,26 @@ class LoginSchema(ma.Schema):
     )
 
 
+class TokenRequestSchema(LoginSchema):
+    """OAuth2's password grant (RFC 6749 section 4.3.2), a form as Swagger UI sends it."""
+
+    grant_type = ma.fields.String(
+        required=True,
+        validate=validate.Length(max=64),
+        metadata={"enum": ["password"], "description": "Only `password`."},
+    )
+    scope = ma.fields.String(
+        validate=validate.Length(max=1024),
+        metadata={"description": "Ignored: a token carries its account's roles."},
+    )
+    client_id = ma.fields.String(
+        validate=validate.Length(max=256), metadata={"description": "Ignored."}
+    )
+    client_secret = ma.fields.String(
+        load_only=True, validate=validate.Length(max=256), metadata={"description": "Ignored."}
+    )
+
+
 class PasswordChangeSchema(ma.Schema):
     current_password = ma.fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)

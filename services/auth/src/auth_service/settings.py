@@ -27,8 +27,11 @@ class AuthSettings(MailSettings):
     # key their credentials by scheme. Also operation ids and declared headers; two-factor
     # sign-in (login answers 202 with a challenge for an account that turned it on) and
     # tokens naming how they signed in (amr) (additions).
+    # 2.1.0: POST /auth/token, OAuth2's password grant (Swagger UI's Authorize logs in), and
+    # the oauth2Password scheme beside bearerAuth on every operation taking an access token
+    # (additions).
     #: OpenAPI info.
-    API_VERSION = "2.0.0"
+    API_VERSION = "2.1.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).

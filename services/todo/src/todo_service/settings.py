@@ -16,8 +16,10 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
     # 0.2.0: a query argument an operation does not name is a 422 on every operation
     # (additions only).
     # 0.5.0: operation ids, declared headers, servers, a todo's etag (additions only).
+    # 0.6.0: the oauth2Password scheme (log in at auth's token endpoint: Swagger UI's
+    # Authorize) beside bearerAuth (additions only).
     #: OpenAPI info.
-    API_VERSION = "0.5.0"
+    API_VERSION = "0.6.0"
     #: Where clients reach this service: the OpenAPI document's server (generated clients,
     #: Swagger UI's "Try it out").
     PUBLIC_URL = "http://127.0.0.1:5002"

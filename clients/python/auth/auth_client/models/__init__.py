@@ -32,6 +32,8 @@ from .security_event import SecurityEvent
 from .security_event_actor import SecurityEventActor
 from .session import Session
 from .token_pair import TokenPair
+from .token_request import TokenRequest
+from .token_request_grant_type import TokenRequestGrantType
 from .user import User
 from .user_update import UserUpdate
 
@@ -68,6 +70,8 @@ __all__ = (
     "SecurityEventActor",
     "Session",
     "TokenPair",
+    "TokenRequest",
+    "TokenRequestGrantType",
     "User",
     "UserUpdate",
 )

@@ -46,6 +46,10 @@ class Settings:
     #: and Swagger UI's "Try it out" call), and the base of any link the service mails. Never
     #: taken from a request's Host header. A service sets the URL of its `make run` port.
     PUBLIC_URL = "http://127.0.0.1:5000"
+    #: The auth service's OAuth2 token endpoint as a browser reaches it: where Swagger UI's
+    #: Authorize logs in (the spec's oauth2Password scheme); the one other origin /docs may
+    #: call. Auth must allow this service's origin (its CORS_ORIGINS) unless they share one.
+    TOKEN_URL = "http://127.0.0.1:5001/auth/token"  # noqa: S105 (a URL, not a secret)
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"

@@ -22,12 +22,18 @@ from factory_core.web.errors import (
     ProblemSchema,
     handle_http_exception,
 )
+from factory_core.web.http import current_view
 from factory_core.web.pagination import PAGE_METADATA_HEADER
 
 #: The OpenAPI security scheme of access tokens (the name is part of the published contracts).
 BEARER_SCHEME = "bearerAuth"
 #: The scheme of refresh tokens: declared in a spec only when an operation takes one.
 REFRESH_SCHEME = "refreshToken"
+#: The same access token, obtained by logging in at the auth service's token endpoint
+#: (TOKEN_URL): what lets Swagger UI's Authorize log in by itself. Every operation that takes
+#: an access token takes either scheme.
+PASSWORD_SCHEME = "oauth2Password"  # noqa: S105 (a scheme name, not a secret)
+ACCESS_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {PASSWORD_SCHEME: []}]
 _SCHEMES = {
     BEARER_SCHEME: {
         "type": "http",
@@ -158,10 +164,20 @@ class Api(flask_smorest.Api):
             "servers": [{"url": config["PUBLIC_URL"], "description": "PUBLIC_URL"}],
             "info": {"license": {"name": config["API_LICENSE"], "url": config["API_LICENSE_URL"]}},
             # Every operation states its own; this is what a new one gets by default.
-            "security": [{BEARER_SCHEME: []}],
+            "security": ACCESS_SECURITY,
             **(kwargs.pop("spec_kwargs", None) or {}),
         }
         super().init_app(app, *args, spec_kwargs=spec_kwargs, **kwargs)
+        self.spec.components.security_scheme(
+            PASSWORD_SCHEME,
+            {
+                "type": "oauth2",
+                "description": "Log in with a username and password at the auth service "
+                "(OAuth2's password grant, for Swagger UI and first-party tools): the same "
+                "access token as bearerAuth.",
+                "flows": {"password": {"tokenUrl": config["TOKEN_URL"], "scopes": {}}},
+            },
+        )
         app.extensions[QUERY_NAMES_KEY] = self._responses.query_names
         app.before_request(_refuse_undocumented_query_of_public_views)
 
@@ -273,14 +289,8 @@ def refuse_undocumented_query() -> None:
 
 def _refuse_undocumented_query_of_public_views() -> None:
     # An authenticated view checks its query after its token (401 before anything else).
-    if request.environ.get("QUERY_STRING") and not getattr(_view(), _AFTER_AUTH, False):
+    if request.environ.get("QUERY_STRING") and not getattr(current_view(), _AFTER_AUTH, False):
         refuse_undocumented_query()
-
-
-def _view() -> Any:
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)  # a MethodView's method, else the view
-    return getattr(view_class, request.method.lower(), view) if view_class else view
 
 
 def authenticated(
@@ -289,11 +299,11 @@ def authenticated(
     """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token;
     ``mfa``: from a sign-in with a second factor, else 403 ``mfa_required``) before anything
     else the view does, and document the scheme, 401 and 503 (and 403) on its operation."""
-    scheme = REFRESH_SCHEME if refresh else BEARER_SCHEME
+    security = [{REFRESH_SCHEME: []}] if refresh else ACCESS_SECURITY
 
     def decorate(view: View) -> View:
         documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(
-            blp.alt_response(401, response="UNAUTHORIZED")(blp.doc(security=[{scheme: []}])(view))
+            blp.alt_response(401, response="UNAUTHORIZED")(blp.doc(security=security)(view))
         )
         if mfa:
             documented = blp.alt_response(403, response="FORBIDDEN")(documented)

@@ -56,7 +56,8 @@ class ProblemSchema(ma.Schema):
 
 class Problem(HTTPException):
     """An error raised on purpose, answered as a problem document with a stable ``code``;
-    ``errors``: per-field messages (422), ``retry_after``: seconds, sent as Retry-After."""
+    ``errors``: per-field messages (422), ``retry_after``: seconds, sent as Retry-After,
+    ``members``: RFC 9457 extension members (never replacing the standard ones)."""
 
     def __init__(
         self,
@@ -67,11 +68,13 @@ class Problem(HTTPException):
         errors: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         retry_after: int | None = None,
+        members: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.code = status  # werkzeug's name for the HTTP status
         self.problem_code = code
         self.errors = errors
+        self.members = dict(members or {})
         self.headers = dict(headers or {})
         if retry_after is not None:
             self.headers["Retry-After"] = str(retry_after)
@@ -93,10 +96,12 @@ def problem(
     code: str | None = None,
     errors: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    members: Mapping[str, Any] | None = None,
 ) -> Response:
     """Build an ``application/problem+json`` response."""
     phrase = _title(status)
     body: dict[str, Any] = {
+        **(members or {}),
         "type": "about:blank",
         "title": phrase,
         "status": status,
@@ -134,7 +139,12 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, Problem):
         headers.update(error.headers)
         return problem(
-            status, error.description, code=error.problem_code, errors=error.errors, headers=headers
+            status,
+            error.description,
+            code=error.problem_code,
+            errors=error.errors,
+            headers=headers,
+            members=error.members,
         )
     # webargs puts a schema's validation messages (and any headers) in `data`.
     data = getattr(error, "data", None) or {}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Request, Response, abort, request
+from flask import Blueprint, Flask, Request, Response, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
@@ -18,12 +20,32 @@ from factory_core.web.errors import Problem
 DOCS_ASSETS = "/docs/assets/"
 
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# flask-smorest's Swagger UI page starts the bundle with an inline script.
+# flask-smorest's Swagger UI page starts the bundle with an inline script; Authorize posts to
+# the auth service's token endpoint (TOKEN_URL), the one other origin the page may reach.
 _DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
+    "img-src 'self' data:; connect-src 'self' {token_origin}; frame-ancestors 'none'"
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_FORM = "application/x-www-form-urlencoded"
+_TAKES_FORM = "factory_core_takes_form"
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def takes_form(view: View) -> View:
+    """Have ``view`` read an ``application/x-www-form-urlencoded`` body (and nothing else: 415),
+    where every other view takes JSON only: an OAuth2 token endpoint's (RFC 6749 section
+    4.3.2). The outermost decorator."""
+    setattr(view, _TAKES_FORM, True)
+    return view
+
+
+def current_view() -> Any:
+    """The function answering this request (a MethodView's method, else the view), or None."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, request.method.lower(), view) if view_class else view
 
 
 class StatelessSessions(SessionInterface):
@@ -94,6 +116,14 @@ def _require_json_body() -> None:
     )
     if not has_body:
         return
+    if getattr(current_view(), _TAKES_FORM, False):
+        if request.mimetype != _FORM:
+            raise Problem(
+                415,
+                f"The request body must be a form (Content-Type: {_FORM}).",
+                code="unsupported_media_type",
+            )
+        return
     if not request.is_json:
         if request.method == "DELETE":
             return  # most DELETEs read no body: only a JSON one is looked at
@@ -101,7 +131,7 @@ def _require_json_body() -> None:
     request.get_json()  # a 400 when the body is not JSON
 
 
-def _security_headers(hsts_seconds: int) -> dict[bool, tuple[tuple[str, str], ...]]:
+def _security_headers(hsts_seconds: int, token_url: str) -> dict[bool, tuple[tuple[str, str], ...]]:
     """The headers every response gets unless its view set them: for the API, for /docs."""
     common = [
         ("X-Content-Type-Options", "nosniff"),
@@ -111,8 +141,10 @@ def _security_headers(hsts_seconds: int) -> dict[bool, tuple[tuple[str, str], ..
     ]
     if hsts_seconds:
         common.append(("Strict-Transport-Security", f"max-age={hsts_seconds}"))
+    token = urlsplit(token_url)
+    docs_csp = _DOCS_CSP.format(token_origin=f"{token.scheme}://{token.netloc}")
     return {
-        is_docs: (*common, ("Content-Security-Policy", _DOCS_CSP if is_docs else _API_CSP))
+        is_docs: (*common, ("Content-Security-Policy", docs_csp if is_docs else _API_CSP))
         for is_docs in (False, True)
     }
 
@@ -150,13 +182,14 @@ def init_web(app: Flask) -> None:
                 "If-None-Match",
                 "Idempotency-Key",
                 "X-Request-ID",
+                "X-Requested-With",  # sent by Swagger UI's Authorize to a token endpoint
             ],
         )
     app.session_interface = StatelessSessions()
     app.json = StrictJSONProvider(app)
     app.request_class = JSONBodyRequest
     app.before_request(_require_json_body)
-    security_headers = _security_headers(int(config["HSTS_SECONDS"]))
+    security_headers = _security_headers(int(config["HSTS_SECONDS"]), config["TOKEN_URL"])
     app.after_request(lambda response: _add_security_headers(response, security_headers))
 
     # Swagger UI's JS and CSS come from the swagger-ui-bundle package: /docs works offline.

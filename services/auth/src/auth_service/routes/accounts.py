@@ -1,4 +1,5 @@
-"""Accounts and sessions: register, log in, refresh (rotation), log out."""
+"""Accounts and sessions: register, log in (also as an OAuth2 token endpoint), refresh
+(rotation), log out."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from auth_service.schemas import (
     MfaChallengeSchema,
     RegisterSchema,
     TokenPairSchema,
+    TokenRequestSchema,
     UserSchema,
 )
 from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
@@ -30,6 +32,7 @@ from factory_core import (
     current_account,
     current_claims,
     mongo,
+    takes_form,
     unauthorized,
 )
 
@@ -83,35 +86,9 @@ class Login(MethodView):
     @blp.doc(operationId="login")
     def post(self, data: Document) -> TokenAnswer | Response:
         """Log in: exchange a username and password for an access and a refresh token"""
-        address, key = client_address(), username_key(data["username"])
-        rate_limits.hit("login", address=address)
-        user = users.find_by_username(username=data["username"])
-        # The per-username limit slows guessing down; an address this account has logged in
-        # from is exempt, so a stranger exhausting it cannot lock the owner out.
-        if not rate_limits.trusted.is_trusted(username_key=key, address=address, user=user):
-            rate_limits.hit("login", username=key)
-        # Unknown users are checked against a dummy hash: same answer, about the same time.
-        valid = passwords.verify(user["password_hash"] if user else None, data["password"])
-        if user is not None and not user.get("deleting") and (not valid or user["disabled"]):
-            reason = "disabled" if valid else "wrong_password"
-            security_log.record(str(user["_id"]), security_log.SIGN_IN_FAILED, reason=reason)
-        if user is None or not valid or user["disabled"] or user.get("deleting"):
-            raise unauthorized(
-                "Invalid username or password.", code="invalid_credentials", error=None
-            )
-        if passwords.needs_rehash(user["password_hash"]):
-            # Only over the hash just checked: a password changed meanwhile stays changed.
-            users.replace_password_hash(
-                user_id=user["_id"],
-                checked_hash=user["password_hash"],
-                password_hash=passwords.hash(data["password"]),
-            )
-        rate_limits.trusted.remember(
-            username_key=key,
-            address=address,
-            user_id=user["_id"],
-            token_version=token_version(user),
-        )
+        user = _sign_in(data)
+        if user is None:
+            raise unauthorized(INVALID_CREDENTIALS, code="invalid_credentials", error=None)
         if user.get("mfa"):
             # Another schema than the 200's: a response of its own (flask-smorest passes it on).
             answer = jsonify(MfaChallengeSchema().dump(mfa.challenge(user)))
@@ -119,6 +96,84 @@ class Login(MethodView):
             answer.headers.update(NO_STORE)
             return answer
         return start_session(user, amr=[PASSWORD]), 200, NO_STORE
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @takes_form
+    @blp.arguments(TokenRequestSchema(), location="form")
+    @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
+    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.doc(operationId="issueToken", security=[])
+    def post(self, data: Document) -> TokenAnswer:
+        """Log in with OAuth2's password grant, for Swagger UI's Authorize and first-party tools
+
+        The same check, limits, session and tokens as /auth/login, from a form body (RFC 6749
+        section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
+        member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
+        in with a second factor, which the grant cannot carry: it logs in with /auth/login and
+        /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
+        credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+        """
+        if data["grant_type"] != "password":
+            raise _oauth_refusal(
+                "Only the password grant is offered here.", code="unsupported_grant_type"
+            )
+        user = _sign_in(data)
+        if user is None:
+            raise _oauth_refusal(INVALID_CREDENTIALS, code="invalid_credentials")
+        if user.get("mfa"):
+            raise _oauth_refusal(
+                "This account signs in with a second factor, which the password grant cannot "
+                "carry: log in with /auth/login and /auth/login/mfa.",
+                code="mfa_required",
+            )
+        return start_session(user, amr=[PASSWORD]), 200, NO_STORE
+
+
+INVALID_CREDENTIALS = "Invalid username or password."
+
+
+def _sign_in(data: Document) -> Document | None:
+    """The account that ``data``'s username and password open, counted against the login
+    rate limits (429 once spent), a failed attempt on an account logged; else None."""
+    address, key = client_address(), username_key(data["username"])
+    rate_limits.hit("login", address=address)
+    user = users.find_by_username(username=data["username"])
+    # The per-username limit slows guessing down; an address this account has logged in
+    # from is exempt, so a stranger exhausting it cannot lock the owner out.
+    if not rate_limits.trusted.is_trusted(username_key=key, address=address, user=user):
+        rate_limits.hit("login", username=key)
+    # Unknown users are checked against a dummy hash: same answer, about the same time.
+    valid = passwords.verify(user["password_hash"] if user else None, data["password"])
+    if user is not None and not user.get("deleting") and (not valid or user["disabled"]):
+        reason = "disabled" if valid else "wrong_password"
+        security_log.record(str(user["_id"]), security_log.SIGN_IN_FAILED, reason=reason)
+    if user is None or not valid or user["disabled"] or user.get("deleting"):
+        return None
+    if passwords.needs_rehash(user["password_hash"]):
+        # Only over the hash just checked: a password changed meanwhile stays changed.
+        users.replace_password_hash(
+            user_id=user["_id"],
+            checked_hash=user["password_hash"],
+            password_hash=passwords.hash(data["password"]),
+        )
+    rate_limits.trusted.remember(
+        username_key=key,
+        address=address,
+        user_id=user["_id"],
+        token_version=token_version(user),
+    )
+    return user
+
+
+def _oauth_refusal(detail: str, *, code: str) -> Problem:
+    """A 400 as RFC 6749 section 5.2 has it: OAuth2's `error` and `error_description` as the
+    problem's extension members (what OAuth2 clients, Swagger UI among them, show)."""
+    error = "unsupported_grant_type" if code == "unsupported_grant_type" else "invalid_grant"
+    return Problem(400, detail, code=code, members={"error": error, "error_description": detail})
 
 
 @blp.route("/refresh")

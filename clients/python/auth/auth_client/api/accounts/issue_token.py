@@ -1,0 +1,212 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.token_pair import TokenPair
+from ...models.token_request import TokenRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: TokenRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/auth/token",
+    }
+
+    _kwargs["data"] = body.to_dict()
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TokenPair:
+    if response.status_code == 200:
+        response_200 = TokenPair.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    response_default = Problem.from_dict(response.json())
+
+    return response_default
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TokenPair]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: TokenRequest,
+) -> Response[Problem | TokenPair]:
+    """Log in with OAuth2's password grant, for Swagger UI's Authorize and first-party tools
+
+     The same check, limits, session and tokens as /auth/login, from a form body (RFC 6749
+    section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
+    member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
+    in with a second factor, which the grant cannot carry: it logs in with /auth/login and
+    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
+    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+
+    Args:
+        body (TokenRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TokenPair]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: TokenRequest,
+) -> Problem | TokenPair | None:
+    """Log in with OAuth2's password grant, for Swagger UI's Authorize and first-party tools
+
+     The same check, limits, session and tokens as /auth/login, from a form body (RFC 6749
+    section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
+    member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
+    in with a second factor, which the grant cannot carry: it logs in with /auth/login and
+    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
+    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+
+    Args:
+        body (TokenRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TokenPair
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: TokenRequest,
+) -> Response[Problem | TokenPair]:
+    """Log in with OAuth2's password grant, for Swagger UI's Authorize and first-party tools
+
+     The same check, limits, session and tokens as /auth/login, from a form body (RFC 6749
+    section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
+    member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
+    in with a second factor, which the grant cannot carry: it logs in with /auth/login and
+    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
+    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+
+    Args:
+        body (TokenRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TokenPair]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: TokenRequest,
+) -> Problem | TokenPair | None:
+    """Log in with OAuth2's password grant, for Swagger UI's Authorize and first-party tools
+
+     The same check, limits, session and tokens as /auth/login, from a form body (RFC 6749
+    section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
+    member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
+    in with a second factor, which the grant cannot carry: it logs in with /auth/login and
+    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
+    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+
+    Args:
+        body (TokenRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TokenPair
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
