@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
-from tests.support.openapi import operations, resolve
+from tests.support.openapi import deployment_urls, operations, resolve
 from tools.contract import openapi_spec
 from tools.contract.openapi_spec import SERVICES, Service
 
@@ -52,11 +52,14 @@ def test_spec_does_not_depend_on_the_machine(
     monkeypatch.setenv(f"{service.env_prefix}_PORT", "6543")
     monkeypatch.setenv(f"{service.env_prefix}_JWKS_URL", "http://10.1.2.3:6543/jwks.json")
     monkeypatch.setenv(f"{service.env_prefix}_PUBLIC_URL", "http://10.1.2.3:6543")
+    monkeypatch.setenv(f"{service.env_prefix}_TOKEN_URL", "http://10.1.2.3:6543/auth/token")
     again = openapi_spec.live_spec(service)
     assert openapi_spec.render(again) == openapi_spec.render(live_specs[service.name])
-    # The one server is the code's default PUBLIC_URL (make run's port), never the shell's.
-    (server,) = again.pop("servers")
-    assert server["url"].startswith("http://127.0.0.1:"), server
+    # The one server and the token endpoint are the code's defaults (make run's ports), never
+    # the shell's: the deployment's own parts of a spec.
+    server, token_url = deployment_urls(again)
+    assert server.startswith("http://127.0.0.1:"), server
+    assert token_url == "http://127.0.0.1:5001/auth/token"
     text = openapi_spec.render(again)
     for machine_detail in ("127.0.0.1", "localhost", "/tmp/", str(openapi_spec.ROOT), "6543"):  # noqa: S108
         assert machine_detail not in text

@@ -29,6 +29,7 @@ from tests.contract.fuzzing import (
 from tests.support.accounts import Account, LiveHttp, registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
+from tests.support.openapi import deployment_urls
 from tests.support.services import start_auth, start_todo
 
 pytestmark = pytest.mark.gunicorn
@@ -135,10 +136,10 @@ def test_live_specs_are_the_published_ones(
     servers: tuple[GunicornServer, GunicornServer, Path],
 ) -> None:
     """What gunicorn serves is the committed contract (not only what create_app builds), but
-    for its server: the deployment's PUBLIC_URL, where this one is reached."""
+    for its server and token endpoint: the deployment's PUBLIC_URL and TOKEN_URL."""
     for server, service in ((servers[0], "auth"), (servers[1], "todo")):
         served = requests.get(f"{server.url}/openapi.json", timeout=10).json()
         published = json.loads((ROOT / "services" / service / "openapi.json").read_text())
-        assert served.pop("servers") == [{"url": server.url, "description": "PUBLIC_URL"}]
-        assert published.pop("servers") != [{"url": server.url, "description": "PUBLIC_URL"}]
+        assert deployment_urls(served) == (server.url, f"{servers[0].url}/auth/token")
+        assert deployment_urls(published)[0] != server.url
         assert served == published, service

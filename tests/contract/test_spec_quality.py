@@ -23,6 +23,7 @@ PUBLIC = {
         ("GET", "/auth/password-reset/confirm"),
         ("POST", "/auth/password-reset/confirm"),
         ("POST", "/auth/register"),
+        ("POST", "/auth/token"),
         ("GET", "/livez"),
         ("GET", "/readyz"),
     },
@@ -32,10 +33,14 @@ PUBLIC = {
 REFRESH = {"auth": {("POST", "/auth/refresh")}, "todo": set()}
 FEED = {"auth": {("GET", "/auth/revocations"), ("GET", "/auth/events")}, "todo": set()}
 ACCESS_SCHEME, REFRESH_SCHEME, FEED_SCHEME = "bearerAuth", "refreshToken", "feedToken"
+#: The access token again, from a login at auth's token endpoint (Swagger UI's Authorize).
+PASSWORD_SCHEME = "oauth2Password"
+ACCESS = [{ACCESS_SCHEME: []}, {PASSWORD_SCHEME: []}]
 #: Operations whose successful responses carry tokens (Cache-Control: no-store).
 TOKEN_RESPONSES = {
     "auth": {
         ("POST", "/auth/login"),
+        ("POST", "/auth/token"),
         ("POST", "/auth/refresh"),
         ("GET", "/auth/email/verify"),
         ("GET", "/auth/password-reset/confirm"),
@@ -88,7 +93,9 @@ def test_each_token_has_its_own_scheme_on_the_right_operations(service: Service)
     spec = committed(service)
     schemes = spec["components"]["securitySchemes"]
     assert schemes[ACCESS_SCHEME]["bearerFormat"] == "JWT"
-    assert spec["security"] == [{ACCESS_SCHEME: []}]
+    (flow,) = schemes[PASSWORD_SCHEME]["flows"].values()
+    assert flow["tokenUrl"].endswith("/auth/token")
+    assert spec["security"] == ACCESS
     for method, path, operation in operations(spec):
         key = (method, path)
         assert "security" in operation, f"{key} inherits its security: say it"
@@ -99,7 +106,7 @@ def test_each_token_has_its_own_scheme_on_the_right_operations(service: Service)
         elif key in FEED[service.name]:
             expected = [{FEED_SCHEME: []}]
         else:
-            expected = [{ACCESS_SCHEME: []}]
+            expected = ACCESS
         assert operation["security"] == expected, key
         for requirement in operation["security"]:
             assert set(requirement) <= set(schemes), key
@@ -188,7 +195,8 @@ def test_request_schemas_have_no_defaults(service: Service) -> None:
         body = operation.get("requestBody")
         if body is None:
             continue
-        schema = resolve(spec, body["content"]["application/json"]["schema"])
+        (content,) = body["content"].values()  # JSON, or the token endpoint's form
+        schema = resolve(spec, content["schema"])
         for name, field in schema.get("properties", {}).items():
             assert "default" not in field, (method, path, name)
 

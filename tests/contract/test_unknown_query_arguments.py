@@ -47,7 +47,10 @@ def _refuses_unknown_arguments(
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "path":
                 url = url.replace("{" + parameter["name"] + "}", str(ObjectId()))
-        body = {"json": {}} if "requestBody" in operation else {}
+        body: dict[str, Any] = {}
+        if "requestBody" in operation:
+            form = "application/x-www-form-urlencoded" in operation["requestBody"]["content"]
+            body = {"data": {"grant_type": "password"}} if form else {"json": {}}
         schemes = {name for requirement in operation.get("security", []) for name in requirement}
         credentials = headers
         if FEED_SCHEME in schemes:

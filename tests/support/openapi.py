@@ -1,4 +1,5 @@
-"""Reading a published OpenAPI document in tests: its operations, and what a $ref points to."""
+"""Reading a published OpenAPI document in tests: its operations, what a $ref points to, and
+the parts a deployment sets."""
 
 from __future__ import annotations
 
@@ -25,3 +26,11 @@ def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
             target = target[part]
         node = target
     return node
+
+
+def deployment_urls(spec: dict[str, Any]) -> tuple[str, str]:
+    """Take out of ``spec`` what a deployment sets (PUBLIC_URL, its one server; TOKEN_URL, where
+    Authorize logs in) and return them: the rest is the same everywhere."""
+    (server,) = spec.pop("servers")
+    (flow,) = spec["components"]["securitySchemes"]["oauth2Password"]["flows"].values()
+    return server["url"], flow.pop("tokenUrl")

@@ -38,6 +38,12 @@ def test_non_json_body_is_415(client: Any) -> None:
     assert_problem(response, 415, "unsupported_media_type")
 
 
+def test_an_unknown_route_or_method_is_said_before_the_body_s_type(client: Any) -> None:
+    form = {"data": "name=x", "content_type": "application/x-www-form-urlencoded"}
+    assert_problem(client.post("/no/such/route", **form), 404, "not_found")
+    assert_problem(client.put("/items", **form), 405, "method_not_allowed")
+
+
 def test_oversize_body_is_413(client: Any) -> None:
     response = client.post("/items", json={"name": "x" * 70_000})
     assert_problem(response, 413, "content_too_large")

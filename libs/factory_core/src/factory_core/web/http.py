@@ -109,8 +109,8 @@ def _holds_lone_surrogate(value: Any) -> bool:
 def _require_json_body() -> None:
     """415 for a body that is not JSON and 400 for one that does not parse, before any view
     (parsed once, cached by Flask: no parser downstream fails on it in its own way)."""
-    if request.method not in _BODY_METHODS:
-        return
+    if request.method not in _BODY_METHODS or request.routing_exception is not None:
+        return  # no body to read, or a 404 or 405 to answer first
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
