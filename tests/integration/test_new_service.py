@@ -94,7 +94,7 @@ def test_its_openapi_document_is_written(workspace: Path) -> None:
     spec = json.loads((workspace / "services/notes/openapi.json").read_text())
     assert set(spec["paths"]) >= {"/notes", "/notes/{item_id}"}
     listing = spec["paths"]["/notes"]["get"]
-    assert listing["security"] == [{"bearerAuth": []}]
+    assert listing["security"] == [{"bearerAuth": []}, {"oauth2Password": []}]
     assert {"200", "401", "422", "503"} <= set(listing["responses"])
     # The qualities of the published specs (tests/contract/test_spec_quality.py).
     operations = [
@@ -106,7 +106,7 @@ def test_its_openapi_document_is_written(workspace: Path) -> None:
     ids = [operation["operationId"] for operation in operations]
     items = ["listNotes", "createNotesItem", "getNotesItem", "deleteNotesItem"]
     assert sorted(ids) == sorted([*items, "getLiveness", "getReadiness"])
-    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["security"] == [{"bearerAuth": []}, {"oauth2Password": []}]
     assert spec["paths"]["/livez"]["get"]["security"] == []
     assert spec["servers"] == [{"url": "http://127.0.0.1:5103", "description": "PUBLIC_URL"}]
     assert spec["info"]["license"]["name"] == "MIT"
