@@ -132,8 +132,8 @@ new-service: install ## Generate a service that trusts auth's tokens: make new-s
 	$(BIN)/python tools/new-service $(NAME) $(if $(PORT),--port $(PORT))
 	$(POETRY) lock
 	$(MAKE) --no-print-directory install
-	$(BIN)/python tools/contract/openapi_spec.py write $(NAME)
-	$(BIN)/python tools/clients/generate.py write $(NAME)
+	$(BIN)/python -m tools.contract.openapi_spec write $(NAME)
+	$(BIN)/python -m tools.clients.generate write $(NAME)
 	@echo "new-service: make run-$(NAME) serves it; make test runs its tests with everything else"
 
 .PHONY: lint

@@ -21,30 +21,29 @@ test: $(OASDIFF)
 
 .PHONY: openapi
 openapi: install ## Regenerate services/<svc>/openapi.json from the code
-	$(BIN)/python tools/contract/openapi_spec.py write
+	$(BIN)/python -m tools.contract.openapi_spec write
 
 .PHONY: openapi-check
 openapi-check: install ## Fail with a diff when a committed openapi.json differs from the code
-	$(BIN)/python tools/contract/openapi_spec.py check
+	$(BIN)/python -m tools.contract.openapi_spec check
 
 # The typed clients of clients/ (Python: openapi-python-client from the lock; TypeScript:
 # @hey-api/openapi-ts with the lock's Node, tools/clients/run), made from the committed specs.
 .PHONY: clients
 clients: install ## Regenerate clients/python/<svc> and clients/typescript/<svc> from the specs
-	$(BIN)/python tools/clients/generate.py write
+	$(BIN)/python -m tools.clients.generate write
 
 .PHONY: clients-check
 clients-check: install ## Fail with a diff when a committed client differs from what its spec generates
-	$(BIN)/python tools/clients/generate.py check
+	$(BIN)/python -m tools.clients.generate check
 
 .PHONY: breaking
 breaking: install $(OASDIFF) ## Fail on breaking API changes without a major bump (BASE_REF=<ref>)
-	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
+	$(BIN)/python -m tools.contract.breaking_changes --oasdiff $(OASDIFF)
 
 .PHONY: contract
+# The specs' and the clients' drift checks are tests of tests/contract (each run once).
 contract: install devdb $(OASDIFF) ## Specs (current, linted), breaking changes, schemathesis, pact, e2e and browser tests
-	$(BIN)/python tools/contract/openapi_spec.py check
-	$(BIN)/python tools/clients/generate.py check
 	tools/spec-lint/run
-	$(BIN)/python tools/contract/breaking_changes.py --oasdiff $(OASDIFF)
+	$(BIN)/python -m tools.contract.breaking_changes --oasdiff $(OASDIFF)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(CONTRACT_TESTS) $(PYTEST_ARGS)

@@ -90,7 +90,7 @@ def test_the_generated_code_passes_the_workspace_s_checks(workspace: Path) -> No
 
 
 def test_its_openapi_document_is_written(workspace: Path) -> None:
-    _run(workspace, [sys.executable, "tools/contract/openapi_spec.py", "write", "notes"])
+    _run(workspace, [sys.executable, "-m", "tools.contract.openapi_spec", "write", "notes"])
     spec = json.loads((workspace / "services/notes/openapi.json").read_text())
     assert set(spec["paths"]) >= {"/notes", "/notes/{item_id}"}
     listing = spec["paths"]["/notes"]["get"]

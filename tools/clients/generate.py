@@ -1,7 +1,7 @@
 """Generate, write and check the typed clients of clients/, made from the published specs.
 
-    python tools/clients/generate.py write [service ...]   # what `make clients` runs
-    python tools/clients/generate.py check [service ...]   # exit 1 with a diff when stale
+    python -m tools.clients.generate write [service ...]   # what `make clients` runs
+    python -m tools.clients.generate check [service ...]   # exit 1 with a diff when stale
 
 Each service's committed spec (services/<svc>/openapi.json) gives two clients:
 clients/python/<svc> (openapi-python-client, a package named <svc>_client) and
@@ -24,16 +24,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.contract.openapi_spec import ROOT, parse_services
+from tools.contract.openapi_spec import SERVICES as _SERVICES
+
 CLIENTS = ROOT / "clients"
 LANGUAGES = ("python", "typescript")
 
-#: Every service with a published spec: services/<name>/openapi.json.
-SERVICES = sorted(path.parent.name for path in (ROOT / "services").glob("*/openapi.json"))
+#: Every service of the workspace, by name: each has a client per language.
+SERVICES = list(_SERVICES)
 
 
 def spec_path(service: str) -> Path:
-    return ROOT / "services" / service / "openapi.json"
+    return _SERVICES[service].spec_path
 
 
 def client_path(language: str, service: str, root: Path = CLIENTS) -> Path:
@@ -156,12 +158,8 @@ def write(services: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("command", choices=("write", "check"))
-    parser.add_argument("services", nargs="*", metavar="service", help=", ".join(SERVICES))
-    args = parser.parse_args(argv)
-    unknown = sorted(set(args.services) - set(SERVICES))
-    if unknown:
-        parser.error(f"unknown service(s): {', '.join(unknown)}")
-    services = args.services or SERVICES
+    args, chosen = parse_services(parser, argv)
+    services = [service.name for service in chosen]
     if args.command == "write":
         write(services)
         return 0

@@ -1,6 +1,6 @@
 """Fail when a service's published spec breaks its clients without a major version bump.
 
-    python tools/contract/breaking_changes.py [--oasdiff PATH] [--base REF] [service ...]
+    python -m tools.contract.breaking_changes [--oasdiff PATH] [--base REF] [service ...]
 
 Each services/<svc>/openapi.json (as in the working tree) is compared with the same file at a
 base revision by oasdiff (https://github.com/oasdiff/oasdiff); its ERR-level findings are the
@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-#: Every service of the workspace (services/<name>/).
-SERVICES = tuple(path.parent.name for path in sorted((ROOT / "services").glob("*/pyproject.toml")))
+from tools.contract import openapi_spec
+from tools.contract.openapi_spec import ROOT
+
+#: Every service of the workspace, by name.
+SERVICES = tuple(openapi_spec.SERVICES)
 #: Where `make oasdiff` installs it (outside the clone: <cache>/oasdiff-<version>/oasdiff).
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 INSTALLED_OASDIFF = CACHE / "flask-factory"
@@ -182,15 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--oasdiff", help="path of the oasdiff binary")
     parser.add_argument("--base", help="git ref to compare with (default: see above)")
-    parser.add_argument("services", nargs="*", metavar="service", help=", ".join(SERVICES))
-    args = parser.parse_args(argv)
-    unknown = sorted(set(args.services) - set(SERVICES))
-    if unknown:
-        parser.error(f"unknown service(s): {', '.join(unknown)}")
+    args, services = openapi_spec.parse_services(parser, argv)
     oasdiff = oasdiff_path(args.oasdiff)
     status = 0
-    for service in args.services or SERVICES:
-        verdict = check_service(service, oasdiff, explicit_base=args.base)
+    for service in services:
+        verdict = check_service(service.name, oasdiff, explicit_base=args.base)
         print(("ok   " if verdict.ok else "FAIL ") + verdict.message)
         if verdict.breaking:
             print("\n".join("     " + line for line in verdict.breaking.splitlines()))

@@ -1,7 +1,7 @@
 """Generate, write and check the published OpenAPI documents (services/<svc>/openapi.json).
 
-    python tools/contract/openapi_spec.py write [service ...]   # what `make openapi` runs
-    python tools/contract/openapi_spec.py check [service ...]   # exit 1 with a diff when stale
+    python -m tools.contract.openapi_spec write [service ...]   # what `make openapi` runs
+    python -m tools.contract.openapi_spec check [service ...]   # exit 1 with a diff when stale
 
 The document comes from the service's own create_app in the testing environment, with every
 <PREFIX>_* environment variable ignored and a throwaway instance folder, so that it depends on
@@ -47,6 +47,20 @@ SERVICES = {
     )
     for path in sorted((ROOT / "services").glob("*/pyproject.toml"))
 }
+
+
+def parse_services(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, list[Service]]:
+    """``parser``'s arguments, with the services named last on the command line (every one
+    when none is; an unknown name is a usage error). The tools of the contract and the
+    clients take their services this way."""
+    parser.add_argument("services", nargs="*", metavar="service", help=", ".join(SERVICES))
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.services) - set(SERVICES))
+    if unknown:
+        parser.error(f"unknown service(s): {', '.join(unknown)}")
+    return args, [SERVICES[name] for name in args.services or SERVICES]
 
 
 @contextmanager
@@ -113,14 +127,9 @@ def stale_diff(service: Service) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("write", "check"))
-    parser.add_argument("services", nargs="*", metavar="service", help=", ".join(SERVICES))
-    args = parser.parse_args(argv)
-    unknown = sorted(set(args.services) - set(SERVICES))
-    if unknown:
-        parser.error(f"unknown service(s): {', '.join(unknown)}")
+    args, services = parse_services(parser, argv)
     status = 0
-    for name in args.services or SERVICES:
-        service = SERVICES[name]
+    for service in services:
         if args.command == "write":
             text = render(live_spec(service))
             service.spec_path.write_text(text)
