@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -188,23 +189,43 @@ def _try_it_out(page: Page, method: str, path: str) -> tuple[str, dict[str, obje
     return status.inner_text().strip(), json.loads(body)
 
 
-@pytest.mark.parametrize(
-    ("service", "protected"),
-    [("auth", ("GET", "/auth/me")), ("todo", ("GET", "/todos"))],
-)
+#: Each service's page, and an operation there that needs an access token.
+PROTECTED = {"auth": ("GET", "/auth/me"), "todo": ("GET", "/todos")}
+EVERY_PAGE = pytest.mark.parametrize("service", list(PROTECTED))
+
+
+@pytest.fixture
+def traffic(browser: BrowserContext) -> LoopbackOnly:
+    """Every request the browser makes, seen (and any leaving loopback refused)."""
+    routed = LoopbackOnly()
+    browser.route("**/*", routed)
+    return routed
+
+
+@pytest.fixture
+def page(browser: BrowserContext, traffic: LoopbackOnly) -> Page:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return browser.new_page()
+
+
+def _assert_answered_for(account: Account, service: str, status: str, body: Any) -> None:
+    """The protected operation answered 200 with the account's own data."""
+    assert status == "200", body
+    if service == "auth":
+        assert body["username"] == account.username
+    else:
+        assert body == []
+
+
+@EVERY_PAGE
 def test_swagger_ui_lists_authorizes_and_tries_an_operation(
     service: str,
-    protected: tuple[str, str],
     services: Services,
     account: Account,
-    browser: BrowserContext,
+    page: Page,
+    traffic: LoopbackOnly,
 ) -> None:
     server: GunicornServer = getattr(services, service)
-    traffic = LoopbackOnly()
-    browser.route("**/*", traffic)
-    page = browser.new_page()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
     _open_docs(page, server)
     operations = _operations(server)
     shown = {
@@ -224,53 +245,27 @@ def test_swagger_ui_lists_authorizes_and_tries_an_operation(
 
     assert any(secured for *_, secured in operations)
     _authorize(page, account.access_token)
-    status, body = _try_it_out(page, *protected)
+    status, body = _try_it_out(page, *PROTECTED[service])
     page.screenshot(path=str(ARTIFACTS / f"{service}-try-it-out.png"), full_page=True)
-    assert status == "200", body
-    if service == "auth":
-        assert body["username"] == account.username
-    else:
-        assert body == []
-
+    _assert_answered_for(account, service, status, body)
     assert traffic.loopback, "the page made no requests at all"
     assert not traffic.blocked, f"requests left loopback: {traffic.blocked}"
 
 
-@pytest.mark.parametrize(
-    ("service", "protected"),
-    [("auth", ("GET", "/auth/me")), ("todo", ("GET", "/todos"))],
-)
+@EVERY_PAGE
 def test_authorize_logs_in_at_auth_from_every_service_s_page(
     service: str,
-    protected: tuple[str, str],
     services: Services,
     account: Account,
-    browser: BrowserContext,
+    page: Page,
+    traffic: LoopbackOnly,
 ) -> None:
     server: GunicornServer = getattr(services, service)
-    traffic = LoopbackOnly()
-    browser.route("**/*", traffic)
-    page = browser.new_page()
-    token_requests: list[str] = []
-    page.on(
-        "requestfinished",
-        lambda request: (
-            token_requests.append(f"{request.method} {request.url}")
-            if request.url.endswith("/auth/token")
-            else None
-        ),
-    )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-
     _open_docs(page, server)
     _log_in(page, account)
-    status, body = _try_it_out(page, *protected)
+    status, body = _try_it_out(page, *PROTECTED[service])
     page.screenshot(path=str(ARTIFACTS / f"{service}-logged-in.png"), full_page=True)
-    assert status == "200", body
-    if service == "auth":
-        assert body["username"] == account.username
-    else:
-        assert body == []
+    _assert_answered_for(account, service, status, body)
     # The token came from auth's token endpoint (todo's page: across origins), not a paste.
-    assert f"POST {services.auth.url}/auth/token" in token_requests
+    assert f"{services.auth.url}/auth/token" in traffic.loopback
     assert not traffic.blocked, f"requests left loopback: {traffic.blocked}"
