@@ -263,6 +263,10 @@ def test_authorize_logs_in_at_auth_from_every_service_s_page(
     server: GunicornServer = getattr(services, service)
     _open_docs(page, server)
     _log_in(page, account)
+    # Nothing of the login outlives the page: no password or token in the browser's storage.
+    stored = page.evaluate("JSON.stringify({...localStorage, ...sessionStorage})")
+    assert account.password not in stored
+    assert "authorized" not in json.loads(stored)
     status, body = _try_it_out(page, *PROTECTED[service])
     page.screenshot(path=str(ARTIFACTS / f"{service}-logged-in.png"), full_page=True)
     _assert_answered_for(account, service, status, body)

@@ -204,7 +204,9 @@ def init_web(app: Flask) -> None:
     config.setdefault(
         "OPENAPI_SWAGGER_UI_CONFIG",
         {
-            "persistAuthorization": True,
+            # Off: Swagger UI would keep what Authorize was given, a login's password and
+            # refresh token included, in the browser's localStorage, with no expiry.
+            "persistAuthorization": False,
             "displayRequestDuration": True,
             "tryItOutEnabled": False,
             # Swagger UI would otherwise send the spec to an online validator.
