@@ -123,7 +123,7 @@ def test_cors_lets_an_allowed_page_log_in(make_auth_app: Callable[..., Flask]) -
     assert answer.status_code == 200
     assert answer.headers["Access-Control-Allow-Origin"] == origin
     stranger = grant(client, headers={**SWAGGER_HEADERS, "Origin": "https://evil.example"})
-    assert stranger.status_code == 200  # CORS binds browsers, not the server
+    assert_problem(stranger, 403, "origin_refused")  # below: refused before it counts
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
 
@@ -141,3 +141,24 @@ def test_the_docs_may_reach_the_token_endpoint_and_nothing_else(
     assert spec["paths"]["/auth/token"]["post"]["security"] == []
     me = spec["paths"]["/auth/me"]["get"]["security"]
     assert me == [{"bearerAuth": []}, {"oauth2Password": []}]
+
+
+def test_another_site_s_page_is_refused_before_it_counts(
+    make_auth_app: Callable[..., Flask],
+) -> None:
+    # A form POST needs no CORS preflight: any site could make its visitors' browsers send it.
+    client = make_auth_app(
+        LOGIN_RATE_LIMIT_PER_ADDRESS="2 per minute", CORS_ORIGINS=[r"^http://127\.0\.0\.1:\d+$"]
+    ).test_client()
+    register(client)
+    for _ in range(3):
+        evil = grant(client, headers={**SWAGGER_HEADERS, "Origin": "https://evil.example"})
+        assert_problem(evil, 403, "origin_refused")
+        assert_problem(grant(client, headers={"Origin": "null"}), 403, "origin_refused")
+    # Nothing was spent: the owner's page (allowed), its own origin, and a non-browser
+    # client (no Origin) log in.
+    page = grant(client, headers={**SWAGGER_HEADERS, "Origin": "http://127.0.0.1:5002"})
+    assert page.status_code == 200, page.json
+    own = grant(client, headers={**SWAGGER_HEADERS, "Origin": "http://127.0.0.1:5001"})
+    assert own.status_code == 200, own.json
+    assert_problem(grant(client, headers={}), 429, "rate_limited")

@@ -32,7 +32,7 @@ from factory_core.trust.tokens import (
 from factory_core.web.api import Api, authenticated
 from factory_core.web.errors import Problem
 from factory_core.web.health import add_readiness_check
-from factory_core.web.http import takes_form
+from factory_core.web.http import origin_allowed, takes_form
 from factory_core.web.pagination import (
     PAGE_HEADERS,
     NumberedPageArgsSchema,
@@ -87,6 +87,7 @@ __all__ = [
     "mongo",
     "on_shutdown",
     "on_start",
+    "origin_allowed",
     "page_of",
     "parse_object_id",
     "public_jwk",

@@ -28,6 +28,7 @@ _DOCS_CSP = (
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"
+_REGEX_CHARS = frozenset("*\\]?$^[]()")  # what makes flask-cors read an origin as a pattern
 _TAKES_FORM = "factory_core_takes_form"
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -39,6 +40,29 @@ def takes_form(view: View) -> View:
     4.3.2). The outermost decorator."""
     setattr(view, _TAKES_FORM, True)
     return view
+
+
+def origin_allowed(origin: str) -> bool:
+    """Whether a browser page of ``origin`` may use this service: its own (PUBLIC_URL's), the
+    token endpoint's, or one CORS_ORIGINS allows (read as flask-cors reads it: ``*``, a
+    regular expression, or an exact origin)."""
+    config = current_app.config
+    if origin in {_origin_of(config["PUBLIC_URL"]), _origin_of(config["TOKEN_URL"])}:
+        return True
+    for allowed in config["CORS_ORIGINS"]:
+        if allowed == "*":
+            return True
+        if _REGEX_CHARS.intersection(allowed):
+            if re.match(allowed, origin, re.IGNORECASE):
+                return True
+        elif allowed.lower() == origin.lower():
+            return True
+    return False
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def current_view() -> Any:
@@ -141,8 +165,7 @@ def _security_headers(hsts_seconds: int, token_url: str) -> dict[bool, tuple[tup
     ]
     if hsts_seconds:
         common.append(("Strict-Transport-Security", f"max-age={hsts_seconds}"))
-    token = urlsplit(token_url)
-    docs_csp = _DOCS_CSP.format(token_origin=f"{token.scheme}://{token.netloc}")
+    docs_csp = _DOCS_CSP.format(token_origin=_origin_of(token_url))
     return {
         is_docs: (*common, ("Content-Security-Policy", docs_csp if is_docs else _API_CSP))
         for is_docs in (False, True)

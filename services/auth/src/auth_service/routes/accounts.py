@@ -32,6 +32,7 @@ from factory_core import (
     current_account,
     current_claims,
     mongo,
+    origin_allowed,
     takes_form,
     unauthorized,
 )
@@ -104,6 +105,7 @@ class Token(MethodView):
     @blp.arguments(TokenRequestSchema(), location="form")
     @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
     @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(operationId="issueToken", security=[])
@@ -114,12 +116,21 @@ class Token(MethodView):
         section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
         member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
         in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-        /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
-        credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+        /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. A browser's
+        request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+        is a 403 `origin_refused`, before it counts against any limit. Client credentials
+        (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
         """
         if data["grant_type"] != "password":
             raise _oauth_refusal(
                 "Only the password grant is offered here.", code="unsupported_grant_type"
+            )
+        # A form POST is a "simple" request: browsers send it from any site without asking
+        # CORS first. Refused before it counts, no site spends its visitors' login budget.
+        origin = request.headers.get("Origin")
+        if origin is not None and not origin_allowed(origin):
+            raise Problem(
+                403, "Requests from this page's origin are not accepted.", code="origin_refused"
             )
         user = _sign_in(data)
         if user is None:
