@@ -86,6 +86,8 @@ def test_production_is_the_default_and_refuses_the_placeholder_secret(tmp_path: 
         ({"SECRET_KEY": PLACEHOLDER}, "SECRET_KEY must be set"),
         ({"TESTING": True}, "TESTING must be off in production"),
         ({"JWT_ALGORITHM": "HS256"}, "JWT_ALGORITHM must be ES256 or RS256"),
+        # Swagger UI's Authorize posts a password there: never in clear over a network.
+        ({"TOKEN_URL": "http://auth.internal/auth/token"}, "TOKEN_URL must be an https URL"),
     ],
 )
 def test_production_refusals_name_the_setting(
@@ -102,6 +104,18 @@ def test_safe_production_config_starts(tmp_path: Path) -> None:
     load_config(app, SampleSettings, "SAMPLE", {"SECRET_KEY": SAFE_SECRET})
     refuse_unsafe_production(app, SampleSettings, "SAMPLE")
     assert app.config["ENV"] == "production"
+
+
+@pytest.mark.parametrize(
+    "token_url", ["/auth/token", "auth/token", "https://a.example/t; script-src *", "ftp://a/t"]
+)
+def test_a_token_url_that_is_not_an_absolute_http_url_is_refused_everywhere(
+    tmp_path: Path, token_url: str
+) -> None:
+    # It goes into the docs' Content-Security-Policy header: nothing else may get in there.
+    config = {"ENV": "development", "INSTANCE_PATH": str(tmp_path), "TOKEN_URL": token_url}
+    with pytest.raises(ConfigurationError, match="TOKEN_URL must be an absolute http"):
+        create_sample(config)
 
 
 def test_development_accepts_placeholders(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from flask import Flask
 from pymongo import uri_parser
@@ -134,6 +135,12 @@ class Settings:
             found.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if config.get("JWT_ALGORITHM") not in ("ES256", "RS256"):
             found.append("JWT_ALGORITHM must be ES256 or RS256")
+        token = urlsplit(str(config.get("TOKEN_URL") or ""))
+        if token.scheme != "https" and not (
+            token.scheme == "http" and token.hostname in ("127.0.0.1", "localhost", "::1")
+        ):
+            # Swagger UI's Authorize sends a password there.
+            found.append("TOKEN_URL must be an https URL (http only on a loopback host)")
         return found
 
 

@@ -15,6 +15,7 @@ from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from factory_core.runtime.config import ConfigurationError
 from factory_core.web.errors import Problem
 
 DOCS_ASSETS = "/docs/assets/"
@@ -28,6 +29,7 @@ _DOCS_CSP = (
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#;,'\"]+(/[^\s;,'\"]*)?")
 _REGEX_CHARS = frozenset("*\\]?$^[]()")  # what makes flask-cors read an origin as a pattern
 _TAKES_FORM = "factory_core_takes_form"
 
@@ -188,6 +190,10 @@ def _add_security_headers(
 def init_web(app: Flask) -> None:
     """Bind HTTP hygiene and the Swagger UI assets to ``app``."""
     config = app.config
+    if not _ABSOLUTE_URL.fullmatch(str(config["TOKEN_URL"])):  # it goes into a header
+        raise ConfigurationError(
+            f"TOKEN_URL must be an absolute http(s) URL, not {config['TOKEN_URL']!r}"
+        )
     if config["TRUSTED_PROXY_COUNT"]:
         count = int(config["TRUSTED_PROXY_COUNT"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
