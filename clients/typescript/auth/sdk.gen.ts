@@ -386,8 +386,12 @@ export const listRevocations = <ThrowOnError extends boolean = false>(options?: 
  * section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
  * member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
  * in with a second factor, which the grant cannot carry: it logs in with /auth/login and
- * /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
- * credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+ * /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+ * parameter, with per-field `errors`; unknown parameters are ignored) and
+ * `error_description` says why. A browser's
+ * request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+ * is a 403 `origin_refused`, before it counts against any limit. Client credentials
+ * (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
  */
 export const issueToken = <ThrowOnError extends boolean = false>(options: Options<IssueTokenData, ThrowOnError>): RequestResult<IssueTokenResponses, IssueTokenErrors, ThrowOnError> => (options.client ?? client).post<IssueTokenResponses, IssueTokenErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,

@@ -1685,6 +1685,10 @@ export type IssueTokenErrors = {
      */
     400: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Request Entity Too Large
      */
     413: Problem;

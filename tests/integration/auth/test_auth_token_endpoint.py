@@ -81,10 +81,16 @@ def test_only_the_password_grant_is_offered(client: FlaskClient) -> None:
         "unsupported_grant_type",
         "unsupported_grant_type",
     )
-    # A missing field is the usual 422 with per-field errors.
+    # Checked before the other fields (RFC 6749 section 5.2).
+    other = client.post("/auth/token", data={"grant_type": "refresh_token", "refresh_token": "x"})
+    refused(other, "unsupported_grant_type", "unsupported_grant_type")
+    # A missing parameter: invalid_request, with per-field errors.
     response = client.post("/auth/token", data={"grant_type": "password", "username": "alice"})
-    body = assert_problem(response, 422)
+    body = refused(response, "invalid_request", "invalid_request")
     assert body["errors"] == {"form": {"password": ["Missing data for required field."]}}
+    # Parameters it does not know are ignored (section 3.2).
+    extra = grant(client, audience="todo", resource="https://x.example")
+    assert extra.status_code == 200, extra.json
 
 
 def test_an_account_with_a_second_factor_is_sent_to_login(client: FlaskClient) -> None:

@@ -11,7 +11,7 @@ from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
 from auth_service.security_log import TYPES as SECURITY_EVENT_TYPES
-from factory_core import DocumentSchema
+from factory_core import DocumentSchema, Problem
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 # 3 to 32 letters or digits of any script, "." "_" "-"; surrounding whitespace is trimmed.
@@ -83,12 +83,17 @@ class LoginSchema(ma.Schema):
 
 
 class TokenRequestSchema(LoginSchema):
-    """OAuth2's password grant (RFC 6749 section 4.3.2), a form as Swagger UI sends it."""
+    """OAuth2's password grant (RFC 6749 section 4.3.2), a form as Swagger UI sends it.
+    Parameters it does not know are ignored, and a form it cannot take is refused, as RFC 6749
+    sections 3.2 and 5.2 say."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
 
     grant_type = ma.fields.String(
         required=True,
-        validate=validate.Length(max=64),
-        metadata={"enum": ["password"], "description": "Only `password`."},
+        validate=validate.OneOf(["password"]),
+        metadata={"description": "Only `password`."},
     )
     scope = ma.fields.String(
         validate=validate.Length(max=1024),
@@ -99,6 +104,35 @@ class TokenRequestSchema(LoginSchema):
     )
     client_secret = ma.fields.String(
         load_only=True, validate=validate.Length(max=256), metadata={"description": "Ignored."}
+    )
+
+    def handle_error(
+        self, error: ma.ValidationError, data: Any, *, many: bool, **kwargs: Any
+    ) -> None:
+        """A 400 with OAuth2's error (marshmallow's hook), not the usual 422."""
+        if "grant_type" in data and data.get("grant_type") != "password":
+            raise oauth_refusal(
+                "Only the password grant is offered here.", error="unsupported_grant_type"
+            )
+        raise oauth_refusal(
+            "The request is missing a parameter or has an invalid one; see errors.",
+            error="invalid_request",
+            errors={"form": error.normalized_messages()},
+        )
+
+
+def oauth_refusal(
+    detail: str, *, error: str, code: str | None = None, errors: dict[str, Any] | None = None
+) -> Problem:
+    """A 400 as RFC 6749 section 5.2 has it: OAuth2's `error` and `error_description` as the
+    problem's extension members (what OAuth2 clients, Swagger UI among them, show); ``code``
+    (the problem's) is ``error`` unless said."""
+    return Problem(
+        400,
+        detail,
+        code=code or error,
+        errors=errors,
+        members={"error": error, "error_description": detail},
     )
 
 

@@ -22,6 +22,7 @@ from auth_service.schemas import (
     TokenPairSchema,
     TokenRequestSchema,
     UserSchema,
+    oauth_refusal,
 )
 from auth_service.sessions import end_sessions, rotate_refresh_token, start_session
 from auth_service.tokens import PASSWORD, revoke_token, token_version
@@ -116,15 +117,13 @@ class Token(MethodView):
         section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
         member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
         in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-        /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. A browser's
+        /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+        parameter, with per-field `errors`; unknown parameters are ignored) and
+        `error_description` says why. A browser's
         request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
         is a 403 `origin_refused`, before it counts against any limit. Client credentials
         (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
         """
-        if data["grant_type"] != "password":
-            raise _oauth_refusal(
-                "Only the password grant is offered here.", code="unsupported_grant_type"
-            )
         # A form POST is a "simple" request: browsers send it from any site without asking
         # CORS first. Refused before it counts, no site spends its visitors' login budget.
         origin = request.headers.get("Origin")
@@ -134,11 +133,14 @@ class Token(MethodView):
             )
         user = _sign_in(data)
         if user is None:
-            raise _oauth_refusal(INVALID_CREDENTIALS, code="invalid_credentials")
+            raise oauth_refusal(
+                INVALID_CREDENTIALS, error="invalid_grant", code="invalid_credentials"
+            )
         if user.get("mfa"):
-            raise _oauth_refusal(
+            raise oauth_refusal(
                 "This account signs in with a second factor, which the password grant cannot "
                 "carry: log in with /auth/login and /auth/login/mfa.",
+                error="invalid_grant",
                 code="mfa_required",
             )
         return start_session(user, amr=[PASSWORD]), 200, NO_STORE
@@ -178,13 +180,6 @@ def _sign_in(data: Document) -> Document | None:
         token_version=token_version(user),
     )
     return user
-
-
-def _oauth_refusal(detail: str, *, code: str) -> Problem:
-    """A 400 as RFC 6749 section 5.2 has it: OAuth2's `error` and `error_description` as the
-    problem's extension members (what OAuth2 clients, Swagger UI among them, show)."""
-    error = "unsupported_grant_type" if code == "unsupported_grant_type" else "invalid_grant"
-    return Problem(400, detail, code=code, members={"error": error, "error_description": detail})
 
 
 @blp.route("/refresh")

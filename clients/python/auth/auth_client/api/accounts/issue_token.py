@@ -39,6 +39,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
 
@@ -89,8 +94,12 @@ def sync_detailed(
     section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
-    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+    /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+    parameter, with per-field `errors`; unknown parameters are ignored) and
+    `error_description` says why. A browser's
+    request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+    is a 403 `origin_refused`, before it counts against any limit. Client credentials
+    (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
 
     Args:
         body (TokenRequest):
@@ -125,8 +134,12 @@ def sync(
     section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
-    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+    /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+    parameter, with per-field `errors`; unknown parameters are ignored) and
+    `error_description` says why. A browser's
+    request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+    is a 403 `origin_refused`, before it counts against any limit. Client credentials
+    (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
 
     Args:
         body (TokenRequest):
@@ -156,8 +169,12 @@ async def asyncio_detailed(
     section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
-    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+    /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+    parameter, with per-field `errors`; unknown parameters are ignored) and
+    `error_description` says why. A browser's
+    request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+    is a 403 `origin_refused`, before it counts against any limit. Client credentials
+    (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
 
     Args:
         body (TokenRequest):
@@ -190,8 +207,12 @@ async def asyncio(
     section 4.3). Refusals are 400s as RFC 6749 section 5.2 has them: the problem's `error`
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
-    /auth/login/mfa; `unsupported_grant_type`) and `error_description` says why. Client
-    credentials (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
+    /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
+    parameter, with per-field `errors`; unknown parameters are ignored) and
+    `error_description` says why. A browser's
+    request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
+    is a 403 `origin_refused`, before it counts against any limit. Client credentials
+    (`client_id`, `client_secret`, HTTP Basic) are not needed and are ignored.
 
     Args:
         body (TokenRequest):
