@@ -33,7 +33,14 @@ REFRESH_SCHEME = "refreshToken"
 #: (TOKEN_URL): what lets Swagger UI's Authorize log in by itself. Every operation that takes
 #: an access token takes either scheme.
 PASSWORD_SCHEME = "oauth2Password"  # noqa: S105 (a scheme name, not a secret)
-ACCESS_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {PASSWORD_SCHEME: []}]
+
+
+def _access_security() -> list[dict[str, list[str]]]:
+    """An operation's security when it takes an access token (a new list: the spec's
+    builders may change what they are given)."""
+    return [{BEARER_SCHEME: []}, {PASSWORD_SCHEME: []}]
+
+
 _SCHEMES = {
     BEARER_SCHEME: {
         "type": "http",
@@ -164,7 +171,7 @@ class Api(flask_smorest.Api):
             "servers": [{"url": config["PUBLIC_URL"], "description": "PUBLIC_URL"}],
             "info": {"license": {"name": config["API_LICENSE"], "url": config["API_LICENSE_URL"]}},
             # Every operation states its own; this is what a new one gets by default.
-            "security": ACCESS_SECURITY,
+            "security": _access_security(),
             **(kwargs.pop("spec_kwargs", None) or {}),
         }
         super().init_app(app, *args, spec_kwargs=spec_kwargs, **kwargs)
@@ -299,7 +306,7 @@ def authenticated(
     """Require a valid bearer token (``fresh``: from a login; ``refresh``: a refresh token;
     ``mfa``: from a sign-in with a second factor, else 403 ``mfa_required``) before anything
     else the view does, and document the scheme, 401 and 503 (and 403) on its operation."""
-    security = [{REFRESH_SCHEME: []}] if refresh else ACCESS_SECURITY
+    security = [{REFRESH_SCHEME: []}] if refresh else _access_security()
 
     def decorate(view: View) -> View:
         documented = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(
