@@ -117,7 +117,7 @@ class TokenRequestSchema(LoginSchema):
         raise oauth_refusal(
             "The request is missing a parameter or has an invalid one; see errors.",
             error="invalid_request",
-            errors={"form": error.normalized_messages()},
+            errors={"form": error.messages},
         )
 
 
