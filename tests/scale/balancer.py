@@ -78,7 +78,7 @@ class Balancer:
         state = self.command(f"show servers state {service}").splitlines()
         # "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ...":
         # operational state 2 is running; administrative state 0 is in rotation.
-        rows = [line.split() for line in state if line and line[0].isdigit()]
+        rows = [line.split() for line in state if line and line[0].isdigit() and " " in line]
         return {row[3] for row in rows if row[5] == "2" and row[6] == "0"}
 
     def set_enabled(self, service: str, number: int, enabled: bool) -> None:

@@ -67,7 +67,7 @@ class Journal:
 def client_answers(journal: Journal) -> Check:
     """Every answer the clients got was the expected one or a retryable failure."""
     check = Check("every failure a client saw was retryable (no other status, no lost answer)")
-    for kind in ("unexpected", "replay_mismatch", "update_lost", "missing_in_list"):
+    for kind in ("unexpected", "replay_mismatch", "update_lost", "missing_in_list", "crashed"):
         check.figures[kind] = len(journal[kind])
         for entry in journal[kind][:5]:
             check.problems.append(f"{kind}: {entry}")

@@ -79,8 +79,9 @@ class Client(FastHttpUser):
         after_retry: tuple[int, ...] = (),
         retry_on: tuple[int, ...] = (),
     ) -> tuple[int, Any, dict[str, str], bool]:
-        """(status, body, headers, retried): retried until a status in ``done`` (or in
-        ``after_retry`` once an attempt failed retryably: the first may have taken effect)."""
+        """(status, body, headers (lower-case names), retried): retried until a status in
+        ``done`` (or in ``after_retry`` once an attempt failed retryably: the first may have
+        taken effect)."""
         deadline = time.monotonic() + GIVE_UP_AFTER
         retried = False
         while True:
@@ -92,19 +93,21 @@ class Client(FastHttpUser):
                     _statuses[f"{name} {status}"] += 1
                     if url.startswith(self.todo_url) and status in (200, 201):
                         _todo_answers_per_second[int(time.time())] += 1
+                headers_seen = {
+                    name.lower(): value for name, value in (answer.headers or {}).items()
+                }
                 if status in done or (retried and status in after_retry):
                     answer.success()
-                    body = _body(answer)
-                    return status, body, dict(answer.headers or {}), retried
+                    return status, _body(answer), headers_seen, retried
                 if (status in RETRYABLE or status in retry_on) and time.monotonic() < deadline:
                     answer.failure(f"retryable {status}")
                     retried = True
-                    wait = (answer.headers or {}).get("Retry-After") if status else None
+                    wait = headers_seen.get("retry-after")
                     time.sleep(min(float(wait or 0.5), 2.0))
                     continue
                 answer.failure(f"unexpected {status}")
                 journal("unexpected", name=name, status=status, body=(answer.text or "")[:300])
-                return status, _body(answer), dict(answer.headers or {}), retried
+                return status, _body(answer), headers_seen, retried
 
     def bearer(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
@@ -120,6 +123,13 @@ def _body(answer: Any) -> Any:
 class Journeys(Client):
     @task
     def journey(self) -> None:
+        try:
+            self.one_journey()
+        except Exception as error:  # a bug of the load, or an answer it cannot read: fail
+            journal("crashed", error=repr(error))
+            raise
+
+    def one_journey(self) -> None:
         username = f"scale_{uuid.uuid4().hex[:12]}"
         email = f"{username}@example.org"
         status, _, _, _ = self.call(
@@ -227,7 +237,7 @@ class Journeys(Client):
             "POST", url, "todo: create again", done=(201,), json_body=body, headers=headers
         )
         if status == 201 and (
-            again["id"] != todo_id or replay_headers.get("Idempotent-Replayed") != "true"
+            again["id"] != todo_id or replay_headers.get("idempotent-replayed") != "true"
         ):
             journal("replay_mismatch", todo_id=todo_id, again=again["id"], key=key)
         return todo_id
@@ -257,7 +267,7 @@ class Journeys(Client):
             done=(200,),
             after_retry=(412,),  # the first attempt applied: the ETag moved on
             json_body={"title": title},
-            headers={**self.bearer(token), "If-Match": headers["ETag"]},
+            headers={**self.bearer(token), "If-Match": headers["etag"]},
         )
         if status == 412:  # only after a retry: did the first attempt apply?
             status, body, _, _ = self.call(
