@@ -101,6 +101,7 @@ class Client(FastHttpUser):
                     return status, _body(answer), headers_seen, retried
                 if (status in RETRYABLE or status in retry_on) and time.monotonic() < deadline:
                     answer.failure(f"retryable {status}")
+                    journal("retried", name=name, status=status)
                     retried = True
                     wait = headers_seen.get("retry-after")
                     time.sleep(min(float(wait or 0.5), 2.0))
