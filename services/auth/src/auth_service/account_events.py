@@ -22,6 +22,7 @@ from auth_service.repositories import (
     recovery_tokens,
     security_events,
     sessions,
+    trusted_addresses,
     users,
 )
 from auth_service.tokens import revoke_all
@@ -61,4 +62,5 @@ def _publish(user: Document, event: Document) -> None:
     sessions.erase(user_id=str(user["_id"]))
     security_events.erase(user_id=str(user["_id"]))
     recovery_tokens.erase(user_id=user["_id"])
+    trusted_addresses.erase(user_id=user["_id"])
     users.delete_published(user_id=user["_id"], event_id=event["id"])
