@@ -101,7 +101,8 @@ class Client(FastHttpUser):
                     return status, _body(answer), headers_seen, retried
                 if (status in RETRYABLE or status in retry_on) and time.monotonic() < deadline:
                     answer.failure(f"retryable {status}")
-                    journal("retried", name=name, status=status)
+                    error = repr(answer.error)[:200] if not status else None
+                    journal("retried", name=name, status=status, error=error)
                     retried = True
                     wait = headers_seen.get("retry-after")
                     time.sleep(min(float(wait or 0.5), 2.0))

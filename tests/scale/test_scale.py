@@ -249,12 +249,12 @@ def test_mixed_load_through_kills_a_database_restart_and_a_rolling_restart(
     journal = checks.Journal(load.journal)
     for entry in faults:
         start, end = entry.pop("window")
-        # What clients saw fail, and retried, from the fault's start to 5 s after its end.
+        # What clients saw fail, and retried, from the fault's start to 3 s after its end.
         entry["retried"] = dict(
             Counter(
                 f"{retry['name']} {retry['status']}"
                 for retry in journal["retried"]
-                if start <= retry["at"] <= end + 5
+                if start <= retry["at"] <= end + 3
             )
         )
     client: MongoClient[dict[str, Any]]
