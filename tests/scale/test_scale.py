@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from tests.scale.conftest import (
     LOGIN_LIMIT,
     REVOCATION_POLL_SECONDS,
     TODO_DB,
+    WORKERS,
     Cluster,
 )
 from tests.support import waiting
@@ -39,8 +41,10 @@ pytestmark = [pytest.mark.gunicorn, pytest.mark.scale]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 REPORT = ROOT / "build" / "scale" / "report.json"
-#: Throughput phase: seconds with both todo instances, then as long with one.
-PHASE_SECONDS = 20
+#: Throughput: turns with both todo instances and with one, after the readers' warm-up.
+PHASES = ("two", "one", "two", "one")
+PHASE_SECONDS = 10
+WARM_UP = 6
 READERS = 12
 #: Mixed load with faults.
 LOAD_SECONDS = 90
@@ -149,45 +153,125 @@ def served(cluster: Cluster, service: str) -> dict[str, int]:
     return counts
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes and their reaped children have used so far
+    (a gunicorn master's count holds its recycled workers')."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_part(cluster: Cluster, load: Locust) -> dict[str, float]:
+    """CPU seconds so far of each part: the load, the balancer, each service, the database."""
+    assert load.process is not None
+    assert cluster.balancer.process is not None
+    assert cluster.db.process is not None
+    parts = {
+        "locust": [load.process.pid],
+        "haproxy": [cluster.balancer.process.pid],
+        "database": [cluster.db.process.pid],
+    }
+    for service in ("auth", "todo"):
+        parts[service] = [
+            pid
+            for server in cluster.instances(service)
+            if server.process is not None
+            for pid in (server.process.pid, *server.worker_pids())
+        ]
+    return {part: cpu_seconds(pids) for part, pids in parts.items()}
+
+
+@dataclass
+class Turn:
+    """One turn of the throughput test: its time, what each instance served, the cores used."""
+
+    instances: str
+    started: float
+    served: dict[str, int]
+    cpu: dict[str, float]
+    ended: float = 0.0
+    per_second: float = 0.0
+    cores: dict[str, float] = field(default_factory=dict)
+
+    def end(self, served_now: dict[str, int], cpu_now: dict[str, float]) -> None:
+        self.ended = time.time()
+        seconds = self.ended - self.started
+        self.served = {name: count - self.served[name] for name, count in served_now.items()}
+        self.cores = {
+            part: round((cpu_now[part] - self.cpu[part]) / seconds, 2) for part in cpu_now
+        }
+
+
 def test_throughput_with_two_then_one_todo_instance(
     cluster: Cluster, report: dict[str, Any], tmp_path: Path
 ) -> None:
-    before = served(cluster, "todo")
-    load = Locust(cluster, tmp_path, "Readers").start(users=READERS, seconds=2 * PHASE_SECONDS + 8)
-    load.at(6)  # every reader registered and logging in done
-    two_from = time.time()
-    load.at(6 + PHASE_SECONDS)
-    two_until = time.time()
-    during_two = served(cluster, "todo")
-    cluster.balancer.set_enabled("todo", 2, enabled=False)
+    """Reads through the balancer, in turns with two todo instances and with one (todo2 taken
+    out of rotation): turns, not one long run each, so that a drift of the shared machine's
+    load weighs on both alike."""
+    load = Locust(cluster, tmp_path, "Readers").start(
+        users=READERS, seconds=WARM_UP + len(PHASES) * (PHASE_SECONDS + 1) + 2
+    )
+    load.at(WARM_UP)  # every reader registered and logged in
+    turns: list[Turn] = []
+    elapsed = WARM_UP
     try:
-        load.at(8 + PHASE_SECONDS)  # the requests todo2 had in flight are answered
-        one_from = time.time()
-        disabled = served(cluster, "todo")
-        load.at(8 + 2 * PHASE_SECONDS)
-        one_until = time.time()
+        for instances in PHASES:
+            cluster.balancer.set_enabled("todo", 2, enabled=instances == "two")
+            load.at(elapsed + 1)  # what the instance taken out had in flight is answered
+            turn = Turn(instances, time.time(), served(cluster, "todo"), cpu_by_part(cluster, load))
+            elapsed += 1 + PHASE_SECONDS
+            load.at(elapsed)
+            turn.end(served(cluster, "todo"), cpu_by_part(cluster, load))
+            turns.append(turn)
         summary = load.wait()
-        after = served(cluster, "todo")
     finally:
         cluster.balancer.set_enabled("todo", 2, enabled=True)
     cluster.wait_in_rotation("todo")
 
-    per_second = summary["todo_answers_per_second"]
-    two, one = rate(per_second, two_from, two_until), rate(per_second, one_from, one_until)
+    for turn in turns:
+        turn.per_second = round(
+            rate(summary["todo_answers_per_second"], turn.started, turn.ended), 1
+        )
+
+    def mean(instances: str) -> float:
+        chosen = [turn.per_second for turn in turns if turn.instances == instances]
+        return sum(chosen) / len(chosen)
+
+    two, one = mean("two"), mean("one")
     report["throughput"] = {
         "readers": READERS,
-        "seconds_per_phase": PHASE_SECONDS,
+        "workers_per_instance": WORKERS,
+        "seconds_per_turn": PHASE_SECONDS,
         "two_todo_instances_per_second": round(two, 1),
         "one_todo_instance_per_second": round(one, 1),
         "scaling_factor": round(two / one, 2) if one else None,
+        "turns": [
+            {
+                "instances": turn.instances,
+                "per_second": turn.per_second,
+                "served": turn.served,
+                "cores": turn.cores,
+            }
+            for turn in turns
+        ],
         "statuses": statuses(summary),
+        "load_average": os.getloadavg(),
     }
-    # Round robin: both instances served the first phase, only todo1 the second.
-    assert during_two["todo1"] - before["todo1"] > 0
-    assert during_two["todo2"] - before["todo2"] > 0
-    assert after["todo2"] - disabled["todo2"] == 0, (disabled, after)
-    assert after["todo1"] - disabled["todo1"] > 0
-    assert set(statuses(summary)) <= {"200", "201"}, summary["statuses"]
+    # Round robin over both instances; none to the one out of rotation.
+    for turn in turns:
+        assert turn.served["todo1"] > 0, turn
+        if turn.instances == "two":
+            assert turn.served["todo2"] > 0, turn
+        else:
+            assert turn.served["todo2"] == 0, turn
+    # Every read answered 200 (the readers' setup at auth may have been told to retry).
+    todo_answers = {key for key in summary["statuses"] if key.startswith("todo: ")}
+    assert {key.rsplit(" ", 1)[1] for key in todo_answers} == {"200", "201"}, summary
     assert one > 0
     assert two > 0
 
