@@ -181,20 +181,41 @@ class Journeys(Client):
         if int(username[-1], 16) % 2:  # every second account is kept
             journal("kept", user_id=user_id)
             return
-        fresh = self.login(username)
-        if fresh is None:
-            return
-        status, _, _, _ = self.call(
-            "DELETE",
-            "/auth/me",
-            "auth: delete account",
-            done=(204,),
-            after_retry=(401,),  # deleted by the first attempt: the token is refused
-            json_body={"password": PASSWORD},
-            headers=self.bearer(fresh["access"]),
-        )
-        if status in (204, 401):
-            journal("erased", user_id=user_id, token=fresh["access"], email=email)
+        self.delete_account(user_id, username, email)
+
+    def delete_account(self, user_id: str, username: str, email: str) -> None:
+        for _attempt in range(3):
+            fresh = self.login(username)
+            if fresh is None:
+                return
+            status, _, _, _ = self.call(
+                "DELETE",
+                "/auth/me",
+                "auth: delete account",
+                done=(204,),
+                # The first attempt revoked the token, and maybe deleted the account.
+                after_retry=(401,),
+                json_body={"password": PASSWORD},
+                headers=self.bearer(fresh["access"]),
+            )
+            if status == 204:
+                journal("erased", user_id=user_id, token=fresh["access"], email=email)
+                return
+            if status != 401:
+                return
+            # Gone, or only its tokens revoked (the attempt that answered 503 had revoked
+            # them): a login tells, and a new token retries the deletion.
+            gone, _, _, _ = self.call(
+                "POST",
+                "/auth/login",
+                "auth: login after a deletion",
+                done=(200, 401),
+                json_body={"username": username, "password": PASSWORD},
+            )
+            if gone == 401:
+                journal("erased", user_id=user_id, token=fresh["access"], email=email)
+                return
+            journal("deletion_retry_refused", user_id=user_id)
 
     def login(self, username: str) -> dict[str, str] | None:
         status, body, _, _ = self.call(

@@ -314,7 +314,10 @@ def test_mixed_load_through_kills_a_database_restart_and_a_rolling_restart(
         cluster.wait_in_rotation("auth")
         cluster.wait_in_rotation("todo")
 
+    outage_from = time.time()
     fault("SIGKILL the database, start it again 2 s later", restart_database)
+    # What the database's restart may disturb: until 10 s after it is back.
+    outage = (outage_from, time.time() + 10)
 
     load.at(55)
 
@@ -359,7 +362,7 @@ def test_mixed_load_through_kills_a_database_restart_and_a_rolling_restart(
         results.append(erased)
     results.append(
         waiting.eventually(
-            lambda: checks.mail_once(journal, cluster.mail.messages()),
+            lambda: checks.mail_once(journal, cluster.mail.messages(), outage=outage),
             lambda check: check.held,
             within=30,
             interval=1.0,
