@@ -45,6 +45,13 @@ class MailCatcher:
             for item in found.json()["messages"]
         ]
 
+    def messages(self) -> list[dict[str, Any]]:
+        """Every message received (summaries: ``To``, ``Subject``, ...), newest first."""
+        listed = requests.get(f"{self.api}/api/v1/messages", params={"limit": 100_000}, timeout=10)
+        listed.raise_for_status()
+        messages: list[dict[str, Any]] = listed.json()["messages"]
+        return messages
+
     def wait_for(
         self, address: str, *, count: int = 1, within: float = 15.0
     ) -> list[dict[str, Any]]:

@@ -103,6 +103,24 @@ def test_registering_with_an_address_mails_a_link_that_verifies_it(
     assert (again.status_code, again.json["code"]) == (400, "invalid_token")
 
 
+def test_deleting_the_account_erases_its_unused_links(
+    client: FlaskClient, mails: MailCatcher, db: Db
+) -> None:
+    """Found by make scale-test: a verification link outlived its account until it expired."""
+    address = _verified(client, mails, "ursula")
+    _reset_link(client, mails, "ursula", address)
+    register(client, "other", email=_address())
+    user_id = db.users.find_one({"username": "ursula"})["_id"]  # type: ignore[index]
+    assert db[RECOVERY_TOKENS].count_documents({"user_id": user_id}) == 1
+    tokens = login(client, "ursula")
+    deleted = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(tokens["access_token"])
+    )
+    assert deleted.status_code == 204
+    assert db[RECOVERY_TOKENS].count_documents({"user_id": user_id}) == 0
+    assert db[RECOVERY_TOKENS].count_documents({}) == 1  # the other account's
+
+
 def test_a_changed_address_is_unverified_until_its_own_link_is_followed(
     client: FlaskClient, mails: MailCatcher
 ) -> None:

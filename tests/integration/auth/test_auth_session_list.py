@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from flask import Flask
 from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, claims_of, login, register
@@ -242,15 +243,22 @@ def test_admins_list_and_end_any_account_s_sessions(app: Flask, client: FlaskCli
     assert client.get(url, headers=admin).json == []
 
 
-def test_deleting_the_account_erases_its_sessions(app: Flask, client: FlaskClient) -> None:
+def test_deleting_the_account_erases_its_sessions_and_known_addresses(
+    app: Flask, client: FlaskClient
+) -> None:
     user = register(client)
     tokens = login(client)
+    with app.app_context():
+        known = {"user_id": ObjectId(user["id"])}
+        assert mongo.collection("trusted_addresses").count_documents(known) == 1
     deleted = client.delete(
         "/auth/me", json={"password": PASSWORD}, headers=bearer(tokens["access_token"])
     )
     assert deleted.status_code == 204
     with app.app_context():
         assert mongo.collection("sessions").count_documents({"user_id": user["id"]}) == 0
+        # Found by make scale-test: the addresses outlived the account until they expired.
+        assert mongo.collection("trusted_addresses").count_documents(known) == 0
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from auth_service.repositories import events, security_events, sessions, users
+from auth_service.repositories import (
+    events,
+    recovery_tokens,
+    security_events,
+    sessions,
+    trusted_addresses,
+    users,
+)
 from auth_service.tokens import revoke_all
 from factory_core import Document
 
@@ -54,4 +61,6 @@ def _publish(user: Document, event: Document) -> None:
     events.publish(event, retention=retention)
     sessions.erase(user_id=str(user["_id"]))
     security_events.erase(user_id=str(user["_id"]))
+    recovery_tokens.erase(user_id=user["_id"])
+    trusted_addresses.erase(user_id=user["_id"])
     users.delete_published(user_id=user["_id"], event_id=event["id"])

@@ -68,6 +68,10 @@ class RecoveryTokenRepository:
     def revoke(self, *, purpose: str, user_id: ObjectId) -> None:
         self._tokens.delete_one({"_id": f"{purpose}:{user_id}"})
 
+    def erase(self, *, user_id: ObjectId) -> None:
+        """Every token of a deleted account (its address's binding goes with it)."""
+        self._tokens.delete_many({"user_id": user_id})
+
     @staticmethod
     def _valid(purpose: str, token: str) -> Document:
         # The TTL monitor runs once a minute: expiry is checked here, not left to it.

@@ -72,6 +72,10 @@ class TrustedAddressRepository:
             upsert=True,
         )
 
+    def erase(self, *, user_id: ObjectId) -> None:
+        """Every address of a deleted account (they name it and where it logged in from)."""
+        self._trusted.delete_many({"user_id": user_id})
+
 
 #: The trusted addresses, for the login view and the rate limits.
 trusted_addresses = TrustedAddressRepository()
