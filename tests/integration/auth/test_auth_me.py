@@ -10,7 +10,10 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from pymongo import MongoClient
+from pymongo.errors import AutoReconnect
 from tests.integration.auth.helpers import PASSWORD, bearer, login, register
+
+from auth_service.repositories import users
 
 NEW_PASSWORD = "a much better passphrase"
 
@@ -70,6 +73,30 @@ def test_delete_me_revokes_everything(client: FlaskClient, tokens: dict[str, Any
     assert failed.status_code == 401
     # The name is free again, for a new account with a new id.
     assert register(client)["id"] != tokens["user"]["id"]
+
+
+def test_a_deletion_cut_short_by_the_database_locks_nobody_out(
+    client: FlaskClient, tokens: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by make scale-test: the revocation was written, the account's new token version
+    # was not (the database failed in between), so every later login's token was refused.
+    def database_gone(**_: Any) -> bool:
+        raise AutoReconnect("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(users, "mark_deleting", database_gone)
+        cut_short = client.delete(
+            "/auth/me", json={"password": PASSWORD}, headers=bearer(tokens["access_token"])
+        )
+        assert cut_short.status_code == 503
+    # Nothing happened: the owner's tokens and a new login's work, and a retry deletes.
+    assert client.get("/auth/me", headers=bearer(tokens["access_token"])).status_code == 200
+    again = login(client)
+    assert client.get("/auth/me", headers=bearer(again["access_token"])).status_code == 200
+    retried = client.delete(
+        "/auth/me", json={"password": PASSWORD}, headers=bearer(again["access_token"])
+    )
+    assert retried.status_code == 204
 
 
 def change_password(client: FlaskClient, token: str, current: str = PASSWORD) -> Any:
