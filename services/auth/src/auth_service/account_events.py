@@ -26,7 +26,7 @@ from auth_service.repositories import (
     users,
 )
 from auth_service.tokens import revoke_all
-from factory_core import Document
+from factory_core import Document, mongo
 
 ACCOUNT_DELETED = "account.deleted"
 #: An event recorded this long ago and still not published was cut short: relay it.
@@ -36,15 +36,21 @@ RELAY_LIMIT = 100
 
 
 def delete_account(user: Document) -> None:
-    """Revoke every token, record ``account.deleted``, publish it, then delete the account."""
-    version = revoke_all(user)
+    """Revoke every token and record ``account.deleted`` (one transaction: a revocation
+    without the account's new token version would refuse every later login's tokens), then
+    publish it and delete the account."""
     event = {
         "id": uuid.uuid4().hex,
         "type": ACCOUNT_DELETED,
         "subject": str(user["_id"]),
         "occurred_at": datetime.now(UTC),
     }
-    if users.mark_deleting(user_id=user["_id"], token_version=version, event=event):
+
+    def mark() -> bool:
+        version = revoke_all(user)
+        return users.mark_deleting(user_id=user["_id"], token_version=version, event=event)
+
+    if mongo.transaction(mark):
         _publish(user, event)
 
 

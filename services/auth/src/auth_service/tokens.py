@@ -111,9 +111,9 @@ def revoke_all(user: Document) -> int:
     """Revoke every token of the account issued so far; return the account's new token version.
 
     The caller stores the version on the account (``$max``) in the same update as the change
-    that calls for it (a password, the disabled flag), so no request can read the new state
-    with the old version. The revocation is published first: should the service die in
-    between, other services already refuse the old tokens.
+    that calls for it (a password, the disabled flag, the deletion), and both writes in one
+    transaction: a revocation whose account kept its old version would refuse every token a
+    new login issues, until the revocation expires.
     """
     version = token_version(user) + 1
     now = datetime.now(UTC)
