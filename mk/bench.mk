@@ -38,6 +38,6 @@ resilience: install devdb ## Outages, worker kills, acknowledged writes and the 
 
 .PHONY: scale-test
 scale-test: install devdb mail-catcher haproxy ## Two of each service behind HAProxy: load, faults, invariants (~4 min)
-	rm -rf build/scale/run
+	rm -rf build/scale/run && mkdir -p build/scale
 	$(BIN)/pytest -m scale tests/scale --basetemp=build/scale/run $(PYTEST_ARGS)
 	@cat build/scale/report.json
