@@ -23,8 +23,8 @@ from tests.integration.auth.helpers import PASSWORD, bearer, login, register
 from tests.support.mailcatcher import MailCatcher
 
 from auth_service.repositories.recovery_tokens import COLLECTION as RECOVERY_TOKENS
-from auth_service.repositories.users import COLLECTION as USERS
 from auth_service.repositories.recovery_tokens import RESET, recovery_tokens
+from auth_service.repositories.users import COLLECTION as USERS
 from auth_service.routes.recovery import RESET_ACCEPTED
 from factory_core.outbox import OUTBOX, mail
 

@@ -111,3 +111,26 @@ def test_a_transaction_commits_its_writes_together_or_none(
 
     assert [each["name"] for each in database.items.find()] == ["kept"]
     assert [each["about"] for each in database.audit.find()] == ["kept"]
+
+
+def test_after_commit_runs_once_committed_and_never_after_an_abort(
+    sample_app: Flask, mongo_client: MongoClient[Any], db_name: str
+) -> None:
+    # What another thread is told (wake the mail sender) must come once it can see the writes.
+    database = mongo_client[db_name]
+    seen: list[tuple[str, int]] = []
+
+    def write(name: str) -> None:
+        mongo.collection("items").insert_one({"name": name})
+        mongo.after_commit(lambda: seen.append((name, database.items.count_documents({}))))
+
+    def write_then_fail() -> None:
+        write("lost")
+        raise RuntimeError("refused")
+
+    with sample_app.app_context():
+        mongo.transaction(lambda: (write("kept"), seen.append(("inside", len(seen)))))
+        with pytest.raises(RuntimeError):
+            mongo.transaction(write_then_fail)
+        write("outside")  # no transaction: at once
+    assert seen == [("inside", 0), ("kept", 1), ("outside", 2)]

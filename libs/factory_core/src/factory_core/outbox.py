@@ -158,7 +158,7 @@ class Outbox(PerProcessLoop):
         now = datetime.now(UTC)
         entry = {"kind": kind, "payload": dict(payload), "attempts": 0}
         mongo.collection(OUTBOX).insert_one({**entry, "created_at": now, "due_at": now})
-        self.wake()
+        mongo.after_commit(self.wake)  # in a transaction, the entry is visible only then
 
     def round(self) -> float:
         try:

@@ -28,6 +28,8 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 T = TypeVar("T")
 #: Set inside mongo.transaction (see Mongo.collection).
 _IN_TRANSACTION: ContextVar[bool] = ContextVar("in_transaction", default=False)
+#: What to run once the transaction in progress has committed (mongo.after_commit).
+_AFTER_COMMIT: ContextVar[list[Callable[[], None]]] = ContextVar("after_commit")
 
 
 def parse_object_id(value: Any) -> ObjectId | None:
@@ -45,6 +47,13 @@ def milliseconds(moment: datetime) -> datetime:
 def utc_now() -> datetime:
     """Now, in UTC milliseconds."""
     return milliseconds(datetime.now(UTC))
+
+
+def _fresh_attempt(work: Callable[[], T]) -> T:
+    """``work`` as one attempt of a transaction: what an aborted attempt asked to run after
+    commit is forgotten (with_transaction may retry the whole)."""
+    _AFTER_COMMIT.get().clear()
+    return work()
 
 
 class DocumentSchema(ma.Schema):
@@ -196,12 +205,28 @@ class Mongo:
         self.database()  # first use prepares the database (indexes), never inside a transaction
         with self.client().start_session() as session, session.bind(end_session=False):
             marked = _IN_TRANSACTION.set(True)
+            pending = _AFTER_COMMIT.set([])
             try:
-                return session.with_transaction(
-                    lambda _session: work(), write_concern=state.write_concern
+                result = session.with_transaction(
+                    lambda _session: _fresh_attempt(work), write_concern=state.write_concern
                 )
+                committed = _AFTER_COMMIT.get()
             finally:
                 _IN_TRANSACTION.reset(marked)
+                _AFTER_COMMIT.reset(pending)
+        for action in committed:
+            action()
+        return result
+
+    @staticmethod
+    def after_commit(action: Callable[[], None]) -> None:
+        """Run ``action`` once the transaction in progress has committed (never if it does
+        not), or now outside one: a signal to another thread (wake a sender) must not come
+        before what it is to find is visible."""
+        if _IN_TRANSACTION.get():
+            _AFTER_COMMIT.get().append(action)
+        else:
+            action()
 
     def ping(self, *, timeout: float | None = None) -> None:
         """Raise a pymongo error unless the server answers (within ``timeout`` seconds, when

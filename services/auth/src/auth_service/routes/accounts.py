@@ -11,7 +11,7 @@ from auth_service import mfa, security_log
 from auth_service.origin import client_address
 from auth_service.passwords import passwords
 from auth_service.ratelimit import rate_limits
-from auth_service.recovery import request_verification
+from auth_service.recovery import mail_verification, wants_verification
 from auth_service.repositories import UsernameTakenError, users
 from auth_service.repositories.users import username_key
 from auth_service.routes.access import NO_STORE, NO_STORE_HEADERS
@@ -58,16 +58,30 @@ class Register(MethodView):
         rate_limits.hit(
             "register", address=client_address(), username=username_key(data["username"])
         )
-        try:
+        password_hash = passwords.hash(data["password"])  # slow: before the transaction
+
+        def create() -> Document:
+            # The account and its verification mail (a link to the address given, if any)
+            # commit together: a failure between them must not leave an account whose link
+            # is never sent, and whose retry is a 409.
             user = users.create(
                 username=data["username"],
-                password_hash=passwords.hash(data["password"]),
+                password_hash=password_hash,
                 email=data.get("email"),
                 roles=["user"],
             )
+            if wants_verification(user):
+                mail_verification(user)
+            return user
+
+        try:
+            user = mongo.transaction(create)
         except UsernameTakenError:
             raise Problem(409, "This username is taken.", code="username_taken") from None
-        request_verification(user)  # a link to the address given, if any
+        if wants_verification(user):
+            # A new account's first mail, counted (the limiter writes outside transactions);
+            # within any budget, so never refused.
+            rate_limits.spend("mail", account=str(user["_id"]))
         return user
 
 
