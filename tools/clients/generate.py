@@ -24,18 +24,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.contract.openapi_spec import ROOT, parse_services
-from tools.contract.openapi_spec import SERVICES as _SERVICES
+from tools.contract.openapi_spec import ROOT, SERVICES, parse_services
 
 CLIENTS = ROOT / "clients"
 LANGUAGES = ("python", "typescript")
 
-#: Every service of the workspace, by name: each has a client per language.
-SERVICES = list(_SERVICES)
-
-
-def spec_path(service: str) -> Path:
-    return _SERVICES[service].spec_path
 
 
 def client_path(language: str, service: str, root: Path = CLIENTS) -> Path:
@@ -61,7 +54,7 @@ def _generate_python(service: str, output: Path, work: Path) -> None:
             bin_dir / "openapi-python-client",
             "generate",
             "--path",
-            spec_path(service),
+            SERVICES[service].spec_path,
             "--meta",
             "poetry",
             "--config",
@@ -80,7 +73,7 @@ def _generate_python(service: str, output: Path, work: Path) -> None:
 
 def _generate_typescript(service: str, output: Path) -> None:
     subprocess.run(  # noqa: S603 (a fixed program with file arguments)
-        [ROOT / "tools" / "clients" / "run", "openapi-ts", spec_path(service), output],
+        [ROOT / "tools" / "clients" / "run", "openapi-ts", SERVICES[service].spec_path, output],
         check=True,
         cwd=ROOT,
     )
