@@ -60,7 +60,7 @@ class Register(MethodView):
         )
         password_hash = passwords.hash(data["password"])  # slow: before the transaction
 
-        def create() -> Document:
+        def create() -> tuple[Document, bool]:
             # The account and its verification mail (a link to the address given, if any)
             # commit together: a failure between them must not leave an account whose link
             # is never sent, and whose retry is a 409.
@@ -70,15 +70,16 @@ class Register(MethodView):
                 email=data.get("email"),
                 roles=["user"],
             )
-            if wants_verification(user):
+            mailed = wants_verification(user)
+            if mailed:
                 mail_verification(user)
-            return user
+            return user, mailed
 
         try:
-            user = mongo.transaction(create)
+            user, mailed = mongo.transaction(create)
         except UsernameTakenError:
             raise Problem(409, "This username is taken.", code="username_taken") from None
-        if wants_verification(user):
+        if mailed:
             # A new account's first mail, counted (the limiter writes outside transactions);
             # within any budget, so never refused.
             rate_limits.spend("mail", account=str(user["_id"]))
