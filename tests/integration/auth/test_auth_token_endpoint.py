@@ -93,6 +93,32 @@ def test_only_the_password_grant_is_offered(client: FlaskClient) -> None:
     assert extra.status_code == 200, extra.json
 
 
+def test_a_parameter_given_twice_is_refused_not_chosen(client: FlaskClient) -> None:
+    # RFC 6749 section 3.2: parameters MUST NOT be included more than once; taking the first
+    # (webargs' way with a form) would let a proxy and auth read two different requests.
+    register(client)
+    form = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("username", "mallory"),
+        ("password", PASSWORD),
+    ]
+    response = client.post("/auth/token", data=form, headers=SWAGGER_HEADERS)
+    body = refused(response, "invalid_request", "invalid_request")
+    assert body["errors"] == {"form": {"username": ["Given more than once."]}}
+    twice = [("grant_type", "password"), ("grant_type", "password")]
+    response = client.post(
+        "/auth/token", data=[*twice, ("username", "alice"), ("password", PASSWORD)]
+    )
+    assert refused(response, "invalid_request", "invalid_request")["errors"] == {
+        "form": {"grant_type": ["Given more than once."]}
+    }
+    # What it ignores may come as often as it likes.
+    ignored = [("grant_type", "password"), ("username", "alice"), ("password", PASSWORD)]
+    response = client.post("/auth/token", data=[*ignored, ("resource", "a"), ("resource", "b")])
+    assert response.status_code == 200, response.json
+
+
 def test_an_account_with_a_second_factor_is_sent_to_login(client: FlaskClient) -> None:
     register(client)
     turn_on(client, grant(client).json)
