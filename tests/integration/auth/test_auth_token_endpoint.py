@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, claims_of, register
 from tests.integration.auth.test_auth_mfa import turn_on
 from tests.support.problems import assert_problem
+from werkzeug.datastructures import MultiDict
 
 # What Swagger UI 4 sends: its form, client credentials in HTTP Basic (empty here).
 SWAGGER_HEADERS = {
@@ -103,19 +104,21 @@ def test_a_parameter_given_twice_is_refused_not_chosen(client: FlaskClient) -> N
         ("username", "mallory"),
         ("password", PASSWORD),
     ]
-    response = client.post("/auth/token", data=form, headers=SWAGGER_HEADERS)
+    response = client.post("/auth/token", data=MultiDict(form), headers=SWAGGER_HEADERS)
     body = refused(response, "invalid_request", "invalid_request")
     assert body["errors"] == {"form": {"username": ["Given more than once."]}}
     twice = [("grant_type", "password"), ("grant_type", "password")]
     response = client.post(
-        "/auth/token", data=[*twice, ("username", "alice"), ("password", PASSWORD)]
+        "/auth/token", data=MultiDict([*twice, ("username", "alice"), ("password", PASSWORD)])
     )
     assert refused(response, "invalid_request", "invalid_request")["errors"] == {
         "form": {"grant_type": ["Given more than once."]}
     }
     # What it ignores may come as often as it likes.
     ignored = [("grant_type", "password"), ("username", "alice"), ("password", PASSWORD)]
-    response = client.post("/auth/token", data=[*ignored, ("resource", "a"), ("resource", "b")])
+    response = client.post(
+        "/auth/token", data=MultiDict([*ignored, ("resource", "a"), ("resource", "b")])
+    )
     assert response.status_code == 200, response.json
 
 

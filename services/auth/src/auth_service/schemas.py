@@ -7,6 +7,7 @@ from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
+from flask import request
 from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
@@ -105,6 +106,15 @@ class TokenRequestSchema(LoginSchema):
     client_secret = ma.fields.String(
         load_only=True, validate=validate.Length(max=256), metadata={"description": "Ignored."}
     )
+
+    @ma.pre_load
+    def once_each(self, data: Any, **_kwargs: Any) -> Any:
+        """RFC 6749 section 3.2: no parameter it reads more than once (taking the first, as a
+        form is read, would let a proxy and this service act on two different requests)."""
+        twice = [name for name in self.fields if len(request.form.getlist(name)) > 1]
+        if twice:
+            raise ma.ValidationError({name: ["Given more than once."] for name in twice})
+        return data
 
     def handle_error(
         self, error: ma.ValidationError, data: Any, *, many: bool, **kwargs: Any

@@ -95,7 +95,8 @@ def sync_detailed(
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
     /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
-    parameter, with per-field `errors`; unknown parameters are ignored) and
+    parameter, or one given twice, with per-field `errors`; unknown parameters are
+    ignored) and
     `error_description` says why. A browser's
     request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
     is a 403 `origin_refused`, before it counts against any limit. Client credentials
@@ -135,7 +136,8 @@ def sync(
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
     /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
-    parameter, with per-field `errors`; unknown parameters are ignored) and
+    parameter, or one given twice, with per-field `errors`; unknown parameters are
+    ignored) and
     `error_description` says why. A browser's
     request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
     is a 403 `origin_refused`, before it counts against any limit. Client credentials
@@ -170,7 +172,8 @@ async def asyncio_detailed(
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
     /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
-    parameter, with per-field `errors`; unknown parameters are ignored) and
+    parameter, or one given twice, with per-field `errors`; unknown parameters are
+    ignored) and
     `error_description` says why. A browser's
     request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
     is a 403 `origin_refused`, before it counts against any limit. Client credentials
@@ -208,7 +211,8 @@ async def asyncio(
     member is OAuth2's code (`invalid_grant` for wrong credentials or an account that signs
     in with a second factor, which the grant cannot carry: it logs in with /auth/login and
     /auth/login/mfa; `unsupported_grant_type`; `invalid_request` for a missing or invalid
-    parameter, with per-field `errors`; unknown parameters are ignored) and
+    parameter, or one given twice, with per-field `errors`; unknown parameters are
+    ignored) and
     `error_description` says why. A browser's
     request from a page of an origin this service does not allow (its own, CORS_ORIGINS)
     is a 403 `origin_refused`, before it counts against any limit. Client credentials
