@@ -26,7 +26,7 @@ from pymongo import MongoClient
 from tests.support.accounts import Account, registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
-from tests.support.services import start_auth, start_todo
+from tests.support.services import auth_and_todo
 
 pytestmark = [pytest.mark.browser, pytest.mark.gunicorn]
 
@@ -57,22 +57,18 @@ def services(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Services]:
     directory = tmp_path_factory.mktemp("browser-services")
-    names = [f"test_browser_{part}_{directory.name[-6:]}" for part in ("auth", "todo")]
     # Todo's page logs in at auth, another origin: auth allows the local pages (as make run).
-    auth = start_auth(
+    with auth_and_todo(
+        mongo_client,
         mongo_uri=mongo_uri,
-        db_name=names[0],
-        directory=directory / "auth",
-        CORS_ORIGINS=[r"^http://127\.0\.0\.1:[0-9]+$"],
-    )
-    todo = start_todo(
-        mongo_uri=mongo_uri, db_name=names[1], directory=directory / "todo", auth_url=auth.url
-    )
-    yield Services(auth, todo)
-    todo.stop()
-    auth.stop()
-    for name in names:
-        mongo_client.drop_database(name)
+        directory=directory,
+        db_names=(
+            f"test_browser_auth_{directory.name[-6:]}",
+            f"test_browser_todo_{directory.name[-6:]}",
+        ),
+        auth={"CORS_ORIGINS": [r"^http://127\.0\.0\.1:[0-9]+$"]},
+    ) as (auth, todo):
+        yield Services(auth, todo)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -30,7 +29,7 @@ from tests.support.accounts import Account, LiveHttp, registered
 from tests.support.devdb import ROOT
 from tests.support.gunicorn import GunicornServer
 from tests.support.openapi import deployment_urls
-from tests.support.services import start_auth, start_todo
+from tests.support.services import auth_and_todo
 
 pytestmark = pytest.mark.gunicorn
 
@@ -43,36 +42,25 @@ def servers(
     mongo_uri: str,
     mongo_client: MongoClient[dict[str, object]],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[GunicornServer, GunicornServer, Path]]:
-    directory = tmp_path_factory.mktemp("live")
-    names = [f"test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    auth = start_auth(
+) -> Iterator[tuple[GunicornServer, GunicornServer]]:
+    limits = {
+        f"{action}_RATE_LIMIT_PER_{key}": "100000 per minute"
+        for action in ("LOGIN", "REGISTER")
+        for key in ("USERNAME", "ADDRESS")
+    }
+    with auth_and_todo(
+        mongo_client,
         mongo_uri=mongo_uri,
-        db_name=names[0],
-        directory=directory / "auth",
-        production=False,
-        **{
-            f"{action}_RATE_LIMIT_PER_{key}": "100000 per minute"
-            for action in ("LOGIN", "REGISTER")
-            for key in ("USERNAME", "ADDRESS")
-        },
-    )
-    todo = start_todo(
-        mongo_uri=mongo_uri,
-        db_name=names[1],
-        directory=directory / "todo",
-        auth_url=auth.url,
-        production=False,
-    )
-    yield auth, todo, directory
-    todo.stop()
-    auth.stop()
-    for name in names:
-        mongo_client.drop_database(name)
+        directory=tmp_path_factory.mktemp("live"),
+        db_names=(f"test_{uuid.uuid4().hex[:12]}", f"test_{uuid.uuid4().hex[:12]}"),
+        auth={"production": False, **limits},
+        todo={"production": False},
+    ) as servers:
+        yield servers
 
 
 @pytest.fixture
-def live_logins(servers: tuple[GunicornServer, GunicornServer, Path]) -> Iterator[None]:
+def live_logins(servers: tuple[GunicornServer, GunicornServer]) -> Iterator[None]:
     auth = servers[0]
 
     def user() -> Credentials:
@@ -101,39 +89,38 @@ def live_logins(servers: tuple[GunicornServer, GunicornServer, Path]) -> Iterato
     TODO_LOGINS.forget()
 
 
-def _server_errors(log: Path) -> list[str]:
+def _server_errors(server: GunicornServer) -> list[str]:
     """Tracebacks a worker logged: a case may be answered well and still have crashed a view."""
-    if not log.exists():
-        return []
-    return [line for line in log.read_text().splitlines() if "Traceback" in line]
+    assert server.log_path is not None
+    return [line for line in server.log_path.read_text().splitlines() if "Traceback" in line]
 
 
 @AUTH_API.parametrize()
 @pytest.mark.usefixtures("live_logins")
 def test_auth_api_live(
     case: schemathesis.Case,
-    servers: tuple[GunicornServer, GunicornServer, Path],
+    servers: tuple[GunicornServer, GunicornServer],
     request: pytest.FixtureRequest,
 ) -> None:
     known = expect_known_bugs(request, AUTH_KNOWN_BUGS, "live")
     call_live(case, servers[0].url, AUTH_LOGINS, known)
-    assert not _server_errors(servers[2] / "auth" / "auth.log")
+    assert not _server_errors(servers[0])
 
 
 @TODO_API.parametrize()
 @pytest.mark.usefixtures("live_logins")
 def test_todo_api_live(
     case: schemathesis.Case,
-    servers: tuple[GunicornServer, GunicornServer, Path],
+    servers: tuple[GunicornServer, GunicornServer],
     request: pytest.FixtureRequest,
 ) -> None:
     known = expect_known_bugs(request, TODO_KNOWN_BUGS, "live")
     call_live(case, servers[1].url, TODO_LOGINS, known)
-    assert not _server_errors(servers[2] / "todo" / "todo.log")
+    assert not _server_errors(servers[1])
 
 
 def test_live_specs_are_the_published_ones(
-    servers: tuple[GunicornServer, GunicornServer, Path],
+    servers: tuple[GunicornServer, GunicornServer],
 ) -> None:
     """What gunicorn serves is the committed contract (not only what create_app builds), but
     for its server and token endpoint: the deployment's PUBLIC_URL and TOKEN_URL."""

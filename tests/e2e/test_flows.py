@@ -20,7 +20,7 @@ from pymongo import MongoClient
 from tests.support.accounts import Account, registered
 from tests.support.gunicorn import GunicornServer
 from tests.support.problems import assert_problem
-from tests.support.services import start_auth, start_todo
+from tests.support.services import auth_and_todo
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.gunicorn
@@ -49,20 +49,12 @@ def stack(
     mongo_uri: str, db_name: str, mongo_client: MongoClient[dict[str, object]], tmp_path: Path
 ) -> Iterator[Stack]:
     """Both services in production configuration, each on a database of its own."""
-    auth_db, todo_db = f"{db_name}_auth", f"{db_name}_todo"
-    auth = start_auth(mongo_uri=mongo_uri, db_name=auth_db, directory=tmp_path / "auth")
-    try:
-        todo = start_todo(
-            mongo_uri=mongo_uri, db_name=todo_db, directory=tmp_path / "todo", auth_url=auth.url
-        )
-    except BaseException:
-        auth.stop()
-        raise
-    yield Stack(auth, todo, todo_db)
-    todo.stop()
-    auth.stop()
-    for name in (auth_db, todo_db):
-        mongo_client.drop_database(name)
+    names = f"{db_name}_auth", f"{db_name}_todo"
+    with auth_and_todo(mongo_client, mongo_uri=mongo_uri, directory=tmp_path, db_names=names) as (
+        auth,
+        todo,
+    ):
+        yield Stack(auth, todo, names[1])
 
 
 def test_a_user_s_whole_session(stack: Stack) -> None:

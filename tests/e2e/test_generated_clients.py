@@ -30,7 +30,7 @@ from auth_client.models import Problem as AuthProblem
 from pymongo import MongoClient
 from tests.support.accounts import new_password, new_username
 from tests.support.gunicorn import GunicornServer
-from tests.support.services import start_auth, start_todo
+from tests.support.services import auth_and_todo
 from tests.support.waiting import eventually
 from todo_client import AuthenticatedClient as TodoClient
 from todo_client.api.todos import create_todo, delete_todo, get_todo, list_todos, update_todo
@@ -64,20 +64,12 @@ def stack(
     mongo_uri: str, db_name: str, mongo_client: MongoClient[dict[str, object]], tmp_path: Path
 ) -> Iterator[Stack]:
     """Both services in production configuration, each on a database of its own."""
-    auth_db, todo_db = f"{db_name}_auth", f"{db_name}_todo"
-    auth = start_auth(mongo_uri=mongo_uri, db_name=auth_db, directory=tmp_path / "auth")
-    try:
-        todo = start_todo(
-            mongo_uri=mongo_uri, db_name=todo_db, directory=tmp_path / "todo", auth_url=auth.url
-        )
-    except BaseException:
-        auth.stop()
-        raise
-    yield Stack(auth, todo)
-    todo.stop()
-    auth.stop()
-    for name in (auth_db, todo_db):
-        mongo_client.drop_database(name)
+    names = f"{db_name}_auth", f"{db_name}_todo"
+    with auth_and_todo(mongo_client, mongo_uri=mongo_uri, directory=tmp_path, db_names=names) as (
+        auth,
+        todo,
+    ):
+        yield Stack(auth, todo)
 
 
 def test_a_user_s_whole_session_through_the_generated_clients(stack: Stack) -> None:

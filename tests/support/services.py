@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pymongo import MongoClient
+
 from tests.support.devdb import free_port
 from tests.support.gunicorn import GunicornServer
 from tests.support.keys import write_private_key
@@ -151,6 +153,43 @@ def start_auth(**options: Any) -> GunicornServer:
 def start_todo(**options: Any) -> GunicornServer:
     """todo_server(...), started."""
     return todo_server(**options).start()
+
+
+@contextmanager
+def auth_and_todo(
+    mongo_client: MongoClient[Any],
+    *,
+    mongo_uri: str,
+    directory: Path,
+    db_names: tuple[str, str],
+    auth: Mapping[str, Any] | None = None,
+    todo: Mapping[str, Any] | None = None,
+) -> Iterator[tuple[GunicornServer, GunicornServer]]:
+    """(auth, todo) started in that order, todo trusting auth, each on its database of
+    ``db_names`` with its options (``auth_server``'s, ``todo_server``'s); afterwards both
+    stopped (auth too if todo fails to start) and their databases dropped."""
+    auth_db, todo_db = db_names
+    try:
+        auth_process = start_auth(
+            mongo_uri=mongo_uri, db_name=auth_db, directory=directory / "auth", **(auth or {})
+        )
+        try:
+            todo_process = start_todo(
+                mongo_uri=mongo_uri,
+                db_name=todo_db,
+                directory=directory / "todo",
+                auth_url=auth_process.url,
+                **(todo or {}),
+            )
+            try:
+                yield auth_process, todo_process
+            finally:
+                todo_process.stop()
+        finally:
+            auth_process.stop()
+    finally:
+        for name in db_names:
+            mongo_client.drop_database(name)
 
 
 @contextmanager
