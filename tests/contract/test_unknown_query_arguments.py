@@ -14,27 +14,17 @@ from bson import ObjectId
 from flask import Flask
 from tests.contract.test_documented_responses import (
     FEED_TOKEN,
-    HTTP_METHODS,
     RELAXED_LIMITS,
     make_admin,
 )
 from tests.support import AppFactory
 from tests.support.accounts import FlaskHttp, registered
 from tests.support.devdb import ROOT
+from tests.support.openapi import operations
 
 from auth_service import create_app as create_auth
 from auth_service.routes.feeds import FEED_SCHEME
 from todo_service import create_app as create_todo
-
-
-def _operations(service: str) -> list[tuple[str, str, dict[str, Any]]]:
-    spec = json.loads((ROOT / "services" / service / "openapi.json").read_text())
-    return [
-        (method, path, operation)
-        for path, item in spec["paths"].items()
-        for method, operation in item.items()
-        if method in HTTP_METHODS
-    ]
 
 
 def _refuses_unknown_arguments(
@@ -42,7 +32,8 @@ def _refuses_unknown_arguments(
 ) -> list[str]:
     client = app.test_client()
     wrong = []
-    for method, path, operation in _operations(service):
+    spec = json.loads((ROOT / "services" / service / "openapi.json").read_text())
+    for method, path, operation in operations(spec):
         url = path
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "path":
@@ -58,7 +49,7 @@ def _refuses_unknown_arguments(
         elif path == "/auth/refresh" and refresh:
             credentials = refresh
         answer = client.open(
-            f"{url}?no_such_argument=1", method=method.upper(), headers=credentials, **body
+            f"{url}?no_such_argument=1", method=method, headers=credentials, **body
         )
         problem = answer.get_json(silent=True) or {}
         expected = {"query": {"no_such_argument": ["Unknown field."]}}
@@ -67,7 +58,7 @@ def _refuses_unknown_arguments(
             or answer.mimetype != "application/problem+json"
             or problem.get("errors") != expected
         ):
-            wrong.append(f"{method.upper()} {path}: {answer.status_code} {problem}")
+            wrong.append(f"{method} {path}: {answer.status_code} {problem}")
     return wrong
 
 
