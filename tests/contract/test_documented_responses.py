@@ -22,12 +22,12 @@ from flask.testing import FlaskClient
 from tests.support import AppFactory
 from tests.support.accounts import FlaskHttp, new_password, new_username, registered
 from tests.support.devdb import free_port
+from tests.support.openapi import operations
 from tests.support.services import FEED_TOKEN
 
 from auth_service import create_app as create_auth
 from todo_service import create_app as create_todo
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 RELAXED_LIMITS = {"RATE_LIMITS_ENABLED": False}
 
 
@@ -116,27 +116,21 @@ def violations(app: Flask, caller: Credentials, seen: set[int] | None = None) ->
     spec = client.get("/openapi.json").get_json()
     max_body = int(app.config["MAX_CONTENT_LENGTH"])
     found = []
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            if method not in HTTP_METHODS:
-                continue
-            documented = set(operation["responses"]) - {"default"}
-            for probe in probes(method.upper(), path, operation, caller, max_body):
-                response = send(client, probe)
-                status = response.status_code
-                seen.add(status)
-                where = f"{probe.method} {path} with {probe.why}: {status}"
-                if str(status) not in documented:
-                    found.append(f"{where} is not documented (documented: {sorted(documented)})")
-                if status >= 500 and status != 503:
-                    found.append(f"{where}: {response.get_data(as_text=True)[:200]}")
-                if status >= 400:
-                    body = response.get_json(silent=True) or {}
-                    if (
-                        response.mimetype != "application/problem+json"
-                        or body.get("status") != status
-                    ):
-                        found.append(f"{where} is not a problem document: {body}")
+    for method, path, operation in operations(spec):
+        documented = set(operation["responses"]) - {"default"}
+        for probe in probes(method, path, operation, caller, max_body):
+            response = send(client, probe)
+            status = response.status_code
+            seen.add(status)
+            where = f"{probe.method} {path} with {probe.why}: {status}"
+            if str(status) not in documented:
+                found.append(f"{where} is not documented (documented: {sorted(documented)})")
+            if status >= 500 and status != 503:
+                found.append(f"{where}: {response.get_data(as_text=True)[:200]}")
+            if status >= 400:
+                body = response.get_json(silent=True) or {}
+                if response.mimetype != "application/problem+json" or body.get("status") != status:
+                    found.append(f"{where} is not a problem document: {body}")
     return found
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from tests.support import pytest_command
 from tests.support.devdb import DEVDB_BIN, ROOT
+from tests.support.openapi import operations
 
 BIN = Path(sys.executable).parent
 
@@ -97,13 +98,7 @@ def test_its_openapi_document_is_written(workspace: Path) -> None:
     assert listing["security"] == [{"bearerAuth": []}, {"oauth2Password": []}]
     assert {"200", "401", "422", "503"} <= set(listing["responses"])
     # The qualities of the published specs (tests/contract/test_spec_quality.py).
-    operations = [
-        operation
-        for item in spec["paths"].values()
-        for method, operation in item.items()
-        if method in ("get", "post", "put", "patch", "delete")
-    ]
-    ids = [operation["operationId"] for operation in operations]
+    ids = [operation["operationId"] for _method, _path, operation in operations(spec)]
     items = ["listNotes", "createNotesItem", "getNotesItem", "deleteNotesItem"]
     assert sorted(ids) == sorted([*items, "getLiveness", "getReadiness"])
     assert spec["security"] == [{"bearerAuth": []}, {"oauth2Password": []}]
