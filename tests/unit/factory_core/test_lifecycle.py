@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import NoReturn
 
 import pytest
 from flask import Flask
 
 from factory_core.runtime import lifecycle
+from factory_core.runtime.background import PerProcessLoop
 
 
 def test_start_ignores_an_app_that_is_not_a_flask_one() -> None:
@@ -25,6 +27,43 @@ def test_a_failing_warm_up_step_does_not_stop_the_others() -> None:
     lifecycle.on_start(app, lambda: done.append("keys"))
     lifecycle.start(app)
     assert done == ["keys"]
+
+
+class _Warmable(PerProcessLoop):
+    """A loop whose per-process state a warm-up step fills (as the revocation feed's read)."""
+
+    thread_name = "test-warmable"
+
+    def reset(self) -> None:
+        self.warmed = False
+
+    def round(self) -> float:
+        return 60.0
+
+    def warm_up(self) -> None:
+        self.warmed = True
+
+
+def test_what_a_warm_up_step_gives_a_loop_in_a_forked_worker_is_kept() -> None:
+    # Made in the parent, as under gunicorn's preload; warmed up in the forked worker. The
+    # loop's state was reset for the new process after the step had filled it (the revocation
+    # feed's boot read thrown away: every worker started stale).
+    app = Flask(__name__)
+    loop = _Warmable()
+    lifecycle.keep_running(app, loop)
+    lifecycle.on_start(app, loop.warm_up)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            lifecycle.start(app)
+            os.write(write, b"warm" if loop.warmed else b"cold")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as answer:
+        assert answer.read() == b"warm"
 
 
 class _ExitedError(Exception):
