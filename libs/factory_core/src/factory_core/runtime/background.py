@@ -33,13 +33,20 @@ class PerProcessLoop:
         """One round of work; the seconds to wait before the next (0: at once)."""
         raise NotImplementedError
 
+    def adopt(self) -> None:
+        """Make the state this process's own (a forked child's starts from ``reset``), once:
+        before anything in the process uses it."""
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._in_this_process()  # state copied from the parent is not this one's
+
     def ensure_started(self) -> None:
         """Start this process's thread (once per process: a forked child starts its own)."""
         if self._pid == os.getpid() and self._thread is not None:
             return
+        self.adopt()
         with self._lock:
-            if self._pid != os.getpid():
-                self._in_this_process()  # state copied from the parent is not this one's
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=_loop,

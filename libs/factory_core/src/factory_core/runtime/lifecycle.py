@@ -92,8 +92,13 @@ def start(app: Any) -> None:
     extensions[STARTED_KEY] = os.getpid()
     started = time.perf_counter()
     with app.app_context():
-        loops = [loop.ensure_started for loop in extensions.get(LOOPS_KEY, ())]
-        for starter in [*extensions.get(STARTERS_KEY, ()), *loops]:
+        loops = extensions.get(LOOPS_KEY, ())
+        for loop in loops:
+            loop.adopt()  # before a starter fills its state (the revocation feed's first read)
+        for starter in [
+            *extensions.get(STARTERS_KEY, ()),
+            *(loop.ensure_started for loop in loops),
+        ]:
             try:
                 starter()
             except Exception as error:  # e.g. a database or issuer that is not up yet
