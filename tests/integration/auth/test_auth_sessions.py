@@ -6,6 +6,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,11 +14,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
+from pymongo import MongoClient
 from pymongo.errors import AutoReconnect
 from tests.integration.auth.helpers import bearer, claims_of, login, register
 from tests.support.keys import private_pem
 
 from auth_service.repositories import RefreshTokenRepository
+from factory_core import Held
 
 
 def refresh(client: FlaskClient, token: str) -> Any:
@@ -102,6 +105,42 @@ def test_a_retry_after_a_failed_refresh_does_not_end_the_session(
     assert retry.status_code == 200, retry.json
     assert client.get("/auth/me", headers=bearer(retry.json["access_token"])).status_code == 200
     assert refresh(client, retry.json["refresh_token"]).status_code == 200
+
+
+def test_a_rotation_whose_request_died_is_finished_by_a_retry_within_the_grace_window(
+    client: FlaskClient,
+    tokens: dict[str, Any],
+    mongo_client: MongoClient[dict[str, Any]],
+    db_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first use claimed the token, then neither finished nor freed it (the database
+    failed until after its 503, or its worker was killed): a client retrying as told must get
+    a pair within the grace window, not be taken for a thief and logged out."""
+
+    def database_lost(*_args: Any, **_kwargs: Any) -> None:
+        raise AutoReconnect("connection closed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RefreshTokenRepository, "complete", database_lost)
+        patch.setattr(Held, "release", database_lost)
+        assert refresh(client, tokens["refresh_token"]).status_code == 503
+    uses = mongo_client[db_name]["refresh_token_uses"]
+    use = uses.find_one({"_id": claims_of(tokens["refresh_token"])["jti"]})
+    assert use is not None
+    lease = use["lease_until"] - use["used_at"]
+    answers = []
+    for elapsed in range(2, 10, 2):  # seconds since the first use: a retry every 2 s
+        used_at = datetime.now(UTC) - timedelta(seconds=elapsed)
+        uses.update_one(
+            {"_id": use["_id"]}, {"$set": {"used_at": used_at, "lease_until": used_at + lease}}
+        )
+        answer = refresh(client, tokens["refresh_token"])
+        answers.append(answer.status_code)
+        if answer.status_code != 409:  # 409: being rotated, retry later
+            break
+    assert answers[-1] == 200, answers
+    assert refresh(client, answer.json["refresh_token"]).status_code == 200
 
 
 def test_logout_revokes_the_access_token_and_its_family(
