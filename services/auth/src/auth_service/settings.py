@@ -53,6 +53,8 @@ class AuthSettings(MailSettings):
     REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
     #: A refresh token used again within this many seconds of its rotation gets the same new
     #: pair again (a retry whose answer was lost); later, it is reuse and ends the session.
+    #: Keep it above MONGO_TIMEOUT_MS + 3 s: then a retry can also finish a rotation whose
+    #: request died (docs/services/auth.md).
     REFRESH_RETRY_GRACE_SECONDS = 10
 
     #: Shared secret other services send (Authorization: Bearer) to read GET /auth/revocations

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from pymongo.collection import Collection
 
 from factory_core import Document, Held, Leases, mongo
 
 COLLECTION = "refresh_token_uses"
-#: How long a rotation may take before a retry may finish it instead.
-ROTATION_LEASE = timedelta(seconds=10)
 #: The successor pair of each rotation, encrypted, kept only for the retry grace window.
 SUCCESSORS = "refresh_token_successors"
 
@@ -19,7 +18,14 @@ class RefreshTokenRepository:
     """The refresh tokens already used, keyed by jti, and their successors for a while. A use
     is a lease (factory_core's Leases): the request that claimed it rotates the token."""
 
-    leases = Leases(COLLECTION, ROTATION_LEASE)
+    @property
+    def leases(self) -> Leases:
+        """A use is leased for as long as its request may work on the database (its budget,
+        MONGO_TIMEOUT_MS) and a second more: then that request is over, and a retry within
+        REFRESH_RETRY_GRACE_SECONDS may finish the rotation (a lease run out by the leases'
+        clock skew too: 5 s by default, well inside the 10 s grace)."""
+        budget = timedelta(milliseconds=float(current_app.config["MONGO_TIMEOUT_MS"]))
+        return Leases(COLLECTION, budget + timedelta(seconds=1))
 
     @property
     def _uses(self) -> Collection[Document]:
