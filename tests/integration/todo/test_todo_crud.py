@@ -101,7 +101,9 @@ def test_weak_or_foreign_etags_never_satisfy_if_match(alice: Caller) -> None:
     path = f"/todos/{first['id']}"
     etag = alice.get(path).headers["ETag"]
     other = alice.get(f"/todos/{second['id']}").headers["ETag"]
-    for header in (f"W/{etag}", other, "garbage", '"1"'):
+    # Superscript digits (bytes \xb2, \xb9: latin-1) are digits to str.isdigit, not to int.
+    superscript = f'"{first["id"]}.\u00b2"', f'"{first["id"]}.\u00b9\u00b2"'
+    for header in (f"W/{etag}", other, "garbage", '"1"', *superscript):
         response = alice.patch(path, json={"done": True}, headers={"If-Match": header})
         assert response.status_code == 412, header
     assert alice.patch(path, json={"done": True}, headers={"If-Match": "*"}).status_code == 200
