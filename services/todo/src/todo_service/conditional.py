@@ -35,7 +35,7 @@ def if_match_versions(todo_id: str, *, required: bool) -> list[int] | None:
     prefix = f"{todo_id}."
     for tag in request.if_match.as_set():  # strong ETags only: If-Match compares strongly
         version = tag.removeprefix(prefix)
-        if tag.startswith(prefix) and version.isdigit() and len(version) < 12:
+        if tag.startswith(prefix) and version.isascii() and version.isdigit() and len(version) < 12:
             versions.append(int(version))
     return versions
 
