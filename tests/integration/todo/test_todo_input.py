@@ -155,6 +155,22 @@ def test_a_lone_surrogate_is_400(alice: Caller, todo_app: Flask, text: str) -> N
         assert mongo.db.todos.count_documents({}) == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"title": "\\ud800"}'.encode("utf-16-le"),  # an escaped one, in UTF-16
+        '{"title": "\\ud800"}'.encode("utf-32"),
+        b'{"title": "\xed\xa0\x80"}',  # a surrogate's own bytes: not UTF-8
+        '{"title": "t\u00e9"}'.encode("utf-16"),  # JSON between systems is UTF-8 (RFC 8259)
+    ],
+)
+def test_a_body_that_is_not_utf_8_is_400(alice: Caller, todo_app: Flask, body: bytes) -> None:
+    response = alice.post("/todos", data=body, content_type="application/json")
+    assert assert_problem(response, 400)["code"] == "bad_request"
+    with todo_app.app_context():
+        assert mongo.db.todos.count_documents({}) == 0
+
+
 def test_an_escaped_surrogate_pair_is_text(alice: Caller) -> None:
     response = alice.post(
         "/todos", data='{"title": "ok \\ud83d\\ude00"}', content_type="application/json"
