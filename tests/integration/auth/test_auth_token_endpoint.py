@@ -197,3 +197,15 @@ def test_another_site_s_page_is_refused_before_it_counts(
     own = grant(client, headers={**SWAGGER_HEADERS, "Origin": "http://127.0.0.1:5001"})
     assert own.status_code == 200, own.json
     assert_problem(grant(client, headers={}), 429, "rate_limited")
+
+
+def test_an_allowed_pattern_must_match_the_whole_origin(
+    make_auth_app: Callable[..., Flask],
+) -> None:
+    # Written without anchors, as is easy to do; a look-alike host must not pass for it.
+    client = make_auth_app(CORS_ORIGINS=[r"https://.*\.example\.com"]).test_client()
+    register(client)
+    look_alike = {**SWAGGER_HEADERS, "Origin": "https://app.example.com.evil.net"}
+    assert_problem(grant(client, headers=look_alike), 403, "origin_refused")
+    page = grant(client, headers={**SWAGGER_HEADERS, "Origin": "https://app.example.com"})
+    assert page.status_code == 200, page.json

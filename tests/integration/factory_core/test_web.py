@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask, request, session
 from tests.support import AppFactory
 from tests.support.sample import create_sample
+
+from factory_core import ConfigurationError
 
 ORIGIN = "https://app.example"
 
@@ -13,6 +16,16 @@ def test_no_cors_headers_by_default(make_app: AppFactory) -> None:
     client = make_app(create_sample).test_client()
     response = client.get("/livez", headers={"Origin": ORIGIN})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_origins_given_as_one_string_are_refused_at_start(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An environment value that is not JSON stays a string: each of its characters would be
+    # an origin, "*" among them (any site).
+    monkeypatch.setenv("SAMPLE_CORS_ORIGINS", "https://*.example.com")
+    with pytest.raises(ConfigurationError, match="CORS_ORIGINS must be a JSON list"):
+        make_app(create_sample)
 
 
 def test_configured_origins_get_cors_and_others_do_not(make_app: AppFactory) -> None:
