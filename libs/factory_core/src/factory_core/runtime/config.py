@@ -92,7 +92,8 @@ class Settings:
 
     #: Request body limit in bytes (413 beyond).
     MAX_CONTENT_LENGTH = 64 * 1024
-    #: Origins allowed by CORS; empty disables CORS headers entirely.
+    #: Origins allowed by CORS, a JSON list: exact origins, or regular expressions (anchor
+    #: them, ^...$: CORS matches from the start only); empty disables CORS headers entirely.
     CORS_ORIGINS: ClassVar[list[str]] = []
     #: Number of reverse proxies in front of the service whose X-Forwarded-* headers are trusted.
     TRUSTED_PROXY_COUNT = 0

@@ -55,7 +55,9 @@ def origin_allowed(origin: str) -> bool:
         if allowed == "*":
             return True
         if _REGEX_CHARS.intersection(allowed):
-            if re.match(allowed, origin, re.IGNORECASE):
+            # The whole origin (flask-cors matches a prefix: an unanchored pattern would let
+            # https://app.example.com.evil.net pass for https://.*\.example\.com).
+            if re.fullmatch(allowed, origin, re.IGNORECASE):
                 return True
         elif allowed.lower() == origin.lower():
             return True
@@ -193,6 +195,12 @@ def init_web(app: Flask) -> None:
     if not _ABSOLUTE_URL.fullmatch(str(config["TOKEN_URL"])):  # it goes into a header
         raise ConfigurationError(
             f"TOKEN_URL must be an absolute http(s) URL, not {config['TOKEN_URL']!r}"
+        )
+    origins = config["CORS_ORIGINS"]
+    if not isinstance(origins, list) or not all(isinstance(item, str) for item in origins):
+        raise ConfigurationError(
+            "CORS_ORIGINS must be a JSON list of origins or patterns, e.g. "
+            f"'[\"https://app.example.com\"]', not {origins!r}"
         )
     if config["TRUSTED_PROXY_COUNT"]:
         count = int(config["TRUSTED_PROXY_COUNT"])
