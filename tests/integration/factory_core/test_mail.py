@@ -201,6 +201,16 @@ def test_production_needs_a_server_and_a_sender() -> None:
     ) == ["MAIL_SECURITY must be one of starttls, tls, none"]
 
 
+def test_production_sends_no_smtp_password_in_clear_off_the_host() -> None:
+    settings = {"MAIL_SERVER": "smtp.example.com", "MAIL_SENDER": "a@b.c", "MAIL_SECURITY": "none"}
+    assert mail_problems({**settings, "MAIL_USERNAME": "svc"}) == [
+        "MAIL_SECURITY must be starttls or tls to log in to smtp.example.com "
+        "(MAIL_USERNAME is set): none sends the password in clear"
+    ]
+    assert mail_problems(settings) == []  # a relay that takes mail without logging in
+    assert mail_problems({**settings, "MAIL_USERNAME": "svc", "MAIL_SERVER": "127.0.0.1"}) == []
+
+
 class SlowRelay:
     """An SMTP server that answers every line after ``delay`` seconds (a slow relay), and MAIL
     FROM with ``mail_reply``; it records when each client connected and hung up."""

@@ -88,6 +88,12 @@ def test_production_is_the_default_and_refuses_the_placeholder_secret(tmp_path: 
         ({"JWT_ALGORITHM": "HS256"}, "JWT_ALGORITHM must be ES256 or RS256"),
         # Swagger UI's Authorize posts a password there: never in clear over a network.
         ({"TOKEN_URL": "http://auth.internal/auth/token"}, "TOKEN_URL must be an https URL"),
+        # Unacknowledged writes: a lease's claim or an idempotent create never sees its
+        # duplicate, and a write lost is never known.
+        ({"MONGO_WRITE_CONCERN": "0"}, "MONGO_WRITE_CONCERN must acknowledge writes"),
+        ({"MONGO_WRITE_CONCERN": 0}, "MONGO_WRITE_CONCERN must acknowledge writes"),
+        # No budget: a hung database hangs every worker until gunicorn kills it.
+        ({"MONGO_TIMEOUT_MS": 0}, "MONGO_TIMEOUT_MS must be a positive number"),
     ],
 )
 def test_production_refusals_name_the_setting(
