@@ -24,7 +24,7 @@ from pymongo.errors import PyMongoError
 from factory_core.data.leases import Held, Leases
 from factory_core.data.mongo import mongo
 from factory_core.runtime.background import PerProcessLoop
-from factory_core.runtime.config import Settings
+from factory_core.runtime.config import LOOPBACK_HOSTS, Settings
 from factory_core.runtime.lifecycle import keep_running
 
 logger = logging.getLogger(__name__)
@@ -82,6 +82,13 @@ def mail_problems(config: Mapping[str, Any]) -> list[str]:
         found.append("MAIL_SENDER must be set: the From address of the service's mail")
     if config.get("MAIL_SECURITY") not in SECURITY_MODES:
         found.append(f"MAIL_SECURITY must be one of {', '.join(SECURITY_MODES)}")
+    server = str(config.get("MAIL_SERVER") or "")
+    logs_in = config.get("MAIL_USERNAME")
+    if config.get("MAIL_SECURITY") == "none" and logs_in and server not in LOOPBACK_HOSTS:
+        found.append(
+            f"MAIL_SECURITY must be starttls or tls to log in to {server} (MAIL_USERNAME is "
+            "set): none sends the password in clear"
+        )
     return found
 
 

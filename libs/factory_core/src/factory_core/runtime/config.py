@@ -14,6 +14,8 @@ from pymongo import uri_parser
 PLACEHOLDER = "change-me"
 
 ENVIRONMENTS = ("development", "testing", "production")
+#: Hosts a connection to which does not leave the machine (cleartext is tolerated there).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ConfigurationError(RuntimeError):
@@ -136,9 +138,13 @@ class Settings:
             found.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if config.get("JWT_ALGORITHM") not in ("ES256", "RS256"):
             found.append("JWT_ALGORITHM must be ES256 or RS256")
+        if str(config.get("MONGO_WRITE_CONCERN")).strip() == "0":
+            found.append("MONGO_WRITE_CONCERN must acknowledge writes (majority, or 1 or more)")
+        if not float(config.get("MONGO_TIMEOUT_MS") or 0) > 0:
+            found.append("MONGO_TIMEOUT_MS must be a positive number (the requests' budget)")
         token = urlsplit(str(config.get("TOKEN_URL") or ""))
         if token.scheme != "https" and not (
-            token.scheme == "http" and token.hostname in ("127.0.0.1", "localhost", "::1")
+            token.scheme == "http" and token.hostname in LOOPBACK_HOSTS
         ):
             # Swagger UI's Authorize sends a password there.
             found.append("TOKEN_URL must be an https URL (http only on a loopback host)")
