@@ -67,6 +67,19 @@ def test_links_never_carry_a_host_the_client_sent(alice: Caller, todo_app: Flask
     assert "</todos?page_size=1&after=" in response.headers["Link"]
 
 
+def test_links_keep_the_prefix_the_service_is_mounted_under(alice: Caller, todo_app: Flask) -> None:
+    # Mounted at /api by a proxy (SCRIPT_NAME): every link under it, the bare first page too.
+    _seed(todo_app, alice, 21)
+    mounted = "http://localhost/api"
+    first = alice.get("/todos", base_url=mounted)
+    assert first.status_code == 200
+    assert first.headers["Link"].startswith('</api/todos>; rel="first", </api/todos?after=')
+    after = first.headers["Link"].split("</api", 2)[2].split(">")[0]
+    second = alice.get(after, base_url=mounted)
+    assert _titles(second) == ["todo 20"]
+    assert second.headers["Link"] == '</api/todos>; rel="first"'
+
+
 def test_default_page_size_is_20(alice: Caller, todo_app: Flask) -> None:
     _seed(todo_app, alice, 21)
     response = alice.get("/todos")
