@@ -217,7 +217,7 @@ def _url(*, drop: tuple[str, ...], add: tuple[str, str] | None = None) -> str:
     in order. Relative: a URL built from the Host would carry whatever host was sent."""
     args = [(name, value) for name, value in request.args.items(multi=True) if name not in drop]
     query = urlencode([*args, add] if add else args)
-    return f"{request.script_root}{request.path}?{query}" if query else request.path
+    return f"{request.script_root}{request.path}{'?' if query else ''}{query}"
 
 
 def _binding(filters: Mapping[str, Any], order: Order) -> str:
