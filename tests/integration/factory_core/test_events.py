@@ -194,6 +194,13 @@ def _reopen(make_consumer: Callable[..., Any], app: Flask) -> tuple[Consumer, Re
     return consumer, recorder
 
 
+def _retry_due(mongo_client: MongoClient[Any], app: Flask) -> None:
+    """Wind the consumer's backoff on: its next retry is due now."""
+    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
+        {"retry_at": {"$exists": True}}, {"$set": {"retry_at": datetime.now(UTC)}}
+    )
+
+
 def test_a_failing_handler_is_retried_with_backoff_and_the_cursor_waits(
     make_consumer: Callable[..., Any], feed: IssuerServer, mongo_client: MongoClient[Any]
 ) -> None:
@@ -201,12 +208,39 @@ def test_a_failing_handler_is_retried_with_backoff_and_the_cursor_waits(
     feed.publish("account.deleted", "u2")
     app, consumer, recorder = make_consumer()
     recorder.failures_left = 3
-    assert [consumer.step() for _ in range(3)] == [1.0, 2.0, 4.0]  # doubling backoff
+    delays = []
+    for _ in range(3):
+        delays.append(consumer.step())
+        assert 0 < consumer.step() <= delays[-1]  # before the retry is due: not retried
+        _retry_due(mongo_client, app)
+    assert delays == [1.0, 2.0, 4.0]  # doubling backoff
+    assert recorder.failures_left == 0
     assert recorder.seen == []
     assert _state(mongo_client, app)["cursor"] == 0  # nothing skipped
     consumer.step()
     assert recorder.seen == ["u1", "u2"]
     assert _state(mongo_client, app)["cursor"] == 2
+
+
+def test_the_backoff_holds_for_whoever_holds_the_lease_next(
+    make_consumer: Callable[..., Any], feed: IssuerServer, mongo_client: MongoClient[Any]
+) -> None:
+    # The holder backs off longer than its lease lasts: another worker takes the lease over.
+    # It must wait out the backoff too, and go on doubling it: not retry at once.
+    app, first, first_handler = make_consumer(EVENT_LEASE_SECONDS=1)
+    second, second_handler = _reopen(make_consumer, app)
+    feed.publish("account.deleted", "u1")
+    first_handler.failures_left = second_handler.failures_left = 10
+    assert first.step() == 1.0
+    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
+    )
+    assert 0 < second.step() <= 1.0
+    assert second_handler.failures_left == 10  # not called: the backoff is not over
+    _retry_due(mongo_client, app)
+    assert second.step() == 2.0  # the second failure in a row, whoever had the first
+    assert second_handler.failures_left == 9
+    assert _state(mongo_client, app)["holder"] == second.holder
 
 
 def test_one_consumer_holds_the_lease_until_it_runs_out(
