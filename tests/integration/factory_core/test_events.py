@@ -265,7 +265,7 @@ def test_one_consumer_holds_the_lease_until_it_runs_out(
 
 
 def test_the_lag_is_in_readyz_and_metrics_without_failing_readiness(
-    make_consumer: Callable[..., Any], feed: IssuerServer
+    make_consumer: Callable[..., Any], feed: IssuerServer, mongo_client: MongoClient[Any]
 ) -> None:
     app, consumer, recorder = make_consumer()
     client = app.test_client()
@@ -279,6 +279,7 @@ def test_the_lag_is_in_readyz_and_metrics_without_failing_readiness(
     assert ready.get_json()["checks"]["events"].startswith("2 events behind (")
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'event_consumer_lag_events{{feed="{feed.events_url}"}} 2.0' in metrics
+    _retry_due(mongo_client, app)
     consumer.step()
     assert client.get("/readyz").get_json()["checks"]["events"] == "up to date"
     assert f'event_consumer_lag_events{{feed="{feed.events_url}"}} 0.0' in client.get(

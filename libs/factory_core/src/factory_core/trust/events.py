@@ -71,7 +71,6 @@ class Consumer(PerProcessLoop):
 
     def reset(self) -> None:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._failures = 0
         self._answered = False  # whether the feed has answered this process yet
 
     def round(self) -> float:
@@ -93,22 +92,32 @@ class Consumer(PerProcessLoop):
             )
             if held is None:
                 return self.poll_seconds
+            # A handler's backoff is the consumer's, stored with the lease: whoever holds it
+            # next waits it out too, and the doubling goes on from there.
+            failures = int(held.document.get("failures", 0))
+            now = datetime.now(UTC)
+            retry_at = held.document.get("retry_at")
+            if failures and retry_at is not None and retry_at > now:
+                return min(self.poll_seconds, float((retry_at - now).total_seconds()))
             try:
                 self._run_due_repeats(held)
                 more = self._consume_page(held)
             except _HandlerFailedError as failed:
-                self._failures += 1
-                delay = min(self.retry_max_seconds, 2.0 ** (self._failures - 1))
+                failures += 1
+                delay = min(self.retry_max_seconds, 2.0 ** min(failures - 1, 30))
+                retry_at = now + timedelta(seconds=delay)
+                held.update({"$set": {"failures": failures, "retry_at": retry_at}})
                 logger.warning(
                     "event %s (%s): handler failed (attempt %d), retrying in %.0f s: %s",
                     failed.event.get("id"),
                     failed.event.get("type"),
-                    self._failures,
+                    failures,
                     delay,
                     failed.error,
                 )
                 return delay
-            self._failures = 0
+            if failures:
+                held.update({"$unset": {"failures": "", "retry_at": ""}})
             return 0.0 if more else self.poll_seconds
 
     def _consume_page(self, held: Held) -> bool:
