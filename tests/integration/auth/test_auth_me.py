@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from pymongo import MongoClient
 from pymongo.errors import AutoReconnect
 from tests.integration.auth.helpers import PASSWORD, bearer, login, register
+from tests.support.problems import assert_problem
 
 from auth_service.repositories import users
 
@@ -37,6 +38,28 @@ def test_patch_me_changes_only_the_email(client: FlaskClient, tokens: dict[str, 
     assert client.get("/auth/me", headers=headers).json["email"] == "new@example.org"
     cleared = client.patch("/auth/me", json={"email": None}, headers=headers)
     assert cleared.json["email"] is None
+
+
+def test_changing_the_address_needs_a_fresh_token_and_the_password(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    # The address is where a password reset goes: whoever changes it owns the account. A
+    # stolen token alone (a refresh token's pair, say) must not do it; found from outside:
+    # refresh, PATCH the address to the thief's, verify, reset the password, log in.
+    change = {"email": "thief@example.org", "password": PASSWORD}
+    refreshed = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"])).json
+    stale = client.patch("/auth/me", json=change, headers=bearer(refreshed["access_token"]))
+    assert_problem(stale, 401, "fresh_token_required")
+    fresh = bearer(login(client)["access_token"])
+    missing = client.patch("/auth/me", json={"email": "thief@example.org"}, headers=fresh)
+    assert missing.status_code == 422
+    assert missing.json["errors"]["json"] == {"password": ["Missing data for required field."]}
+    wrong = client.patch("/auth/me", json={**change, "password": "not it at all"}, headers=fresh)
+    assert_problem(wrong, 403, "wrong_password")
+    assert client.get("/auth/me", headers=fresh).json["email"] is None
+    changed = client.patch("/auth/me", json=change, headers=fresh)
+    assert changed.status_code == 200, changed.json
+    assert changed.json["email"] == "thief@example.org"
 
 
 @pytest.mark.parametrize(
