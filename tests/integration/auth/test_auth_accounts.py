@@ -206,7 +206,9 @@ def test_no_response_contains_a_hash(client: FlaskClient, tokens: dict[str, Any]
     headers = bearer(tokens["access_token"])
     responses = [
         client.get("/auth/me", headers=headers),
-        client.patch("/auth/me", json={"email": "new@example.org"}, headers=headers),
+        client.patch(
+            "/auth/me", json={"email": "new@example.org", "password": PASSWORD}, headers=headers
+        ),
         client.post("/auth/register", json={"username": "bob", "password": PASSWORD}),
     ]
     for response in responses:

@@ -32,11 +32,13 @@ def test_me_reads_the_account(client: FlaskClient, tokens: dict[str, Any]) -> No
 
 def test_patch_me_changes_only_the_email(client: FlaskClient, tokens: dict[str, Any]) -> None:
     headers = bearer(tokens["access_token"])
-    response = client.patch("/auth/me", json={"email": "new@example.org"}, headers=headers)
+    response = client.patch(
+        "/auth/me", json={"email": "new@example.org", "password": PASSWORD}, headers=headers
+    )
     assert response.status_code == 200
     assert response.json["email"] == "new@example.org"
     assert client.get("/auth/me", headers=headers).json["email"] == "new@example.org"
-    cleared = client.patch("/auth/me", json={"email": None}, headers=headers)
+    cleared = client.patch("/auth/me", json={"email": None, "password": PASSWORD}, headers=headers)
     assert cleared.json["email"] is None
 
 

@@ -152,7 +152,9 @@ def test_a_changed_address_is_unverified_until_its_own_link_is_followed(
     _verified(client, mails, "carol")
     token = login(client, "carol")["access_token"]
     new_address = _address()
-    changed = client.patch("/auth/me", json={"email": new_address}, headers=bearer(token))
+    changed = client.patch(
+        "/auth/me", json={"email": new_address, "password": PASSWORD}, headers=bearer(token)
+    )
     assert (changed.status_code, changed.json["email_verified"]) == (200, False)
     [sent] = mails.wait_for(new_address)
     assert client.get(_path(mails.link(sent))).json["email_verified"] is True
@@ -165,7 +167,9 @@ def test_a_verification_link_for_an_address_changed_since_does_not_verify_the_ne
     register(client, "dave", email=first)
     [sent] = mails.wait_for(first)
     token = login(client, "dave")["access_token"]
-    client.patch("/auth/me", json={"email": _address()}, headers=bearer(token))
+    client.patch(
+        "/auth/me", json={"email": _address(), "password": PASSWORD}, headers=bearer(token)
+    )
     answer = client.get(_path(mails.link(sent)))
     assert (answer.status_code, answer.json["code"]) == (400, "invalid_token")
     assert client.get("/auth/me", headers=bearer(token)).json["email_verified"] is False
@@ -357,8 +361,13 @@ def test_changing_the_address_spends_the_same_mail_budget(
     first, second, third = _address(), _address(), _address()
     register(client, "wendy", email=first)  # 1 of 2
     headers = bearer(login(client, "wendy")["access_token"])
-    assert client.patch("/auth/me", json={"email": second}, headers=headers).status_code == 200
-    refused = client.patch("/auth/me", json={"email": third}, headers=headers)
+    assert (
+        client.patch(
+            "/auth/me", json={"email": second, "password": PASSWORD}, headers=headers
+        ).status_code
+        == 200
+    )
+    refused = client.patch("/auth/me", json={"email": third, "password": PASSWORD}, headers=headers)
     assert (refused.status_code, refused.json["code"]) == (429, "rate_limited")
     assert int(refused.headers["Retry-After"]) > 0
     assert client.get("/auth/me", headers=headers).json["email"] == second  # nothing changed
@@ -377,7 +386,9 @@ def test_the_same_address_again_sends_nothing_and_spends_nothing(
     register(client, "xena", email=address)
     headers = bearer(login(client, "xena")["access_token"])
     for _ in range(3):
-        same = client.patch("/auth/me", json={"email": address}, headers=headers)
+        same = client.patch(
+            "/auth/me", json={"email": address, "password": PASSWORD}, headers=headers
+        )
         assert (same.status_code, same.json["email"]) == (200, address)
     assert client.post("/auth/me/email/verification", headers=headers).status_code == 202
     _settled(app, db)
@@ -393,7 +404,9 @@ def test_changing_or_removing_the_address_voids_the_reset_links_sent_to_it(
     link = _reset_link(client, mails, "yara", address)
     headers = bearer(login(client, "yara")["access_token"])
     changed = client.patch(
-        "/auth/me", json={"email": _address() if new_address else None}, headers=headers
+        "/auth/me",
+        json={"email": _address() if new_address else None, "password": PASSWORD},
+        headers=headers,
     )
     assert changed.status_code == 200
     checked = client.get(_path(link))

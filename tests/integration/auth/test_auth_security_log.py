@@ -121,7 +121,9 @@ def test_password_and_address_changes_are_logged(client: FlaskClient) -> None:
     register(client)
     tokens = login(client)
     changed = client.patch(
-        "/auth/me", json={"email": "alice@example.org"}, headers=bearer(tokens["access_token"])
+        "/auth/me",
+        json={"email": "alice@example.org", "password": PASSWORD},
+        headers=bearer(tokens["access_token"]),
     )
     assert changed.status_code == 200
     password = client.post(

@@ -162,7 +162,10 @@ class AccountDeletionSchema(ma.Schema):
     )
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(AccountDeletionSchema):
+    """The new address, and the current password: whoever changes the address can reset the
+    password through it."""
+
     email = _email(required=True)
 
 

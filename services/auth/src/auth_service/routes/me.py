@@ -52,16 +52,18 @@ class Me(MethodView):
         user: Document = current_account()
         return user
 
-    @authenticated(blp)
+    @authenticated(blp, fresh=True)
     @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema())
+    @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.doc(operationId="updateMe")
     def patch(self, data: Document) -> Document:
-        """Change the account's email address (null removes it); a new one gets a
-        verification link"""
+        """Change the account's email address (null removes it; needs a fresh token and the
+        password); a new one gets a verification link"""
         user: Document = current_account()
+        check_password(user, data["password"])
         email = data["email"]
         if email == user.get("email"):
             return user  # nothing changes, nothing is mailed
