@@ -160,6 +160,24 @@ def test_a_changed_address_is_unverified_until_its_own_link_is_followed(
     assert client.get(_path(mails.link(sent))).json["email_verified"] is True
 
 
+def test_the_verified_address_being_replaced_is_told(
+    client: FlaskClient, mails: MailCatcher
+) -> None:
+    # The owner learns of a change they did not make, at the address that was theirs.
+    old = _verified(client, mails, "cecil")
+    token = login(client, "cecil")["access_token"]
+    new_address = _address()
+    changed = client.patch(
+        "/auth/me", json={"email": new_address, "password": PASSWORD}, headers=bearer(token)
+    )
+    assert changed.status_code == 200, changed.json
+    notice = mails.wait_for(old, count=2)[0]  # after its verification mail
+    assert notice["Subject"] == "The e-mail address of your account was changed"
+    assert "cecil" in notice["Text"]
+    assert new_address not in notice["Text"]  # nothing for a thief's benefit, nor a link
+    assert "http" not in notice["Text"]
+
+
 def test_a_verification_link_for_an_address_changed_since_does_not_verify_the_new_one(
     client: FlaskClient, mails: MailCatcher
 ) -> None:
