@@ -480,6 +480,14 @@ export type TokenRequestWritable = {
     username: string;
 };
 
+export type UserUpdateWritable = {
+    email: string | null;
+    /**
+     * The account's current password.
+     */
+    password: string;
+};
+
 export type GetJwksData = {
     body?: never;
     path?: never;
@@ -852,7 +860,7 @@ export type GetMeResponses = {
 export type GetMeResponse = GetMeResponses[keyof GetMeResponses];
 
 export type UpdateMeData = {
-    body: UserUpdate;
+    body: UserUpdateWritable;
     path?: never;
     query?: never;
     url: '/auth/me';
@@ -867,6 +875,10 @@ export type UpdateMeErrors = {
      * Unauthorized
      */
     401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
     /**
      * Not Found
      */

@@ -34,6 +34,9 @@ from factory_core import Document, Problem, mail, message, mongo
 
 logger = logging.getLogger(__name__)
 
+#: The mail that tells an address the account replaced it (not a token's purpose: no link).
+ADDRESS_REPLACED = "address_replaced"
+
 
 def enabled() -> None:
     """404 unless account recovery is on (ACCOUNT_RECOVERY_ENABLED)."""
@@ -58,6 +61,13 @@ def spend_mail_budget(user_id: Any) -> None:
 def mail_verification(user: Document) -> None:
     """Mail a verification link to the account's address (the budget already spent)."""
     mail.send_later(VERIFY_EMAIL, user_id=str(user["_id"]), email=user["email"])
+
+
+def tell_replaced_address(user: Document) -> None:
+    """Tell the account's verified address that another replaces it (in the change's
+    transaction: told exactly when it happened). No budget: a fresh login made the change."""
+    if user.get("email") and user.get("email_verified_at"):
+        mail.send_later(ADDRESS_REPLACED, user_id=str(user["_id"]), email=user["email"])
 
 
 def request_verification(user: Document) -> None:
@@ -206,4 +216,25 @@ def render_verification(payload: Mapping[str, Any], *, attempt: int) -> Iterable
     )
 
 
-RENDERERS = {RESET: render_reset, VERIFY_EMAIL: render_verification}
+def render_address_replaced(payload: Mapping[str, Any], *, attempt: int) -> Iterable[EmailMessage]:
+    """The notice to an address an account no longer uses (no link, not the new address)."""
+    user = users.find_by_id(user_id=str(payload["user_id"]))
+    if user is None or user.get("deleting"):
+        return
+    yield message(
+        to=str(payload["email"]),
+        subject="The e-mail address of your account was changed",
+        text=(
+            f"The account {user['username']} no longer uses this e-mail address: another "
+            "replaced it, from a session signed in with the account's password.\n\n"
+            "If you did not do it, someone else knows your password: sign in, change it and "
+            "end your other sessions; if you cannot sign in, ask the service's operators.\n"
+        ),
+    )
+
+
+RENDERERS = {
+    RESET: render_reset,
+    VERIFY_EMAIL: render_verification,
+    ADDRESS_REPLACED: render_address_replaced,
+}

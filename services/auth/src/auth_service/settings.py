@@ -30,8 +30,10 @@ class AuthSettings(MailSettings):
     # 2.1.0: POST /auth/token, OAuth2's password grant (Swagger UI's Authorize logs in), and
     # the oauth2Password scheme beside bearerAuth on every operation taking an access token
     # (additions). 2.1.1: /auth/token refuses a parameter given twice (RFC 6749 section 3.2).
+    # 3.0.0: PATCH /auth/me needs a fresh token and the current password (a required member
+    # of UserUpdate): whoever changes the address can reset the password through it.
     #: OpenAPI info.
-    API_VERSION = "2.1.1"
+    API_VERSION = "3.0.0"
 
     # Keys. Exactly one key signs; every configured key verifies (rotation without logouts).
     #: PEM text of the private key that signs tokens (EC P-256 for ES256, RSA >= 2048 for RS256).

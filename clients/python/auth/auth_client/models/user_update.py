@@ -13,19 +13,24 @@ class UserUpdate:
     """
     Attributes:
         email (None | str):  Example: alice@example.org.
+        password (str): The account's current password.
     """
 
     email: None | str
+    password: str
 
     def to_dict(self) -> dict[str, Any]:
         email: None | str
         email = self.email
+
+        password = self.password
 
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
             {
                 "email": email,
+                "password": password,
             }
         )
 
@@ -42,8 +47,11 @@ class UserUpdate:
 
         email = _parse_email(d.pop("email"))
 
+        password = d.pop("password")
+
         user_update = cls(
             email=email,
+            password=password,
         )
 
         return user_update

@@ -74,6 +74,7 @@ class Me(MethodView):
         def change() -> Document | None:
             changed = users.update_email(user_id=user["_id"], email=email)
             if changed is not None:
+                recovery.tell_replaced_address(user)
                 security_log.record(
                     str(user["_id"]), security_log.EMAIL_CHANGED, session=current_claims()["fid"]
                 )

@@ -45,6 +45,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
 
@@ -94,8 +99,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: UserUpdate,
 ) -> Response[Problem | User]:
-    """Change the account's email address (null removes it); a new one gets a
-    verification link
+    """Change the account's email address (null removes it; needs a fresh token and the
+    password); a new one gets a verification link
 
     Args:
         body (UserUpdate):
@@ -124,8 +129,8 @@ def sync(
     client: AuthenticatedClient,
     body: UserUpdate,
 ) -> Problem | User | None:
-    """Change the account's email address (null removes it); a new one gets a
-    verification link
+    """Change the account's email address (null removes it; needs a fresh token and the
+    password); a new one gets a verification link
 
     Args:
         body (UserUpdate):
@@ -149,8 +154,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: UserUpdate,
 ) -> Response[Problem | User]:
-    """Change the account's email address (null removes it); a new one gets a
-    verification link
+    """Change the account's email address (null removes it; needs a fresh token and the
+    password); a new one gets a verification link
 
     Args:
         body (UserUpdate):
@@ -177,8 +182,8 @@ async def asyncio(
     client: AuthenticatedClient,
     body: UserUpdate,
 ) -> Problem | User | None:
-    """Change the account's email address (null removes it); a new one gets a
-    verification link
+    """Change the account's email address (null removes it; needs a fresh token and the
+    password); a new one gets a verification link
 
     Args:
         body (UserUpdate):
