@@ -95,7 +95,16 @@ def test_feed_pages_with_since_and_limit(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["?limit=0", "?limit=5001", "?limit=ten", "?since=yesterday", "?evil=1"]
+    "query",
+    [
+        "?limit=0",
+        "?limit=5001",
+        "?limit=ten",
+        "?since=yesterday",
+        "?evil=1",
+        # Valid as written, before year 1 in UTC (found from outside: a 500).
+        "?since=0001-01-01T00:00:00%2B14:00",
+    ],
 )
 def test_feed_rejects_bad_parameters(client: FlaskClient, query: str) -> None:
     response = feed(client, query)

@@ -75,6 +75,30 @@ def test_invalid_fields_are_422_naming_the_field(
     assert message in str(body["errors"]["json"][field])
 
 
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+00:01"])
+def test_a_time_beyond_the_calendar_once_in_utc_is_422(
+    alice: Caller, todo_app: Flask, moment: str
+) -> None:
+    # Valid RFC 3339 as written; past year 9999 or before year 1 in UTC (found from
+    # outside: a 500 on create, update, replace and the list's filters).
+    created = alice.post("/todos", json={"title": "t", "due": moment})
+    assert assert_problem(created, 422)["errors"] == {"json": {"due": ["Not a valid datetime."]}}
+    todo = alice.create()
+    etag = alice.get(f"/todos/{todo['id']}").headers["ETag"]
+    for method in (alice.patch, alice.put):
+        changed = method(
+            f"/todos/{todo['id']}", json={"title": "t", "due": moment}, headers={"If-Match": etag}
+        )
+        assert assert_problem(changed, 422)["errors"] == {
+            "json": {"due": ["Not a valid datetime."]}
+        }
+    for name in ("due_before", "due_after"):
+        listed = alice.get("/todos", query_string={name: moment})
+        assert assert_problem(listed, 422)["errors"] == {"query": {name: ["Not a valid datetime."]}}
+    with todo_app.app_context():
+        assert mongo.db.todos.count_documents({}) == 1
+
+
 def test_tag_limits(alice: Caller) -> None:
     too_many = [f"t{i}" for i in range(21)]
     assert assert_problem(alice.post("/todos", json={"title": "t", "tags": too_many}), 422)
