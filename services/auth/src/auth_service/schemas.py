@@ -12,7 +12,7 @@ from marshmallow import validate
 
 from auth_service.passwords import MAX_LENGTH, MIN_LENGTH, is_common
 from auth_service.security_log import TYPES as SECURITY_EVENT_TYPES
-from factory_core import DocumentSchema, Problem
+from factory_core import DocumentSchema, Instant, Problem
 
 USERNAME_MIN, USERNAME_MAX = 3, 32
 # 3 to 32 letters or digits of any script, "." "_" "-"; surrounding whitespace is trimmed.
@@ -225,7 +225,7 @@ class JWKSetSchema(ma.Schema):
 
 
 class RevocationQuerySchema(ma.Schema):
-    since = ma.fields.AwareDateTime(
+    since = Instant(
         default_timezone=UTC,
         metadata={"description": "RFC 3339; only revocations recorded at or after it."},
     )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
 from typing import Any, ClassVar
 
 import marshmallow as ma
 from marshmallow import validate
 
-from factory_core import Document, DocumentSchema, NumberedPageArgsSchema, milliseconds
+from factory_core import Document, DocumentSchema, Instant, NumberedPageArgsSchema
 from todo_service.conditional import etag_for
 
 PRIORITIES = ("low", "normal", "high")
@@ -27,11 +26,6 @@ def _not_blank(value: str) -> None:
 def _unique(values: list[str]) -> None:
     if len(set(values)) != len(values):
         raise ma.ValidationError("Tags must be unique.")
-
-
-def _to_millisecond_utc(value: datetime | None) -> datetime | None:
-    # MongoDB stores milliseconds; truncating here keeps responses equal to what is stored.
-    return None if value is None else milliseconds(value)
 
 
 class StrictBoolean(ma.fields.Boolean):
@@ -61,9 +55,9 @@ def _notes(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(max=10_000), **kwargs)
 
 
-def _due(left_out: str = "", **kwargs: Any) -> ma.fields.AwareDateTime:
+def _due(left_out: str = "", **kwargs: Any) -> Instant:
     description = "ISO 8601 with a timezone; stored in UTC, in milliseconds."
-    return ma.fields.AwareDateTime(
+    return Instant(
         format="iso",
         allow_none=True,
         metadata={"description": f"{description} {left_out}".strip()},
@@ -105,8 +99,6 @@ class _TodoInput(_Strict):
 
     @ma.post_load
     def normalize(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        if "due" in data:
-            data["due"] = _to_millisecond_utc(data["due"])
         if "tags" in data:
             data["tags"] = normalised_tags(data["tags"])
         return data
@@ -203,10 +195,10 @@ class TodoQueryArgsSchema(NumberedPageArgsSchema):
     done = ma.fields.Boolean()
     tag = _tag(metadata={"description": "Todos with this tag (case and surrounding spaces aside)."})
     priority = _priority()
-    due_before = ma.fields.AwareDateTime(
+    due_before = Instant(
         format="iso", metadata={"description": "Todos due strictly before this time."}
     )
-    due_after = ma.fields.AwareDateTime(
+    due_after = Instant(
         format="iso", metadata={"description": "Todos due strictly after this time."}
     )
     q = ma.fields.String(

@@ -44,6 +44,19 @@ def milliseconds(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+class Instant(ma.fields.AwareDateTime):
+    """An RFC 3339 date-time with an offset (or ``default_timezone``), loaded as the UTC
+    millisecond MongoDB keeps; one that leaves the calendar once in UTC (past year 9999, say)
+    is invalid, not an error further on."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return milliseconds(moment)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 def utc_now() -> datetime:
     """Now, in UTC milliseconds."""
     return milliseconds(datetime.now(UTC))
