@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import io
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from tests.support import AppFactory
 from tests.support.devdb import free_port
 from tests.support.problems import assert_problem
 from tests.support.sample import create_sample
+from werkzeug.test import EnvironBuilder
 
 from factory_core.web.errors import PROBLEM_CONTENT_TYPE
 
@@ -47,6 +49,26 @@ def test_an_unknown_route_or_method_is_said_before_the_body_s_type(client: Any) 
 def test_oversize_body_is_413(client: Any) -> None:
     response = client.post("/items", json={"name": "x" * 70_000})
     assert_problem(response, 413, "content_too_large")
+
+
+def _chunked(body: bytes) -> dict[str, Any]:
+    """A POST /items as gunicorn hands a chunked one over: no Content-Length, the input
+    terminated by the server."""
+    environ: dict[str, Any] = EnvironBuilder(
+        path="/items", method="POST", input_stream=io.BytesIO(body), content_type="application/json"
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+    return environ
+
+
+def test_a_chunked_body_past_the_limit_is_413_not_cut(client: Any) -> None:
+    # Found from outside: the first MAX_CONTENT_LENGTH (64 KiB) bytes were read and the rest
+    # dropped, so a long body became another, valid one (a 201).
+    body = b'{"name": "x"}' + b" " * 70_000 + b"GARBAGE"
+    assert_problem(client.open(_chunked(body)), 413, "content_too_large")
+    exactly = b'{"name": "x"}'.ljust(64 * 1024)
+    assert client.open(_chunked(exactly)).status_code == 201
 
 
 @pytest.mark.parametrize(
