@@ -12,6 +12,7 @@ from tests.support.devdb import free_port
 from tests.support.problems import assert_problem
 from tests.support.sample import create_sample
 from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from factory_core.web.errors import PROBLEM_CONTENT_TYPE
 
@@ -51,7 +52,7 @@ def test_oversize_body_is_413(client: Any) -> None:
     assert_problem(response, 413, "content_too_large")
 
 
-def _chunked(body: bytes) -> dict[str, Any]:
+def _chunked(body: bytes) -> Request:
     """A POST /items as gunicorn hands a chunked one over: no Content-Length, the input
     terminated by the server."""
     environ: dict[str, Any] = EnvironBuilder(
@@ -59,7 +60,7 @@ def _chunked(body: bytes) -> dict[str, Any]:
     ).get_environ()
     environ.pop("CONTENT_LENGTH", None)
     environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
-    return environ
+    return Request(environ)
 
 
 def test_a_chunked_body_past_the_limit_is_413_not_cut(client: Any) -> None:

@@ -13,6 +13,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface, SessionMixin
 from flask_cors import CORS
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from factory_core.runtime.config import ConfigurationError
@@ -144,6 +145,16 @@ def _require_json_body() -> None:
     )
     if not has_body:
         return
+    # Chunked (no Content-Length): Werkzeug reads the first MAX_CONTENT_LENGTH bytes and drops
+    # the rest without a word; a body with more (a byte left in the server's stream) is a 413.
+    limit = request.max_content_length
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(request.get_data(cache=True)) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
+        raise RequestEntityTooLarge()
     if getattr(current_view(), _TAKES_FORM, False):
         if request.mimetype != _FORM:
             raise Problem(
