@@ -35,6 +35,15 @@ def test_feed_needs_the_service_token(client: FlaskClient, tokens: dict[str, Any
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_the_scheme_s_name_is_case_insensitive(client: FlaskClient) -> None:
+    # RFC 9110 section 11.1, as the services' own bearer tokens have it (found from outside).
+    for scheme in ("bearer", "BEARER"):
+        answer = client.get(
+            "/auth/revocations", headers={"Authorization": f"{scheme} {FEED_TOKEN}"}
+        )
+        assert answer.status_code == 200, (scheme, answer.json)
+
+
 def test_feed_lists_each_kind_of_revocation(client: FlaskClient, tokens: dict[str, Any]) -> None:
     assert feed(client).json["items"] == []
     access = claims_of(tokens["access_token"])
