@@ -42,9 +42,10 @@ def feed_token_required(view: Any) -> Any:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        expected = "Bearer " + str(current_app.config["FEED_TOKEN"])
-        sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), expected.encode()):
+        credentials = request.authorization  # its scheme in lower case, whatever was sent
+        sent = credentials.token if credentials and credentials.type == "bearer" else None
+        expected = str(current_app.config["FEED_TOKEN"])
+        if not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
             raise unauthorized(
                 "The revocation feed needs the service token (Authorization: Bearer <token>).",
                 code="invalid_feed_token",
