@@ -34,6 +34,18 @@ def test_malformed_json_is_400(client: Any) -> None:
     assert body["detail"] == "The request body is not valid JSON."
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "caf\xe9"}', b'{"name": "x", "count": ' + b"1" * 5000 + b"}"],
+    ids=["latin-1", "5000 digits"],
+)
+def test_a_body_json_cannot_read_says_so_and_nothing_of_python(client: Any, body: bytes) -> None:
+    # Found from outside: the codec's or the integer limit's own message was the detail.
+    response = client.post("/items", data=body, content_type="application/json")
+    body_ = assert_problem(response, 400, "bad_request")
+    assert body_["detail"] == "The request body is not valid JSON."
+
+
 def test_non_json_body_is_415(client: Any) -> None:
     response = client.post(
         "/items", data="name=x", content_type="application/x-www-form-urlencoded"
