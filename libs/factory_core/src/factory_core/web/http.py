@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -94,9 +93,14 @@ class JSONBodyRequest(Request):
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:  # not a JSON content type
             return super().on_json_loading_failed(e)
-        if isinstance(e, json.JSONDecodeError):
-            raise Problem(400, "The request body is not valid JSON.", code="bad_request")
-        raise Problem(400, f"The request body is not accepted: {e}.", code="bad_request")
+        if isinstance(e, RefusedJSONError):
+            raise Problem(400, f"The request body is not accepted: {e}.", code="bad_request")
+        # The parser's own words (a codec's, Python's integer limit) say nothing to a client.
+        raise Problem(400, "The request body is not valid JSON.", code="bad_request")
+
+
+class RefusedJSONError(ValueError):
+    """JSON that parses, and that this service refuses (its message is for the client)."""
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -107,11 +111,11 @@ class StrictJSONProvider(DefaultJSONProvider):
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+            raise RefusedJSONError("JSON nested too deeply") from None
         text = s if isinstance(s, str) else s.decode("utf-8", "replace")
         # A lone surrogate can only come from a \uD800-\uDFFF escape: look closer only then.
         if _SURROGATE_ESCAPE.search(text) and _holds_lone_surrogate(value):
-            raise ValueError("JSON string with a lone surrogate (not Unicode text)")
+            raise RefusedJSONError("JSON string with a lone surrogate (not Unicode text)")
         return value
 
 
