@@ -46,7 +46,19 @@ def test_configured_origins_get_cors_and_others_do_not(make_app: AppFactory) -> 
     assert {"authorization", "content-type", "if-match", "x-requested-with"} <= allowed
     response = client.get("/livez", headers={"Origin": ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
-    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    exposed = set(response.headers["Access-Control-Expose-Headers"].split(", "))
+    # Every response header the specs document, for a browser's client to read (found from
+    # outside: Retry-After, Idempotent-Replayed and WWW-Authenticate were not).
+    assert exposed == {
+        "ETag",
+        "Location",
+        "Link",
+        "X-Pagination",
+        "X-Request-ID",
+        "Retry-After",
+        "Idempotent-Replayed",
+        "WWW-Authenticate",
+    }
 
     other = client.get("/livez", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
