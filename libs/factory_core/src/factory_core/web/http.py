@@ -226,7 +226,16 @@ def init_web(app: Flask) -> None:
         CORS(
             app,
             origins=config["CORS_ORIGINS"],
-            expose_headers=["ETag", "Location", "Link", "X-Pagination", "X-Request-ID"],
+            expose_headers=[  # every response header the specs document
+                "ETag",
+                "Location",
+                "Link",
+                "X-Pagination",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "WWW-Authenticate",
+            ],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
