@@ -64,6 +64,32 @@ def test_changing_the_address_needs_a_fresh_token_and_the_password(
     assert changed.json["email"] == "thief@example.org"
 
 
+def test_deleting_the_account_takes_its_password_as_json_only(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    # Found from outside: a text/plain body was read as no body at all (422 "password
+    # missing"), where its spec says 415.
+    response = client.delete(
+        "/auth/me",
+        data=f'{{"password": "{PASSWORD}"}}',
+        content_type="text/plain",
+        headers=bearer(tokens["access_token"]),
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_logging_out_ignores_a_body_it_does_not_take(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    response = client.post(
+        "/auth/logout",
+        data="{",
+        content_type="application/json",
+        headers=bearer(tokens["access_token"]),
+    )
+    assert response.status_code == 204
+
+
 @pytest.mark.parametrize(
     "body",
     [
