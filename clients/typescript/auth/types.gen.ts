@@ -704,6 +704,10 @@ export type LoginWithCodeErrors = {
      */
     429: Problem;
     /**
+     * Service Unavailable
+     */
+    503: Problem;
+    /**
      * Default error response
      */
     default: Problem;
@@ -732,14 +736,6 @@ export type LogoutErrors = {
      * Unauthorized
      */
     401: Problem;
-    /**
-     * Request Entity Too Large
-     */
-    413: Problem;
-    /**
-     * Unsupported Media Type
-     */
-    415: Problem;
     /**
      * Unprocessable Entity
      */
@@ -941,14 +937,6 @@ export type RequestEmailVerificationErrors = {
      */
     409: Problem;
     /**
-     * Request Entity Too Large
-     */
-    413: Problem;
-    /**
-     * Unsupported Media Type
-     */
-    415: Problem;
-    /**
      * Unprocessable Entity
      */
     422: Problem;
@@ -1054,14 +1042,6 @@ export type EnrolTotpErrors = {
      * Conflict
      */
     409: Problem;
-    /**
-     * Request Entity Too Large
-     */
-    413: Problem;
-    /**
-     * Unsupported Media Type
-     */
-    415: Problem;
     /**
      * Unprocessable Entity
      */
@@ -1556,14 +1536,6 @@ export type RefreshTokensErrors = {
      */
     409: Problem;
     /**
-     * Request Entity Too Large
-     */
-    413: Problem;
-    /**
-     * Unsupported Media Type
-     */
-    415: Problem;
-    /**
      * Unprocessable Entity
      */
     422: Problem;
@@ -1816,14 +1788,6 @@ export type DisableUserErrors = {
      * Not Found
      */
     404: Problem;
-    /**
-     * Request Entity Too Large
-     */
-    413: Problem;
-    /**
-     * Unsupported Media Type
-     */
-    415: Problem;
     /**
      * Unprocessable Entity
      */

@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 import flask_smorest
 from apispec import APISpec, BasePlugin
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -22,7 +22,7 @@ from factory_core.web.errors import (
     ProblemSchema,
     handle_http_exception,
 )
-from factory_core.web.http import current_view
+from factory_core.web.http import OPERATIONS_KEY, Reads, current_operation, current_view
 from factory_core.web.pagination import PAGE_METADATA_HEADER
 
 #: The OpenAPI security scheme of access tokens (the name is part of the published contracts).
@@ -75,8 +75,6 @@ _ERROR_HEADERS: dict[int, dict[str, Any]] = {
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-_BODY_METHODS = ("post", "put", "patch")
-
 
 class _CoreResponsesPlugin(BasePlugin):
     """Document errors as factory_core answers them (docs/architecture.md#error-format), with
@@ -89,8 +87,8 @@ class _CoreResponsesPlugin(BasePlugin):
         return None
 
     def __init__(self) -> None:
-        #: (endpoint, METHOD) -> the query arguments the operation's spec names.
-        self.query_names: dict[tuple[str, str], frozenset[str]] = {}
+        #: (endpoint, METHOD) -> what the operation's spec says it reads.
+        self.operations: dict[tuple[str, str], Reads] = {}
         #: operationId -> the endpoint and method that has it (unique in a spec).
         self.operation_ids: dict[str, tuple[str, str]] = {}
 
@@ -106,10 +104,12 @@ class _CoreResponsesPlugin(BasePlugin):
         **_: Any,
     ) -> None:
         for method, operation in (operations or {}).items():
-            parameters = operation.get("parameters", [])
+            query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
             if rule is not None:
-                self.query_names[(rule.endpoint, method.upper())] = frozenset(
-                    p["name"] for p in parameters if isinstance(p, dict) and p.get("in") == "query"
+                self.operations[(rule.endpoint, method.upper())] = Reads(
+                    query=frozenset(p["name"] for p in query),
+                    lists=frozenset(p["name"] for p in query if p["schema"].get("type") == "array"),
+                    body="requestBody" in operation,
                 )
             where = (rule.endpoint if rule is not None else str(path), method.upper())
             self._check_operation_id(operation, where)
@@ -119,10 +119,8 @@ class _CoreResponsesPlugin(BasePlugin):
             for requirement in security:
                 for scheme in requirement:
                     self._declare_scheme(scheme)
-            reads_body = "requestBody" in operation
-            codes = [422]
-            if method in _BODY_METHODS or reads_body:
-                codes += [413, 415] + ([400] if reads_body else [])
+            # A body the operation does not take is not read (web.http): no error of its own.
+            codes = [422] + ([400, 413, 415] if "requestBody" in operation else [])
             responses = operation.setdefault("responses", {})
             for code in codes:
                 if str(code) not in responses and code not in responses:
@@ -185,7 +183,7 @@ class Api(flask_smorest.Api):
                 "flows": {"password": {"tokenUrl": config["TOKEN_URL"], "scopes": {}}},
             },
         )
-        app.extensions[QUERY_NAMES_KEY] = self._responses.query_names
+        app.extensions[OPERATIONS_KEY] = self._responses.operations
         app.before_request(_refuse_undocumented_query_of_public_views)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
@@ -269,28 +267,29 @@ def _is_problem(schema: Any) -> bool:
     return schema is ProblemSchema or isinstance(schema, ProblemSchema)
 
 
-QUERY_NAMES_KEY = "factory_core.query_names"
 #: Set on a view that ``authenticated`` guards: its query is checked after its token.
 _AFTER_AUTH = "factory_core_checks_query_after_auth"
 
 
 def refuse_undocumented_query() -> None:
     """422 for a query argument the operation's spec does not name (its view may read no
-    query at all), with the errors webargs gives; nothing for routes outside the spec."""
-    if not request.environ.get("QUERY_STRING") or request.url_rule is None:
+    query at all), with the errors webargs gives, or that it names once and is given more
+    often (webargs would take the first); nothing for routes outside the spec."""
+    if not request.environ.get("QUERY_STRING"):
         return
-    known: dict[tuple[str, str], frozenset[str]] = current_app.extensions[QUERY_NAMES_KEY]
-    method = "GET" if request.method == "HEAD" else request.method
-    names = known.get((request.url_rule.endpoint, method))
-    if names is None:  # not an operation of the spec: /metrics, /docs, /openapi.json
+    reads = current_operation()
+    if reads is None:  # not an operation of the spec: /metrics, /docs, /openapi.json
         return
-    unknown = sorted(set(request.args) - names)
-    if unknown:
+    errors = {name: ["Unknown field."] for name in sorted(set(request.args) - reads.query)}
+    for name, values in request.args.lists():
+        if name not in errors and name not in reads.lists and len(values) > 1:
+            errors[name] = ["Given more than once."]
+    if errors:
         raise Problem(
             422,
             "The request has invalid fields; see errors.",
             code="unprocessable_content",
-            errors={"query": {name: ["Unknown field."] for name in unknown}},
+            errors={"query": errors},
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -67,6 +68,30 @@ def origin_allowed(origin: str) -> bool:
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+#: app.extensions: (endpoint, METHOD) -> Reads, filled as the spec is written (web.api).
+OPERATIONS_KEY = "factory_core.operations"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What an operation's spec says it reads: its query arguments (``lists`` may repeat),
+    and whether a body."""
+
+    query: frozenset[str]
+    lists: frozenset[str]
+    body: bool
+
+
+def current_operation() -> Reads | None:
+    """What this request's operation reads, per its spec; None outside the spec (/metrics,
+    /docs) and for a route that did not match."""
+    if request.url_rule is None:
+        return None
+    method = "GET" if request.method == "HEAD" else request.method
+    operations: dict[tuple[str, str], Reads] = current_app.extensions.get(OPERATIONS_KEY, {})
+    return operations.get((request.url_rule.endpoint, method))
 
 
 def current_view() -> Any:
@@ -147,8 +172,9 @@ def _require_json_body() -> None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
-    if not has_body:
-        return
+    operation = current_operation()
+    if not has_body or (operation is not None and not operation.body):
+        return  # no body, or one the operation does not take: not read, nor refused
     # Chunked (no Content-Length): Werkzeug reads the first MAX_CONTENT_LENGTH bytes and drops
     # the rest without a word; a body with more (a byte left in the server's stream) is a 413.
     limit = request.max_content_length
@@ -168,8 +194,6 @@ def _require_json_body() -> None:
             )
         return
     if not request.is_json:
-        if request.method == "DELETE":
-            return  # most DELETEs read no body: only a JSON one is looked at
         abort(415)
     request.get_json()  # a 400 when the body is not JSON
 

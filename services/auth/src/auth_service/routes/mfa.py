@@ -85,6 +85,7 @@ class MfaLogin(MethodView):
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.doc(operationId="loginWithCode", security=[])
     def post(self, data: Document) -> TokenAnswer:
         """Finish a login that asked for a second factor: its challenge and a code (or a
