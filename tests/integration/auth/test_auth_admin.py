@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from tests.integration.auth.helpers import PASSWORD, bearer, claims_of, login, register, sign
 from tests.support.commands import command_recorder, next_link
+from tests.support.problems import assert_problem
 
 ADMIN_PASSWORD = "admin passphrase 42"
 
@@ -139,6 +140,16 @@ def test_disable_needs_admin_and_an_existing_user(
         response = client.post(f"/auth/users/{missing}/disable", headers=headers)
         assert response.status_code == 404
         assert response.json["code"] == "user_not_found"
+
+
+def test_an_administrator_cannot_disable_their_own_account(app: Flask, client: FlaskClient) -> None:
+    # Found from outside: it was a 200, and nothing turns an account on again: the last
+    # administrator could lock every one out.
+    headers = admin_headers(app, client)
+    me = client.get("/auth/me", headers=headers).json
+    refused = client.post(f"/auth/users/{me['id']}/disable", headers=headers)
+    assert_problem(refused, 409, "own_account")
+    assert client.get("/auth/me", headers=headers).status_code == 200  # still enabled
 
 
 def test_roles_come_from_the_account_not_the_token(
