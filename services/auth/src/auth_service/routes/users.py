@@ -19,6 +19,7 @@ from factory_core import (
     PageArgsSchema,
     Problem,
     authenticated,
+    current_subject,
     mongo,
     page_of,
     requested_page,
@@ -56,12 +57,18 @@ class UserDisable(MethodView):
     @blp.response(200, AdminUserSchema())
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     @blp.doc(operationId="disableUser")
     def post(self, user_id: str) -> Document:
-        """Disable an account: it cannot log in and its tokens stop working"""
+        """Disable an account (not the caller's own): it cannot log in and its tokens stop
+        working"""
         user = users.find_by_id(user_id=user_id)
         if user is None:
             raise Problem(404, "No such user.", code="user_not_found")
+        if str(user["_id"]) == current_subject():  # nothing enables an account again
+            raise Problem(
+                409, "An administrator cannot disable their own account.", code="own_account"
+            )
 
         def disable() -> Document | None:
             disabled = users.disable(user_id=user["_id"], token_version=revoke_all(user))

@@ -45,6 +45,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -74,7 +79,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[AdminUser | Problem]:
-    """Disable an account: it cannot log in and its tokens stop working
+    """Disable an account (not the caller's own): it cannot log in and its tokens stop
+    working
 
     Args:
         user_id (str):
@@ -103,7 +109,8 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> AdminUser | Problem | None:
-    """Disable an account: it cannot log in and its tokens stop working
+    """Disable an account (not the caller's own): it cannot log in and its tokens stop
+    working
 
     Args:
         user_id (str):
@@ -127,7 +134,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[AdminUser | Problem]:
-    """Disable an account: it cannot log in and its tokens stop working
+    """Disable an account (not the caller's own): it cannot log in and its tokens stop
+    working
 
     Args:
         user_id (str):
@@ -154,7 +162,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> AdminUser | Problem | None:
-    """Disable an account: it cannot log in and its tokens stop working
+    """Disable an account (not the caller's own): it cannot log in and its tokens stop
+    working
 
     Args:
         user_id (str):
