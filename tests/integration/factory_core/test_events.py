@@ -98,6 +98,13 @@ def _state(mongo_client: MongoClient[Any], app: Flask) -> dict[str, Any]:
     return found
 
 
+def _lease_runs_out(mongo_client: MongoClient[Any], app: Flask) -> None:
+    """Wind the consumer's lease on: it ran out (beyond the clock skew) and is free to take."""
+    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
+        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
+    )
+
+
 def test_events_are_handled_in_order_and_the_cursor_is_stored(
     make_consumer: Callable[..., Any], feed: IssuerServer, mongo_client: MongoClient[Any]
 ) -> None:
@@ -112,9 +119,7 @@ def test_events_are_handled_in_order_and_the_cursor_is_stored(
 
     # A new consumer of the same service (a restart, another worker) resumes from there.
     consumer.stop()
-    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
-    )
+    _lease_runs_out(mongo_client, app)
     feed.publish("account.deleted", "u5")
     again, recorder_again = _reopen(make_consumer, app)
     again.step()
@@ -147,9 +152,7 @@ def test_an_event_type_is_handled_again_once_its_repeat_is_due(
     assert recorder.seen == ["u1", "u2"]  # not due yet
 
     # Another worker (a restart) takes over, and handles the repeat once it is due.
-    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
-    )
+    _lease_runs_out(mongo_client, app)
     again = Recorder()
     other = _consuming_app(
         make_app,
@@ -232,9 +235,7 @@ def test_the_backoff_holds_for_whoever_holds_the_lease_next(
     feed.publish("account.deleted", "u1")
     first_handler.failures_left = second_handler.failures_left = 10
     assert first.step() == 1.0
-    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
-    )
+    _lease_runs_out(mongo_client, app)
     assert 0 < second.step() <= 1.0
     assert second_handler.failures_left == 10  # not called: the backoff is not over
     _retry_due(mongo_client, app)
@@ -256,9 +257,7 @@ def test_one_consumer_holds_the_lease_until_it_runs_out(
     # The holder dies: its lease runs out, and the other takes over where it stopped.
     first.stop()
     feed.publish("account.deleted", "u2")
-    mongo_client[app.config["MONGO_DB_NAME"]][CONSUMERS].update_one(
-        {}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=5)}}
-    )
+    _lease_runs_out(mongo_client, app)
     second.step()
     assert second_seen.seen == ["u2"]
     assert _state(mongo_client, app)["holder"] == second.holder
