@@ -69,6 +69,25 @@ def test_both_workers_answer(todo_server: tuple[GunicornServer, str]) -> None:
     assert len(server.worker_pids()) == 2
 
 
+def test_a_chunked_body_past_the_limit_is_413_under_gunicorn(
+    todo_server: tuple[GunicornServer, str], issuer: TokenIssuer
+) -> None:
+    # gunicorn de-chunks the body and marks the input terminated; past MAX_CONTENT_LENGTH
+    # (64 KiB) the body is refused, not cut to a shorter valid one.
+    server, _ = todo_server
+    headers = {**_auth(issuer), "Content-Type": "application/json"}
+
+    def chunked(*parts: bytes) -> requests.Response:
+        return requests.post(f"{server.url}/todos", data=iter(parts), headers=headers, timeout=10)
+
+    long = chunked(b'{"title": "one"}', b" " * 70_000, b"GARBAGE")
+    assert long.status_code == 413, long.text
+    assert long.json()["code"] == "content_too_large"
+    short = chunked(b'{"title": ', b'"two"}')
+    assert short.status_code == 201, short.text
+    assert short.json()["title"] == "two"
+
+
 def test_concurrent_updates_with_one_etag_exactly_one_wins(
     todo_server: tuple[GunicornServer, str], issuer: TokenIssuer
 ) -> None:
