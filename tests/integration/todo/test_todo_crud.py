@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bson import ObjectId
 from flask import Flask
 from tests.integration.todo.conftest import Caller
 from tests.support import AppFactory
+from tests.support.problems import assert_problem
 from tests.support.tokens import TokenIssuer
 
 from factory_core import mongo
@@ -107,6 +109,27 @@ def test_weak_or_foreign_etags_never_satisfy_if_match(alice: Caller) -> None:
         response = alice.patch(path, json={"done": True}, headers={"If-Match": header})
         assert response.status_code == 412, header
     assert alice.patch(path, json={"done": True}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_if_none_match_on_a_write_is_412_when_it_names_the_todo(alice: Caller) -> None:
+    # RFC 9110 section 13.1.2: on a method other than GET and HEAD, an If-None-Match that
+    # names the current representation (weak comparison), or *, fails (found from outside:
+    # it was ignored, so "change it unless it is still as I saw it" changed it).
+    todo = alice.create()
+    path = f"/todos/{todo['id']}"
+    etag = alice.get(path).headers["ETag"]
+    for header in (etag, f"W/{etag}", "*", f'"other", {etag}'):
+        both = {"If-Match": etag, "If-None-Match": header}
+        assert_problem(alice.patch(path, json={"done": True}, headers=both), 412)
+        assert_problem(alice.put(path, json={"title": "t"}, headers=both), 412)
+        assert_problem(alice.delete(path, headers={"If-None-Match": header}), 412)
+    assert alice.get(path).json["version"] == 1  # nothing changed
+    changed = alice.patch(
+        path, json={"done": True}, headers={"If-Match": etag, "If-None-Match": '"other"'}
+    )
+    assert changed.status_code == 200
+    assert_problem(alice.delete(f"/todos/{ObjectId()}", headers={"If-None-Match": "*"}), 404)
+    assert alice.delete(path, headers={"If-None-Match": etag}).status_code == 204  # stale
 
 
 def test_patch_changes_only_the_fields_sent_and_bumps_the_version(alice: Caller) -> None:
