@@ -386,6 +386,10 @@ export type DeleteTodoData = {
          * The todo's ETag as last read (the ETag header, or its etag field); 412 if it changed since.
          */
         'If-Match'?: string;
+        /**
+         * ETags (weak comparison) this write must not apply to, or *: 412 if the todo has one of them (RFC 9110 section 13.1.2).
+         */
+        'If-None-Match'?: string;
     };
     path: {
         todo_id: string;
@@ -488,6 +492,10 @@ export type UpdateTodoData = {
          * The todo's ETag as last read (the ETag header, or its etag field); 412 if it changed since.
          */
         'If-Match': string;
+        /**
+         * ETags (weak comparison) this write must not apply to, or *: 412 if the todo has one of them (RFC 9110 section 13.1.2).
+         */
+        'If-None-Match'?: string;
     };
     path: {
         todo_id: string;
@@ -557,6 +565,10 @@ export type ReplaceTodoData = {
          * The todo's ETag as last read (the ETag header, or its etag field); 412 if it changed since.
          */
         'If-Match': string;
+        /**
+         * ETags (weak comparison) this write must not apply to, or *: 412 if the todo has one of them (RFC 9110 section 13.1.2).
+         */
+        'If-None-Match'?: string;
     };
     path: {
         todo_id: string;

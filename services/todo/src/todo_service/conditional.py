@@ -31,9 +31,21 @@ def if_match_versions(todo_id: str, *, required: bool) -> list[int] | None:
         return None
     if request.if_match.star_tag:
         return None
+    return _versions(todo_id, request.if_match.as_set())  # strong: If-Match compares so
+
+
+def if_none_match_versions(todo_id: str) -> list[int] | None:
+    """The versions If-None-Match refuses on a write (RFC 9110 section 13.1.2, a weak
+    comparison); None for ``*``: any stored one. None sent: none refused."""
+    if request.if_none_match.star_tag:
+        return None
+    return _versions(todo_id, request.if_none_match.as_set(include_weak=True))
+
+
+def _versions(todo_id: str, tags: set[str]) -> list[int]:
     versions = []
     prefix = f"{todo_id}."
-    for tag in request.if_match.as_set():  # strong ETags only: If-Match compares strongly
+    for tag in tags:
         version = tag.removeprefix(prefix)
         if tag.startswith(prefix) and version.isascii() and version.isdigit() and len(version) < 12:
             versions.append(int(version))

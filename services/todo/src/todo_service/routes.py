@@ -21,7 +21,12 @@ from factory_core import (
     requested_page,
     utc_now,
 )
-from todo_service.conditional import etag_for, if_match_versions, not_modified
+from todo_service.conditional import (
+    etag_for,
+    if_match_versions,
+    if_none_match_versions,
+    not_modified,
+)
 from todo_service.idempotency import (
     IDEMPOTENCY_KEY_HEADER,
     StoredResponse,
@@ -73,6 +78,13 @@ _IF_NONE_MATCH = {
     "name": "If-None-Match",
     "in": "header",
     "description": "An ETag already held; 304 if the todo still has it.",
+    "schema": {"type": "string"},
+}
+_IF_NONE_MATCH_WRITE = {
+    "name": "If-None-Match",
+    "in": "header",
+    "description": "ETags (weak comparison) this write must not apply to, or *: 412 if the "
+    "todo has one of them (RFC 9110 section 13.1.2).",
     "schema": {"type": "string"},
 }
 _IDEMPOTENCY_KEY = {
@@ -149,7 +161,7 @@ class TodoById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
-    @blp.doc(operationId="updateTodo", parameters=[_IF_MATCH])
+    @blp.doc(operationId="updateTodo", parameters=[_IF_MATCH, _IF_NONE_MATCH_WRITE])
     def patch(self, changes: dict[str, Any], todo_id: str) -> Any:
         """Change some fields of a todo (If-Match required)"""
         return _update(todo_id, changes)
@@ -160,7 +172,7 @@ class TodoById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.alt_response(428, response="PRECONDITION_REQUIRED")
-    @blp.doc(operationId="replaceTodo", parameters=[_IF_MATCH])
+    @blp.doc(operationId="replaceTodo", parameters=[_IF_MATCH, _IF_NONE_MATCH_WRITE])
     def put(self, fields: dict[str, Any], todo_id: str) -> Any:
         """Replace a todo; fields left out get their defaults (If-Match required)"""
         return _update(todo_id, fields)
@@ -169,13 +181,16 @@ class TodoById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(412, response="PRECONDITION_FAILED")
-    @blp.doc(operationId="deleteTodo", parameters=[_IF_MATCH_OPTIONAL])
+    @blp.doc(operationId="deleteTodo", parameters=[_IF_MATCH_OPTIONAL, _IF_NONE_MATCH_WRITE])
     def delete(self, todo_id: str) -> Any:
         """Delete a todo (If-Match honoured when sent)"""
         object_id = _object_id(todo_id)
         versions = if_match_versions(todo_id, required=False)
         owner = current_subject()
-        if not todos.delete_if_version(owner=owner, todo_id=object_id, versions=versions):
+        refused = _refused_versions(todo_id, owner, object_id)
+        if not todos.delete_if_version(
+            owner=owner, todo_id=object_id, versions=versions, refused=refused
+        ):
             _not_found_or_stale(owner, object_id)
         return "", 204
 
@@ -207,8 +222,9 @@ def _update(todo_id: str, changes: dict[str, Any]) -> Any:
     object_id = _object_id(todo_id)
     versions = if_match_versions(todo_id, required=True)
     owner = current_subject()
+    refused = _refused_versions(todo_id, owner, object_id)
     todo = todos.update_if_version(
-        owner=owner, todo_id=object_id, versions=versions, changes=changes
+        owner=owner, todo_id=object_id, versions=versions, changes=changes, refused=refused
     )
     if todo is None:
         _not_found_or_stale(owner, object_id)
@@ -233,12 +249,21 @@ def _owned(todo_id: str) -> Document:
     return todo
 
 
+def _refused_versions(todo_id: str, owner: str, object_id: ObjectId) -> list[int]:
+    """What If-None-Match refuses; ``*`` refuses the todo whatever its version (412 if it
+    exists, else 404)."""
+    refused = if_none_match_versions(todo_id)
+    if refused is None:
+        _not_found_or_stale(owner, object_id)
+    return refused
+
+
 def _not_found_or_stale(owner: str, object_id: ObjectId) -> NoReturn:
     if todos.get_for_owner(owner=owner, todo_id=object_id) is None:
         _not_found()
     raise Problem(
         412,
-        "The todo changed since the ETag in If-Match; read it again and retry.",
+        "The todo is not as If-Match or If-None-Match requires; read it again and retry.",
         code="precondition_failed",
     )
 

@@ -18,8 +18,10 @@ class TodoSettings(TrustedIssuerSettings, EventConsumerSettings):
     # 0.5.0: operation ids, declared headers, servers, a todo's etag (additions only).
     # 0.6.0: the oauth2Password scheme (log in at auth's token endpoint: Swagger UI's
     # Authorize) beside bearerAuth (additions only).
+    # 0.7.0: If-None-Match on PATCH, PUT and DELETE (RFC 9110 section 13.1.2); a query
+    # argument given twice is a 422 (additions; the stricter query check is a fix).
     #: OpenAPI info.
-    API_VERSION = "0.6.0"
+    API_VERSION = "0.7.0"
     #: Where clients reach this service: the OpenAPI document's server (generated clients,
     #: Swagger UI's "Try it out").
     PUBLIC_URL = "http://127.0.0.1:5002"

@@ -173,8 +173,10 @@ class TodoRepository:
         todo_id: ObjectId,
         versions: Sized[int] | None,
         changes: Mapping[str, Any],
+        refused: Sized[int] = (),
     ) -> Document | None:
-        """Apply ``changes`` if the todo is at one of ``versions`` (None: any), atomically.
+        """Apply ``changes`` if the todo is at one of ``versions`` (None: any) and none of
+        ``refused``, atomically.
 
         The version check and the write are one find_one_and_update: of two concurrent
         updates from the same version, exactly one matches.
@@ -184,26 +186,41 @@ class TodoRepository:
             "$inc": {"version": 1},
         }
         return self._todos.find_one_and_update(
-            self._version_filter(owner, todo_id, versions),
+            self._version_filter(owner, todo_id, versions, refused),
             update,
             return_document=ReturnDocument.AFTER,
         )
 
     def delete_if_version(
-        self, *, owner: str, todo_id: ObjectId, versions: Sized[int] | None
+        self,
+        *,
+        owner: str,
+        todo_id: ObjectId,
+        versions: Sized[int] | None,
+        refused: Sized[int] = (),
     ) -> bool:
-        """Delete the todo if it is at one of ``versions`` (None: any); whether it was."""
-        deleted = self._todos.find_one_and_delete(self._version_filter(owner, todo_id, versions))
+        """Delete the todo if it is at one of ``versions`` (None: any) and none of
+        ``refused``; whether it was."""
+        deleted = self._todos.find_one_and_delete(
+            self._version_filter(owner, todo_id, versions, refused)
+        )
         if deleted is None:
             return False
         self._release_slot(owner=owner)
         return True
 
     @staticmethod
-    def _version_filter(owner: str, todo_id: ObjectId, versions: Sized[int] | None) -> Document:
+    def _version_filter(
+        owner: str, todo_id: ObjectId, versions: Sized[int] | None, refused: Sized[int] = ()
+    ) -> Document:
         query: Document = {"_id": todo_id, "owner": owner}
+        version: Document = {}
         if versions is not None:
-            query["version"] = {"$in": list(versions)}
+            version["$in"] = list(versions)
+        if refused:
+            version["$nin"] = list(refused)
+        if version:
+            query["version"] = version
         return query
 
     @staticmethod

@@ -13,10 +13,14 @@ def _get_kwargs(
     todo_id: str,
     *,
     if_match: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(if_match, Unset):
         headers["If-Match"] = if_match
+
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
@@ -78,12 +82,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     if_match: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Delete a todo (If-Match honoured when sent)
 
     Args:
         todo_id (str):
         if_match (str | Unset):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -96,6 +102,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         todo_id=todo_id,
         if_match=if_match,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -110,12 +117,14 @@ def sync(
     *,
     client: AuthenticatedClient,
     if_match: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Delete a todo (If-Match honoured when sent)
 
     Args:
         todo_id (str):
         if_match (str | Unset):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,6 +138,7 @@ def sync(
         todo_id=todo_id,
         client=client,
         if_match=if_match,
+        if_none_match=if_none_match,
     ).parsed
 
 
@@ -137,12 +147,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     if_match: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Delete a todo (If-Match honoured when sent)
 
     Args:
         todo_id (str):
         if_match (str | Unset):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,6 +167,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         todo_id=todo_id,
         if_match=if_match,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -167,12 +180,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     if_match: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Delete a todo (If-Match honoured when sent)
 
     Args:
         todo_id (str):
         if_match (str | Unset):
+        if_none_match (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,5 +202,6 @@ async def asyncio(
             todo_id=todo_id,
             client=client,
             if_match=if_match,
+            if_none_match=if_none_match,
         )
     ).parsed

@@ -8,7 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.todo import Todo
 from ...models.todo_replace import TodoReplace
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -16,9 +16,13 @@ def _get_kwargs(
     *,
     body: TodoReplace,
     if_match: str,
+    if_none_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     headers["If-Match"] = if_match
+
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -106,12 +110,14 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: TodoReplace,
     if_match: str,
+    if_none_match: str | Unset = UNSET,
 ) -> Response[Problem | Todo]:
     """Replace a todo; fields left out get their defaults (If-Match required)
 
     Args:
         todo_id (str):
         if_match (str):
+        if_none_match (str | Unset):
         body (TodoReplace):
 
     Raises:
@@ -126,6 +132,7 @@ def sync_detailed(
         todo_id=todo_id,
         body=body,
         if_match=if_match,
+        if_none_match=if_none_match,
     )
 
     response = client.get_httpx_client().request(
@@ -141,12 +148,14 @@ def sync(
     client: AuthenticatedClient,
     body: TodoReplace,
     if_match: str,
+    if_none_match: str | Unset = UNSET,
 ) -> Problem | Todo | None:
     """Replace a todo; fields left out get their defaults (If-Match required)
 
     Args:
         todo_id (str):
         if_match (str):
+        if_none_match (str | Unset):
         body (TodoReplace):
 
     Raises:
@@ -162,6 +171,7 @@ def sync(
         client=client,
         body=body,
         if_match=if_match,
+        if_none_match=if_none_match,
     ).parsed
 
 
@@ -171,12 +181,14 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: TodoReplace,
     if_match: str,
+    if_none_match: str | Unset = UNSET,
 ) -> Response[Problem | Todo]:
     """Replace a todo; fields left out get their defaults (If-Match required)
 
     Args:
         todo_id (str):
         if_match (str):
+        if_none_match (str | Unset):
         body (TodoReplace):
 
     Raises:
@@ -191,6 +203,7 @@ async def asyncio_detailed(
         todo_id=todo_id,
         body=body,
         if_match=if_match,
+        if_none_match=if_none_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -204,12 +217,14 @@ async def asyncio(
     client: AuthenticatedClient,
     body: TodoReplace,
     if_match: str,
+    if_none_match: str | Unset = UNSET,
 ) -> Problem | Todo | None:
     """Replace a todo; fields left out get their defaults (If-Match required)
 
     Args:
         todo_id (str):
         if_match (str):
+        if_none_match (str | Unset):
         body (TodoReplace):
 
     Raises:
@@ -226,5 +241,6 @@ async def asyncio(
             client=client,
             body=body,
             if_match=if_match,
+            if_none_match=if_none_match,
         )
     ).parsed
