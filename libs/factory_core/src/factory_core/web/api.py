@@ -78,7 +78,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 class _CoreResponsesPlugin(BasePlugin):
     """Document errors as factory_core answers them (docs/architecture.md#error-format), with
-    apispec's plugin hooks; ``query_names`` records the query arguments each operation takes."""
+    apispec's plugin hooks; ``operations`` records what each operation reads (web.http.Reads)."""
 
     def response_helper(self, response: dict[str, Any], **_: Any) -> dict[str, Any] | None:
         body = response.get("content", {}).get("application/json")
@@ -104,11 +104,16 @@ class _CoreResponsesPlugin(BasePlugin):
         **_: Any,
     ) -> None:
         for method, operation in (operations or {}).items():
-            query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            # Parameters may still be component names here (flask-smorest's etag ones).
+            query = [
+                p
+                for p in operation.get("parameters", [])
+                if isinstance(p, dict) and p.get("in") == "query"
+            ]
             if rule is not None:
                 self.operations[(rule.endpoint, method.upper())] = Reads(
                     query=frozenset(p["name"] for p in query),
-                    lists=frozenset(p["name"] for p in query if p["schema"].get("type") == "array"),
+                    lists=frozenset(p["name"] for p in query if _repeats(p)),
                     body="requestBody" in operation,
                 )
             where = (rule.endpoint if rule is not None else str(path), method.upper())
@@ -259,6 +264,13 @@ class Api(flask_smorest.Api):
                 },
             },
         )
+
+
+def _repeats(parameter: dict[str, Any]) -> bool:
+    """Whether a query parameter is given once per value (an exploded array, OpenAPI's
+    default for one), not once in all."""
+    schema = parameter.get("schema", {})
+    return schema.get("type") == "array" and parameter.get("explode", True) is not False
 
 
 def _is_problem(schema: Any) -> bool:
