@@ -115,3 +115,26 @@ def test_rs256_can_be_configured(make_auth_app: Any) -> None:
     register(client)
     session = login(client)
     assert client.get("/auth/me", headers=bearer(session["access_token"])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("grace", "timeout_ms"), [(10, 10_000), (3, 2000)], ids=["long budget", "short grace"]
+)
+def test_production_refuses_a_grace_a_dead_rotation_cannot_be_finished_in(
+    mongo_uri: str, db_name: str, tmp_path: Path, grace: int, timeout_ms: int
+) -> None:
+    # A retry finishes a rotation whose request died once its lease ran out (the request's
+    # budget, a second, the clocks' 2 s): within the grace, or the retry is taken for reuse
+    # and the session ends (found by review: MONGO_TIMEOUT_MS=10000 brought that back).
+    key = pem(ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(ConfigurationError, match="REFRESH_RETRY_GRACE_SECONDS must be"):
+        production(
+            mongo_uri,
+            db_name,
+            tmp_path,
+            JWT_PRIVATE_KEY=key,
+            REFRESH_RETRY_GRACE_SECONDS=grace,
+            MONGO_TIMEOUT_MS=timeout_ms,
+        )
+    # No grace at all is a choice (every second use is reuse): accepted.
+    production(mongo_uri, db_name, tmp_path, JWT_PRIVATE_KEY=key, REFRESH_RETRY_GRACE_SECONDS=0)

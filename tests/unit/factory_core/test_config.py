@@ -92,6 +92,8 @@ def test_production_is_the_default_and_refuses_the_placeholder_secret(tmp_path: 
         # duplicate, and a write lost is never known.
         ({"MONGO_WRITE_CONCERN": "0"}, "MONGO_WRITE_CONCERN must acknowledge writes"),
         ({"MONGO_WRITE_CONCERN": 0}, "MONGO_WRITE_CONCERN must acknowledge writes"),
+        ({"MONGO_WRITE_CONCERN": "00"}, "MONGO_WRITE_CONCERN must acknowledge writes"),
+        ({"MONGO_TIMEOUT_MS": "soon"}, "MONGO_TIMEOUT_MS must be a positive number"),
         # No budget: a hung database hangs every worker until gunicorn kills it.
         ({"MONGO_TIMEOUT_MS": 0}, "MONGO_TIMEOUT_MS must be a positive number"),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from auth_service.repositories.refresh_tokens import rotation_leases
 from factory_core import PLACEHOLDER, MailSettings, is_weak_secret, mail_problems
 
 
@@ -146,6 +147,13 @@ class AuthSettings(MailSettings):
             found.append(
                 "JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE must be configured (the token signing "
                 "key; only development generates one)"
+            )
+        grace = float(config.get("REFRESH_RETRY_GRACE_SECONDS") or 0)
+        takeover = rotation_leases(config).taken_over_after.total_seconds()
+        if 0 < grace <= takeover:
+            found.append(
+                f"REFRESH_RETRY_GRACE_SECONDS must be more than {takeover:g} (MONGO_TIMEOUT_MS "
+                "+ 3 s: a retry finishes a rotation whose request died only then), or 0"
             )
         if is_weak_secret(config, "FEED_TOKEN", 32):
             found.append("FEED_TOKEN must be set to a random value of at least 32 characters")

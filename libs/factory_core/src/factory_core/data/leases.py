@@ -71,6 +71,12 @@ class Leases:
     def until(self) -> datetime:
         return self.clock() + self.duration
 
+    @property
+    def taken_over_after(self) -> timedelta:
+        """How long after its last renewal a lease may be taken over: its duration and the
+        clocks' allowed skew."""
+        return self.duration + CLOCK_SKEW
+
     def claim(self, document: Mapping[str, Any]) -> Held | None:
         """Insert ``document`` held by a new holder; None when its ``_id`` (or another unique
         key) exists already: someone else claimed it first."""

@@ -20,6 +20,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.write_concern import WriteConcern
 
+from factory_core.runtime.config import write_concern
+
 EXTENSION_KEY = "factory_core.mongo"
 
 #: A document as pymongo gives and takes it.
@@ -124,7 +126,7 @@ class Mongo:
         app.extensions[EXTENSION_KEY] = _MongoState(
             uri=config["MONGO_URI"],
             db_name=config["MONGO_DB_NAME"],
-            write_concern=WriteConcern(w=int(concern) if str(concern).isdigit() else concern),
+            write_concern=WriteConcern(w=write_concern(concern)),
             options={
                 "serverSelectionTimeoutMS": config["MONGO_SERVER_SELECTION_TIMEOUT_MS"],
                 "connectTimeoutMS": config["MONGO_CONNECT_TIMEOUT_MS"],

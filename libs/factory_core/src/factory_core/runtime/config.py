@@ -138,9 +138,13 @@ class Settings:
             found.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if config.get("JWT_ALGORITHM") not in ("ES256", "RS256"):
             found.append("JWT_ALGORITHM must be ES256 or RS256")
-        if str(config.get("MONGO_WRITE_CONCERN")).strip() == "0":
+        if write_concern(config.get("MONGO_WRITE_CONCERN")) == 0:
             found.append("MONGO_WRITE_CONCERN must acknowledge writes (majority, or 1 or more)")
-        if not float(config.get("MONGO_TIMEOUT_MS") or 0) > 0:
+        try:
+            budget = float(config.get("MONGO_TIMEOUT_MS") or 0)
+        except ValueError:
+            budget = 0
+        if not budget > 0:
             found.append("MONGO_TIMEOUT_MS must be a positive number (the requests' budget)")
         token = urlsplit(str(config.get("TOKEN_URL") or ""))
         if token.scheme != "https" and not (
@@ -149,6 +153,12 @@ class Settings:
             # Swagger UI's Authorize sends a password there.
             found.append("TOKEN_URL must be an https URL (http only on a loopback host)")
         return found
+
+
+def write_concern(value: Any) -> int | str:
+    """MONGO_WRITE_CONCERN as pymongo takes its ``w``: a number of members, or a name."""
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
 
 
 def is_weak_secret(config: Mapping[str, Any], name: str, minimum: int) -> bool:

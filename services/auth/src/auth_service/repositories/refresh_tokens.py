@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from pymongo.collection import Collection
@@ -14,18 +16,22 @@ COLLECTION = "refresh_token_uses"
 SUCCESSORS = "refresh_token_successors"
 
 
+def rotation_leases(config: Mapping[str, Any]) -> Leases:
+    """A use is leased for as long as its request may work on the database (its budget,
+    MONGO_TIMEOUT_MS; 10 s without one) and a second more: then that request is over, and a
+    retry within REFRESH_RETRY_GRACE_SECONDS may finish the rotation once the lease can be
+    taken over (5 s after the use by default, well inside the 10 s grace)."""
+    budget = float(config["MONGO_TIMEOUT_MS"]) / 1000 or 10.0
+    return Leases(COLLECTION, timedelta(seconds=budget + 1))
+
+
 class RefreshTokenRepository:
     """The refresh tokens already used, keyed by jti, and their successors for a while. A use
     is a lease (factory_core's Leases): the request that claimed it rotates the token."""
 
     @property
     def leases(self) -> Leases:
-        """A use is leased for as long as its request may work on the database (its budget,
-        MONGO_TIMEOUT_MS) and a second more: then that request is over, and a retry within
-        REFRESH_RETRY_GRACE_SECONDS may finish the rotation (a lease run out by the leases'
-        clock skew too: 5 s by default, well inside the 10 s grace)."""
-        budget = timedelta(milliseconds=float(current_app.config["MONGO_TIMEOUT_MS"]))
-        return Leases(COLLECTION, budget + timedelta(seconds=1))
+        return rotation_leases(current_app.config)
 
     @property
     def _uses(self) -> Collection[Document]:
