@@ -44,6 +44,17 @@ def test_the_scheme_s_name_is_case_insensitive(client: FlaskClient) -> None:
         assert answer.status_code == 200, (scheme, answer.json)
 
 
+def test_a_token_with_any_visible_characters_is_taken(make_auth_app: Any) -> None:
+    # A generated secret may hold "=" mid-way: Werkzeug reads "Bearer a=b" as parameters
+    # and gives no token (found by review: such a FEED_TOKEN was never accepted).
+    token = "abc=def+ghi/jkl=" * 3
+    client = make_auth_app(FEED_TOKEN=token).test_client()
+    answer = client.get("/auth/revocations", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.json
+    wrong = client.get("/auth/revocations", headers={"Authorization": f"Bearer {token}x"})
+    assert wrong.status_code == 401
+
+
 def test_feed_lists_each_kind_of_revocation(client: FlaskClient, tokens: dict[str, Any]) -> None:
     assert feed(client).json["items"] == []
     access = claims_of(tokens["access_token"])
