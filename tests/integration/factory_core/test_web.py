@@ -28,6 +28,16 @@ def test_cors_origins_given_as_one_string_are_refused_at_start(
         make_app(create_sample)
 
 
+def test_an_allowed_pattern_must_match_the_whole_origin(make_app: AppFactory) -> None:
+    # flask-cors matches a pattern from the start only: an unanchored one let a look-alike
+    # host read every answer (found by review).
+    client = make_app(create_sample, CORS_ORIGINS=[r"https://.*\.example\.com"]).test_client()
+    look_alike = client.get("/livez", headers={"Origin": "https://app.example.com.evil.net"})
+    assert "Access-Control-Allow-Origin" not in look_alike.headers
+    page = client.get("/livez", headers={"Origin": "https://APP.example.com"})
+    assert page.headers["Access-Control-Allow-Origin"] == "https://APP.example.com"
+
+
 def test_configured_origins_get_cors_and_others_do_not(make_app: AppFactory) -> None:
     client = make_app(create_sample, CORS_ORIGINS=[ORIGIN]).test_client()
     preflight = client.options(
