@@ -55,14 +55,19 @@ def origin_allowed(origin: str) -> bool:
     for allowed in config["CORS_ORIGINS"]:
         if allowed == "*":
             return True
-        if _REGEX_CHARS.intersection(allowed):
-            # The whole origin (flask-cors matches a prefix: an unanchored pattern would let
-            # https://app.example.com.evil.net pass for https://.*\.example\.com).
+        if _is_pattern(allowed):
+            # The whole origin (a prefix would let https://app.example.com.evil.net pass for
+            # https://.*\.example\.com), as CORS is told too (init_web).
             if re.fullmatch(allowed, origin, re.IGNORECASE):
                 return True
         elif allowed.lower() == origin.lower():
             return True
     return False
+
+
+def _is_pattern(allowed: str) -> bool:
+    """Whether a CORS_ORIGINS entry is a regular expression (as flask-cors tells them)."""
+    return allowed != "*" and bool(_REGEX_CHARS.intersection(allowed))
 
 
 def _origin_of(url: str) -> str:
@@ -249,7 +254,11 @@ def init_web(app: Flask) -> None:
     if config["CORS_ORIGINS"]:
         CORS(
             app,
-            origins=config["CORS_ORIGINS"],
+            # A pattern must match the whole origin: flask-cors matches from the start only.
+            origins=[
+                re.compile(rf"(?:{allowed})\Z", re.IGNORECASE) if _is_pattern(allowed) else allowed
+                for allowed in origins
+            ],
             expose_headers=[  # every response header the specs document
                 "ETag",
                 "Location",
