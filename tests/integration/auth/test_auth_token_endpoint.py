@@ -107,6 +107,11 @@ def test_a_parameter_given_twice_is_refused_not_chosen(client: FlaskClient) -> N
     response = client.post("/auth/token", data=MultiDict(form), headers=SWAGGER_HEADERS)
     body = refused(response, "invalid_request", "invalid_request")
     assert body["errors"] == {"form": {"username": ["Given more than once."]}}
+    # Repeated, even with another grant type first: invalid_request (section 3.2), not
+    # unsupported_grant_type (found by review).
+    mixed = [("grant_type", "x"), ("grant_type", "password"), ("username", "alice")]
+    mixed_answer = client.post("/auth/token", data=MultiDict([*mixed, ("password", PASSWORD)]))
+    refused(mixed_answer, "invalid_request", "invalid_request")
     twice = [("grant_type", "password"), ("grant_type", "password")]
     response = client.post(
         "/auth/token", data=MultiDict([*twice, ("username", "alice"), ("password", PASSWORD)])
