@@ -83,6 +83,9 @@ class LoginSchema(ma.Schema):
     )
 
 
+GIVEN_TWICE = "Given more than once."
+
+
 class TokenRequestSchema(LoginSchema):
     """OAuth2's password grant (RFC 6749 section 4.3.2), a form as Swagger UI sends it.
     Parameters it does not know are ignored, and a form it cannot take is refused, as RFC 6749
@@ -113,14 +116,15 @@ class TokenRequestSchema(LoginSchema):
         form is read, would let a proxy and this service act on two different requests)."""
         twice = [name for name in self.fields if len(request.form.getlist(name)) > 1]
         if twice:
-            raise ma.ValidationError({name: ["Given more than once."] for name in twice})
+            raise ma.ValidationError({name: [GIVEN_TWICE] for name in twice})
         return data
 
     def handle_error(
         self, error: ma.ValidationError, data: Any, *, many: bool, **kwargs: Any
     ) -> None:
         """A 400 with OAuth2's error (marshmallow's hook), not the usual 422."""
-        if "grant_type" in data and data.get("grant_type") != "password":
+        repeated = [GIVEN_TWICE] in error.messages.values()  # type: ignore[union-attr]
+        if not repeated and "grant_type" in data and data.get("grant_type") != "password":
             raise oauth_refusal(
                 "Only the password grant is offered here.", error="unsupported_grant_type"
             )
