@@ -1789,10 +1789,6 @@ export type DisableUserErrors = {
      */
     404: Problem;
     /**
-     * Conflict
-     */
-    409: Problem;
-    /**
      * Unprocessable Entity
      */
     422: Problem;

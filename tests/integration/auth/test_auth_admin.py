@@ -148,7 +148,7 @@ def test_an_administrator_cannot_disable_their_own_account(app: Flask, client: F
     headers = admin_headers(app, client)
     me = client.get("/auth/me", headers=headers).json
     refused = client.post(f"/auth/users/{me['id']}/disable", headers=headers)
-    assert_problem(refused, 409, "own_account")
+    assert_problem(refused, 403, "own_account")
     assert client.get("/auth/me", headers=headers).status_code == 200  # still enabled
 
 

@@ -157,8 +157,8 @@ class PasswordChangeSchema(ma.Schema):
     new_password = _password(validate=_validate_new_password)
 
 
-class AccountDeletionSchema(ma.Schema):
-    password = ma.fields.String(
+def _current_password() -> ma.fields.String:
+    return ma.fields.String(
         required=True,
         load_only=True,
         validate=validate.Length(min=1, max=MAX_LENGTH),
@@ -166,11 +166,16 @@ class AccountDeletionSchema(ma.Schema):
     )
 
 
-class UserUpdateSchema(AccountDeletionSchema):
+class AccountDeletionSchema(ma.Schema):
+    password = _current_password()
+
+
+class UserUpdateSchema(ma.Schema):
     """The new address, and the current password: whoever changes the address can reset the
     password through it."""
 
     email = _email(required=True)
+    password = _current_password()
 
 
 class TokenPairSchema(ma.Schema):

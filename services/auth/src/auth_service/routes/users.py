@@ -57,7 +57,6 @@ class UserDisable(MethodView):
     @blp.response(200, AdminUserSchema())
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
     @blp.doc(operationId="disableUser")
     def post(self, user_id: str) -> Document:
         """Disable an account (not the caller's own): it cannot log in and its tokens stop
@@ -67,7 +66,7 @@ class UserDisable(MethodView):
             raise Problem(404, "No such user.", code="user_not_found")
         if str(user["_id"]) == current_subject():  # nothing enables an account again
             raise Problem(
-                409, "An administrator cannot disable their own account.", code="own_account"
+                403, "An administrator cannot disable their own account.", code="own_account"
             )
 
         def disable() -> Document | None:
