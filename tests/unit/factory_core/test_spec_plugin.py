@@ -27,5 +27,5 @@ def test_parameters_named_by_component_and_by_content_are_taken() -> None:
         path="/things", operations={"get": operation}, rule=Rule("/things", endpoint="things")
     )
     assert plugin.operations[("things", "GET")] == Reads(
-        query=frozenset({"tag", "ids", "filter"}), lists=frozenset({"tag"}), body=False
+        query=frozenset({"tag", "ids", "filter"}), lists=frozenset({"tag"}), body=None
     )

@@ -32,7 +32,7 @@ from factory_core.trust.tokens import (
 from factory_core.web.api import Api, authenticated
 from factory_core.web.errors import Problem
 from factory_core.web.health import add_readiness_check
-from factory_core.web.http import origin_allowed, takes_form
+from factory_core.web.http import origin_allowed
 from factory_core.web.pagination import (
     PAGE_HEADERS,
     NumberedPageArgsSchema,
@@ -93,7 +93,6 @@ __all__ = [
     "public_jwk",
     "requested_page",
     "revocation_bound",
-    "takes_form",
     "trust_issuer",
     "unauthorized",
     "utc_now",

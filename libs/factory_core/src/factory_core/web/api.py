@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 import flask_smorest
 from apispec import APISpec, BasePlugin
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -22,7 +22,7 @@ from factory_core.web.errors import (
     ProblemSchema,
     handle_http_exception,
 )
-from factory_core.web.http import OPERATIONS_KEY, Reads, current_operation, current_view
+from factory_core.web.http import OPERATIONS_KEY, Reads, current_operation
 from factory_core.web.pagination import PAGE_METADATA_HEADER
 
 #: The OpenAPI security scheme of access tokens (the name is part of the published contracts).
@@ -114,7 +114,7 @@ class _CoreResponsesPlugin(BasePlugin):
                 self.operations[(rule.endpoint, method.upper())] = Reads(
                     query=frozenset(p["name"] for p in query),
                     lists=frozenset(p["name"] for p in query if _repeats(p)),
-                    body="requestBody" in operation,
+                    body=next(iter(operation.get("requestBody", {}).get("content", {})), None),
                 )
             where = (rule.endpoint if rule is not None else str(path), method.upper())
             self._check_operation_id(operation, where)
@@ -307,8 +307,14 @@ def refuse_undocumented_query() -> None:
 
 def _refuse_undocumented_query_of_public_views() -> None:
     # An authenticated view checks its query after its token (401 before anything else).
-    if request.environ.get("QUERY_STRING") and not getattr(current_view(), _AFTER_AUTH, False):
+    if request.environ.get("QUERY_STRING") and not getattr(_view(), _AFTER_AUTH, False):
         refuse_undocumented_query()
+
+
+def _view() -> Any:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)  # a MethodView's method, else the view
+    return getattr(view_class, request.method.lower(), view) if view_class else view
 
 
 def authenticated(

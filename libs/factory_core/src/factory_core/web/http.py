@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Request, Response, abort, current_app, request
@@ -32,17 +31,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"
 _ABSOLUTE_URL = re.compile(r"https?://[^\s/?#;,'\"]+(/[^\s;,'\"]*)?")
 _REGEX_CHARS = frozenset("*\\]?$^[]()")  # what makes flask-cors read an origin as a pattern
-_TAKES_FORM = "factory_core_takes_form"
-
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def takes_form(view: View) -> View:
-    """Have ``view`` read an ``application/x-www-form-urlencoded`` body (and nothing else: 415),
-    where every other view takes JSON only: an OAuth2 token endpoint's (RFC 6749 section
-    4.3.2). The outermost decorator."""
-    setattr(view, _TAKES_FORM, True)
-    return view
 
 
 def origin_allowed(origin: str) -> bool:
@@ -82,11 +70,12 @@ OPERATIONS_KEY = "factory_core.operations"
 @dataclass(frozen=True)
 class Reads:
     """What an operation's spec says it reads: its query arguments (``lists`` may repeat),
-    and whether a body."""
+    and the media type of its body (None: it takes none; a form where a view reads one, as
+    an OAuth2 token endpoint does, RFC 6749 section 4.3.2)."""
 
     query: frozenset[str]
     lists: frozenset[str]
-    body: bool
+    body: str | None
 
 
 def current_operation() -> Reads | None:
@@ -97,13 +86,6 @@ def current_operation() -> Reads | None:
     method = "GET" if request.method == "HEAD" else request.method
     operations: dict[tuple[str, str], Reads] = current_app.extensions.get(OPERATIONS_KEY, {})
     return operations.get((request.url_rule.endpoint, method))
-
-
-def current_view() -> Any:
-    """The function answering this request (a MethodView's method, else the view), or None."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    return getattr(view_class, request.method.lower(), view) if view_class else view
 
 
 class StatelessSessions(SessionInterface):
@@ -170,15 +152,16 @@ def _holds_lone_surrogate(value: Any) -> bool:
 
 
 def _require_json_body() -> None:
-    """415 for a body that is not JSON and 400 for one that does not parse, before any view
-    (parsed once, cached by Flask: no parser downstream fails on it in its own way)."""
+    """415 for a body that is not JSON (or not the form its spec takes) and 400 for one that
+    does not parse, before any view (parsed once, cached by Flask: no parser downstream fails
+    on it in its own way)."""
     if request.method not in _BODY_METHODS or request.routing_exception is not None:
         return  # no body to read, or a 404 or 405 to answer first
     has_body = bool(request.content_length) or "chunked" in request.headers.get(
         "Transfer-Encoding", ""
     )
     operation = current_operation()
-    if not has_body or (operation is not None and not operation.body):
+    if not has_body or (operation is not None and operation.body is None):
         return  # no body, or one the operation does not take: not read, nor refused
     # Chunked (no Content-Length): Werkzeug reads the first MAX_CONTENT_LENGTH bytes and drops
     # the rest without a word; a body with more (a byte left in the server's stream) is a 413.
@@ -190,7 +173,7 @@ def _require_json_body() -> None:
         and request.environ["wsgi.input"].read(1)
     ):
         raise RequestEntityTooLarge()
-    if getattr(current_view(), _TAKES_FORM, False):
+    if operation is not None and operation.body == _FORM:
         if request.mimetype != _FORM:
             raise Problem(
                 415,

@@ -34,7 +34,6 @@ from factory_core import (
     current_claims,
     mongo,
     origin_allowed,
-    takes_form,
     unauthorized,
 )
 
@@ -117,7 +116,6 @@ class Login(MethodView):
 
 @blp.route("/token")
 class Token(MethodView):
-    @takes_form
     @blp.arguments(TokenRequestSchema(), location="form")
     @blp.response(200, TokenPairSchema(), headers=NO_STORE_HEADERS)
     @blp.alt_response(400, response="BAD_REQUEST")
