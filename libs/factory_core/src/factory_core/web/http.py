@@ -40,22 +40,25 @@ def origin_allowed(origin: str) -> bool:
     config = current_app.config
     if origin in {_origin_of(config["PUBLIC_URL"]), _origin_of(config["TOKEN_URL"])}:
         return True
-    for allowed in config["CORS_ORIGINS"]:
-        if allowed == "*":
-            return True
-        if _is_pattern(allowed):
-            # The whole origin (a prefix would let https://app.example.com.evil.net pass for
-            # https://.*\.example\.com), as CORS is told too (init_web).
-            if re.fullmatch(allowed, origin, re.IGNORECASE):
-                return True
-        elif allowed.lower() == origin.lower():
-            return True
-    return False
+    return any(
+        allowed == "*" or allowed.lower() == origin.lower()
+        if isinstance(allowed, str)
+        else allowed.match(origin)
+        for allowed in _allowed_origins(config["CORS_ORIGINS"])
+    )
 
 
-def _is_pattern(allowed: str) -> bool:
-    """Whether a CORS_ORIGINS entry is a regular expression (as flask-cors tells them)."""
-    return allowed != "*" and bool(_REGEX_CHARS.intersection(allowed))
+def _allowed_origins(origins: list[str]) -> list[str | re.Pattern[str]]:
+    r"""CORS_ORIGINS as flask-cors takes them, each pattern (an entry with a regular
+    expression's characters) compiled to match the whole origin: flask-cors matches from the
+    start only, so an unanchored https://.*\.example\.com would pass
+    https://app.example.com.evil.net."""
+    return [
+        re.compile(rf"(?:{allowed})\Z", re.IGNORECASE)
+        if allowed != "*" and _REGEX_CHARS.intersection(allowed)
+        else allowed
+        for allowed in origins
+    ]
 
 
 def _origin_of(url: str) -> str:
@@ -237,11 +240,7 @@ def init_web(app: Flask) -> None:
     if config["CORS_ORIGINS"]:
         CORS(
             app,
-            # A pattern must match the whole origin: flask-cors matches from the start only.
-            origins=[
-                re.compile(rf"(?:{allowed})\Z", re.IGNORECASE) if _is_pattern(allowed) else allowed
-                for allowed in origins
-            ],
+            origins=_allowed_origins(origins),
             expose_headers=[  # every response header the specs document
                 "ETag",
                 "Location",
