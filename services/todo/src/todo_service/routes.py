@@ -81,11 +81,9 @@ _IF_NONE_MATCH = {
     "schema": {"type": "string"},
 }
 _IF_NONE_MATCH_WRITE = {
-    "name": "If-None-Match",
-    "in": "header",
+    **_IF_NONE_MATCH,
     "description": "ETags (weak comparison) this write must not apply to, or *: 412 if the "
     "todo has one of them (RFC 9110 section 13.1.2).",
-    "schema": {"type": "string"},
 }
 _IDEMPOTENCY_KEY = {
     "name": IDEMPOTENCY_KEY_HEADER,

@@ -97,7 +97,7 @@ class Consumer(PerProcessLoop):
             failures = int(held.document.get("failures", 0))
             now = datetime.now(UTC)
             retry_at = held.document.get("retry_at")
-            if failures and retry_at is not None and retry_at > now:
+            if retry_at is not None and retry_at > now:
                 return min(self.poll_seconds, float((retry_at - now).total_seconds()))
             try:
                 self._run_due_repeats(held)
